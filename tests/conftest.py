@@ -1,0 +1,39 @@
+"""Shared fixtures.  Released data is read through $JUDGEKIT_DATA_DIR
+(``.ci/run`` points it at ../shared/data); tests that need it skip with a
+clear reason when it is absent."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+DATA_ENV = "JUDGEKIT_DATA_DIR"
+
+
+def _data_root() -> Path | None:
+    value = os.environ.get(DATA_ENV)
+    if not value:
+        return None
+    p = Path(value)
+    return p if p.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    """The released-data directory, or skip."""
+    root = _data_root()
+    if root is None:
+        pytest.skip(f"released data not available: set {DATA_ENV} to the shared data folder")
+    return root
+
+
+def require_data(*parts: str) -> Path:
+    """Path of a file or folder under the data directory, or skip naming it."""
+    root = _data_root()
+    if root is None:
+        pytest.skip(f"released data not available: set {DATA_ENV} to the shared data folder")
+    p = root.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"{'/'.join(parts)} not found under {DATA_ENV}={root}")
+    return p
