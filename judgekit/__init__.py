@@ -1,0 +1,32 @@
+"""judgekit: evaluation for empathetic and supportive dialogue systems.
+
+Public API (everything else is private):
+
+- ``evaluate(preds, refs, ...)``: BLEU-1..4, ROUGE-1/2/L, Distinct, lengths,
+  Chinese-correct, with a reproducible signature.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ._version import __version__
+from .errors import InputError, JudgekitError
+
+__all__ = ["__version__", "evaluate", "InputError", "JudgekitError"]
+
+# Heavy modules (pandas, jieba, openai) load on first use, so that
+# ``import judgekit`` stays fast.
+_LAZY = {
+    "evaluate": ("judgekit.api", "evaluate"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'judgekit' has no attribute {name!r}")
