@@ -3,7 +3,7 @@
 Public API (everything else is private):
 
 - ``evaluate(preds, refs, ...)``: BLEU-1..4, ROUGE-1/2/L, Distinct, lengths,
-  Chinese-correct, with a reproducible signature.
+  Chinese-correct, with a reproducible signature (``Result``).
 """
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from typing import Any
 from ._version import __version__
 from .errors import InputError, JudgekitError
 
-__all__ = ["__version__", "evaluate", "InputError", "JudgekitError"]
+__all__ = ["__version__", "evaluate", "Result", "InputError", "JudgekitError"]
 
 # Heavy modules (pandas, jieba, openai) load on first use, so that
 # ``import judgekit`` stays fast.
 _LAZY = {
     "evaluate": ("judgekit.api", "evaluate"),
+    "Result": ("judgekit.api", "Result"),
 }
 
 

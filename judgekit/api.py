@@ -1,0 +1,221 @@
+"""``judgekit.evaluate``: validate input, run a preset or the default
+suite, and wrap the numbers with a signature that makes them reproducible.
+
+Data flows one way: text (``judgekit.text``) -> counts and scores
+(``judgekit.ngram``) -> ``Result``.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from ._version import __version__
+from .errors import InputError
+
+__all__ = ["evaluate", "Result", "Signature"]
+
+
+class Signature(dict):
+    """Ordered ``key:value`` components, printed sacreBLEU-style
+    (``judgekit:0.1.0|preset:chatglm|...``): quote it beside a number."""
+
+    def __str__(self) -> str:
+        return "|".join(f"{k}:{v}" for k, v in self.items())
+
+    def __repr__(self) -> str:
+        return f"Signature({str(self)!r})"
+
+
+@dataclass
+class Result:
+    """Scores of one evaluation.
+
+    ``scores``: name -> float (BLEU ``bleu-1``..``bleu-4`` cumulative and
+    ``bleu-n-ind`` individual, ``rouge-1``/``-2``/``-l`` F with ``-p``/``-r``,
+    ``distinct-1/2``, lengths); ``per_item``: a pandas DataFrame, one row per
+    item, with the per-item scores and the ``empty_pred``/``empty_ref``
+    flags; ``signature``: everything needed to reproduce the numbers.
+    """
+
+    scores: dict[str, float]
+    per_item: Any
+    signature: Signature
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scores": dict(self.scores),
+            "signature": str(self.signature),
+            "signature_fields": dict(self.signature),
+            "warnings": list(self.warnings),
+            "n_items": int(len(self.per_item)),
+        }
+
+    def to_json(self, **kwargs) -> str:
+        kwargs.setdefault("ensure_ascii", False)
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def __str__(self) -> str:
+        lines = [f"{k:<12} {v:10.4f}" for k, v in self.scores.items()]
+        return "\n".join(lines + [str(self.signature)])
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        import html
+
+        rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.4f}</td></tr>" for k, v in self.scores.items())
+        return f"<table>{rows}</table><code>{html.escape(str(self.signature))}</code>"
+
+
+def _check_text(value: Any, where: str) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        raise InputError(f"{where} is None; expected a string")
+    if isinstance(value, float) and math.isnan(value):
+        raise InputError(f"{where} is NaN (a missing value); expected a string")
+    raise InputError(f"{where} is {type(value).__name__}; expected a string")
+
+
+def _as_list(seq: Any, name: str) -> tuple[list, Any]:
+    """A list of the items, and the index to label per-item rows with."""
+    if isinstance(seq, (str, bytes)):
+        raise InputError(f"{name} is a single string; pass a sequence of strings (a list, tuple or pandas Series)")
+    index = None
+    if hasattr(seq, "index") and hasattr(seq, "tolist") and not isinstance(seq, (list, tuple)):
+        index = seq.index  # pandas Series
+        seq = seq.tolist()
+    elif hasattr(seq, "tolist") and not isinstance(seq, (list, tuple)):
+        seq = seq.tolist()  # numpy array
+    try:
+        return list(seq), index
+    except TypeError:
+        raise InputError(f"{name} is {type(seq).__name__}; pass a sequence of strings") from None
+
+
+def validate(preds: Any, refs: Any) -> tuple[list[str], list[list[str]], Any]:
+    """Check and normalize ``preds`` and ``refs``; errors name the item."""
+    p, index = _as_list(preds, "preds")
+    r, _ = _as_list(refs, "refs")
+    if len(p) != len(r):
+        raise InputError(f"preds has {len(p)} items but refs has {len(r)}; they must pair up one to one")
+    if not p:
+        raise InputError("no items to evaluate: preds and refs are empty")
+    clean_p = [_check_text(x, f"preds[{i}]") for i, x in enumerate(p)]
+    clean_r: list[list[str]] = []
+    for i, x in enumerate(r):
+        if isinstance(x, (list, tuple)) or (hasattr(x, "tolist") and not isinstance(x, str)):
+            xs = list(x.tolist() if hasattr(x, "tolist") else x)
+            if not xs:
+                raise InputError(f"refs[{i}] is an empty list; give at least one reference")
+            clean_r.append([_check_text(y, f"refs[{i}][{j}]") for j, y in enumerate(xs)])
+        else:
+            clean_r.append([_check_text(x, f"refs[{i}]")])
+    return clean_p, clean_r, index
+
+
+def evaluate(
+    preds: Sequence[str],
+    refs: Sequence[str] | Sequence[Sequence[str]],
+    *,
+    lang: str = "auto",
+    preset: str | None = None,
+    metrics: Sequence[str] | None = None,
+    tokenizer: str | None = None,
+    whitespace: str | None = None,
+    user_dicts: Sequence[str] = (),
+    hmm: bool = True,
+    normalize: str = "none",
+    smoothing: str = "exp",
+    aggregation: str = "corpus",
+    effective_order: bool = True,
+    rouge_counting: str = "counts",
+    scale: int | None = None,
+    tokenize: str | None = None,
+    strict: bool = False,
+) -> Result:
+    """Score predictions against references.
+
+    ``preds``: a sequence of strings; ``refs``: one string per item, or a
+    list of strings per item (several references).  ``lang`` is ``"zh"``,
+    ``"en"`` or ``"auto"`` (decided once for the corpus).  ``preset``
+    re-enacts a named pipeline exactly (``chatglm``, ``llamafactory``,
+    ``glm4``, ``sacrebleu``, ``rouge-score``); without one, judgekit's
+    documented default suite runs, configurable through ``tokenizer``
+    (jieba, char, zh, 13a, intl, whitespace), ``whitespace`` (drop/keep),
+    ``user_dicts``/``hmm`` (jieba), ``normalize``, ``smoothing`` (none,
+    method1, method3, exp, floor, add-k), ``aggregation`` (corpus/mean),
+    ``rouge_counting`` (counts/sets) and ``scale`` (1 or 100).
+
+    Empty or whitespace-only texts are scored (0 where a metric is
+    undefined) and flagged in ``per_item``; ``strict=True`` raises instead.
+    """
+    import pandas as pd
+
+    from .ngram.presets import NATIVE_SCALE, PRESET_NAMES, PRESETS
+    from .ngram.suite import run_suite, select_families
+    from .text.lang import detect_language
+
+    p, r, index = validate(preds, refs)
+    if lang not in ("auto", "zh", "en"):
+        raise InputError(f"unknown lang {lang!r}; choose 'auto', 'zh' or 'en'")
+    if scale not in (None, 1, 100):
+        raise InputError(f"scale must be 1 or 100, not {scale!r}")
+    detected = detect_language(p + [x for rs in r for x in rs]) if lang == "auto" else lang
+    empty_pred = [not x.strip() for x in p]
+    empty_ref = [any(not y.strip() for y in rs) for rs in r]
+    if strict and (any(empty_pred) or any(empty_ref)):
+        bad = [i for i in range(len(p)) if empty_pred[i] or empty_ref[i]]
+        shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+        raise InputError(f"strict: {len(bad)} item(s) have an empty or whitespace-only prediction or reference: {shown}")
+
+    sig = Signature()
+    sig["judgekit"] = __version__
+    if preset is None:
+        tok_opts: dict = {}
+        tok_name = tokenizer or ("jieba" if detected == "zh" else "13a")
+        if tok_name in ("jieba", "char"):
+            tok_opts["whitespace"] = whitespace or "drop"
+        elif whitespace is not None:
+            raise InputError(f"whitespace= applies to the jieba and char tokenizers, not {tok_name!r}")
+        if tok_name == "jieba":
+            tok_opts["user_dicts"] = tuple(user_dicts)
+            tok_opts["hmm"] = hmm
+        tok_opts["normalize"] = normalize
+        out = run_suite(p, r, lang=detected, tokenizer=tok_name, tokenizer_options=tok_opts, smoothing=smoothing,
+                        aggregation=aggregation, effective_order=effective_order, rouge_counting=rouge_counting,
+                        scale=scale or 100, metrics=metrics)
+        sig["preset"] = "default"
+    else:
+        if preset not in PRESETS:
+            raise InputError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        _fams, keep = select_families(metrics, PRESET_NAMES[preset])
+        out = PRESETS[preset](p, r, lang=detected, tokenize=tokenize, strict=strict)
+        if scale is not None and NATIVE_SCALE[preset] != str(scale):
+            if preset == "glm4":
+                raise InputError("preset 'glm4' mixes scales (ROUGE 0-100, BLEU 0-1) as its pipeline does; "
+                                 "leave scale unset")
+            f = scale / float(NATIVE_SCALE[preset])
+            out.scores = {k: v * f for k, v in out.scores.items()}
+            out.per_item = {k: v * f for k, v in out.per_item.items()}
+            out.signature["scale"] = str(scale)
+        if keep is not None:
+            out.scores = {k: out.scores[k] for k in keep if k in out.scores}
+            out.per_item = {k: v for k, v in out.per_item.items() if k in keep}
+        sig["preset"] = preset
+    sig["lang"] = f"{detected}{'(auto)' if lang == 'auto' else ''}"
+    sig.update(out.signature)
+    if "tok" in out.signature or preset in ("chatglm", "llamafactory", "glm4", "rouge-score"):
+        from .text.segment import get_segmenter
+
+        sig["seg.backend"] = get_segmenter((), hmm).backend
+
+    frame = pd.DataFrame(out.per_item, index=index)
+    frame["empty_pred"] = empty_pred
+    frame["empty_ref"] = empty_ref
+    warnings = list(out.warnings)
+    if any(empty_pred) or any(empty_ref):
+        warnings.append(f"{sum(empty_pred)} empty prediction(s) and {sum(empty_ref)} item(s) with an empty reference "
+                        "were scored and flagged in per_item")
+    return Result(dict(out.scores), frame, sig, warnings)

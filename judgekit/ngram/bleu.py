@@ -1,0 +1,234 @@
+"""BLEU-1..4 from shared n-gram statistics, in two arithmetic families.
+
+- nltk family (smoothing ``method1``, ``method3``): modified precisions with
+  ``max(1, hyp n-grams)`` denominators, ``fsum`` of weighted logs, values
+  0-1.  Replays ``nltk.translate.bleu_score`` float operation by float
+  operation, so sentence and corpus scores equal nltk's bit for bit.
+- sacreBLEU family (``none``, ``exp``, ``floor``, ``add-k``): precisions in
+  percent, raw denominators, optional effective order, values 0-100.
+  Replays ``sacrebleu.BLEU.compute_bleu``.
+
+``bleu-n`` is cumulative (geometric mean of p_1..p_n times BP, as sacreBLEU's
+``max_ngram_order=n`` and nltk's uniform weights); ``bleu-n-ind`` is the
+individual order (BP times p_n alone, the one-hot-weights idiom).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ._stats import BleuStats
+
+SMOOTHINGS = ("none", "method1", "method3", "exp", "floor", "add-k")
+NLTK_SMOOTHINGS = ("method1", "method3")
+SACRE_DEFAULT_VALUES = {"none": None, "exp": None, "floor": 0.1, "add-k": 1}
+AGGREGATIONS = ("corpus", "mean")
+
+# Cumulative weights exactly as nltk users write them.
+CUMULATIVE_WEIGHTS = [(1.0,), (0.5, 0.5), (1 / 3, 1 / 3, 1 / 3), (0.25, 0.25, 0.25, 0.25)]
+INDIVIDUAL_WEIGHTS = [(1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)]
+
+
+# ---------------------------------------------------------------------------
+# nltk arithmetic
+# ---------------------------------------------------------------------------
+def nltk_bleu(num: Sequence[int], den: Sequence[int], hyp_len: int, ref_len: int,
+              weights: Sequence[Sequence[float]], smoothing: str, epsilon: float = 0.1) -> list[float]:
+    """BLEU for each weight vector from (corpus- or sentence-) summed
+    numerators and ``max(1, .)`` denominators, as nltk's ``corpus_bleu``."""
+    if num[0] == 0:
+        return [0.0] * len(weights)
+    if hyp_len > ref_len:
+        bp = 1.0
+    elif hyp_len == 0:
+        bp = 0.0
+    else:
+        bp = math.exp(1 - ref_len / hyp_len)
+    p: list[float] = []
+    k = 1
+    for n in range(len(num)):
+        if num[n] == 0:
+            if smoothing == "method3":
+                p.append(1 / (2 ** k * den[n]))
+                k += 1
+            elif smoothing == "method1":
+                p.append((0 + epsilon) / den[n])
+            else:  # pragma: no cover - guarded by callers
+                raise InputError(f"smoothing {smoothing!r} is not an nltk method")
+        else:
+            p.append(num[n] / den[n])
+    out = []
+    for w in weights:
+        s = math.fsum(w_i * math.log(p_i) for w_i, p_i in zip(w, p) if p_i > 0)
+        out.append(bp * math.exp(s))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# sacreBLEU arithmetic
+# ---------------------------------------------------------------------------
+def _my_log(x: float) -> float:
+    return -9999999999 if x == 0.0 else math.log(x)
+
+
+def sacre_precisions(correct: Sequence[int], total: Sequence[int], sys_len: int, ref_len: int, smooth: str,
+                     smooth_value: float | None, effective_order: bool, max_order: int):
+    """(bp, precisions in percent, effective order, any match) as sacreBLEU."""
+    if smooth_value is None:
+        smooth_value = SACRE_DEFAULT_VALUES[smooth]
+    correct = list(correct)
+    total = list(total)
+    bp = 1.0
+    if sys_len < ref_len:
+        bp = math.exp(1 - ref_len / sys_len) if sys_len > 0 else 0.0
+    precisions = [0.0] * max_order
+    if not any(correct[:max_order]):
+        return bp, precisions, max_order, False
+    smooth_mteval = 1.0
+    eff_order = max_order
+    for n in range(1, max_order + 1):
+        if smooth == "add-k" and n > 1:
+            correct[n - 1] += smooth_value
+            total[n - 1] += smooth_value
+        if total[n - 1] == 0:
+            break
+        if effective_order:
+            eff_order = n
+        if correct[n - 1] == 0:
+            if smooth == "exp":
+                smooth_mteval *= 2
+                precisions[n - 1] = 100.0 / (smooth_mteval * total[n - 1])
+            elif smooth == "floor":
+                precisions[n - 1] = 100.0 * smooth_value / total[n - 1]
+        else:
+            precisions[n - 1] = 100.0 * correct[n - 1] / total[n - 1]
+    return bp, precisions, eff_order, True
+
+
+def sacre_bleu(correct, total, sys_len, ref_len, max_order, smooth="exp", smooth_value=None,
+               effective_order=False) -> float:
+    """Cumulative BLEU-``max_order`` on 0-100, as ``BLEU.compute_bleu``."""
+    bp, prec, eff, any_match = sacre_precisions(correct, total, sys_len, ref_len, smooth, smooth_value,
+                                                effective_order, max_order)
+    if not any_match:
+        return 0.0
+    return bp * math.exp(sum([_my_log(p) for p in prec[:eff]]) / eff)
+
+
+def sacre_individual(correct, total, sys_len, ref_len, order, smooth="exp", smooth_value=None) -> float:
+    """Individual BLEU-n on 0-100: BP times the (smoothed) precision p_n."""
+    bp, prec, _eff, any_match = sacre_precisions(correct, total, sys_len, ref_len, smooth, smooth_value,
+                                                 False, order)
+    if not any_match:
+        return 0.0
+    return bp * math.exp(_my_log(prec[order - 1]))
+
+
+# ---------------------------------------------------------------------------
+# The configurable metric
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BLEU:
+    """BLEU-1..max_order, cumulative and individual, over ``BleuStats``.
+
+    ``aggregation="corpus"`` sums the statistics over items (micro average,
+    sacreBLEU/nltk ``corpus_bleu``); ``"mean"`` averages sentence scores.
+    ``effective_order`` (sacreBLEU family only) drops orders with no
+    hypothesis n-grams, so identical short texts score 100 instead of 0.
+    """
+
+    max_order: int = 4
+    smoothing: str = "exp"
+    smooth_value: float | None = None
+    aggregation: str = "corpus"
+    effective_order: bool = True
+    individual: bool = True
+
+    def __post_init__(self):
+        if self.smoothing not in SMOOTHINGS:
+            raise InputError(f"unknown BLEU smoothing {self.smoothing!r}; choose one of {', '.join(SMOOTHINGS)}")
+        if self.aggregation not in AGGREGATIONS:
+            raise InputError(f"unknown BLEU aggregation {self.aggregation!r}; choose 'corpus' or 'mean'")
+        if not 1 <= self.max_order <= 4:
+            raise InputError("BLEU max_order must be between 1 and 4")
+
+    @property
+    def family(self) -> str:
+        return "nltk" if self.smoothing in NLTK_SMOOTHINGS else "sacrebleu"
+
+    @property
+    def native_scale(self) -> int:
+        return 1 if self.family == "nltk" else 100
+
+    def signature(self) -> str:
+        parts = [f"agg.{self.aggregation}", f"smooth.{self.smoothing}"]
+        if self.smooth_value is not None:
+            parts[-1] += f"-{self.smooth_value}"
+        if self.family == "sacrebleu":
+            parts.append(f"eff.{'yes' if self.effective_order else 'no'}")
+        parts.append(f"arith.{self.family}")
+        return ",".join(parts)
+
+    def names(self) -> list[str]:
+        out = [f"bleu-{n}" for n in range(1, self.max_order + 1)]
+        if self.individual:
+            out += [f"bleu-{n}-ind" for n in range(1, self.max_order + 1)]
+        return out
+
+    def _nltk_named(self, num, den, sys_len, ref_len) -> dict[str, float]:
+        # nltk computes every order up to the longest weight vector; the
+        # method3 counter runs over those orders, so p_n is the same for the
+        # cumulative and the individual weights.
+        N = self.max_order
+        width = 4 if self.individual else N
+        weights = CUMULATIVE_WEIGHTS[:N] + (INDIVIDUAL_WEIGHTS[:N] if self.individual else [])
+        vals = nltk_bleu(num[:width], den[:width], sys_len, ref_len, weights, self.smoothing)
+        out = {f"bleu-{n}": vals[n - 1] for n in range(1, N + 1)}
+        if self.individual:
+            out.update({f"bleu-{n}-ind": vals[N + n - 1] for n in range(1, N + 1)})
+        return out
+
+    # -- one row of statistics -> {name: value on the native scale}
+    def _score_row(self, correct, total, sys_len, ref_len) -> dict[str, float]:
+        N = self.max_order
+        out: dict[str, float] = {}
+        if self.family == "nltk":
+            den = [max(1, t) for t in total]
+            return self._nltk_named(correct, den, sys_len, ref_len)
+        for n in range(1, N + 1):
+            out[f"bleu-{n}"] = sacre_bleu(correct, total, sys_len, ref_len, n, self.smoothing, self.smooth_value,
+                                          self.effective_order)
+        if self.individual:
+            for n in range(1, N + 1):
+                out[f"bleu-{n}-ind"] = sacre_individual(correct, total, sys_len, ref_len, n, self.smoothing,
+                                                        self.smooth_value)
+        return out
+
+    def sentence_scores(self, stats: BleuStats) -> dict[str, np.ndarray]:
+        """Per-item scores on the native scale."""
+        names = self.names()
+        out = {k: np.zeros(len(stats)) for k in names}
+        m, t, h, r = stats.matches.tolist(), stats.totals.tolist(), stats.hyp_len.tolist(), stats.ref_len.tolist()
+        for i in range(len(stats)):
+            row = self._score_row(m[i], t[i], h[i], r[i])
+            for k in names:
+                out[k][i] = row[k]
+        return out
+
+    def corpus_score(self, stats: BleuStats) -> dict[str, float]:
+        """Corpus scores on the native scale (per ``aggregation``)."""
+        if self.aggregation == "mean":
+            return {k: float(np.mean(v)) if len(v) else 0.0 for k, v in self.sentence_scores(stats).items()}
+        if self.family == "nltk":
+            # nltk sums max(1, .) denominators per segment: short hypotheses
+            # add a phantom 1 to the higher orders.
+            num = stats.matches.sum(axis=0).tolist()
+            den = np.maximum(stats.totals, 1).sum(axis=0).tolist()
+            return self._nltk_named(num, den, int(stats.hyp_len.sum()), int(stats.ref_len.sum()))
+        correct = stats.matches.sum(axis=0).tolist()
+        total = stats.totals.sum(axis=0).tolist()
+        return self._score_row(correct, total, int(stats.hyp_len.sum()), int(stats.ref_len.sum()))

@@ -1,0 +1,124 @@
+"""ROUGE-1/2/L precision, recall and F from shared statistics.
+
+Two counting conventions, each replaying its reference's float operations:
+
+- ``counts`` (rouge-score): clipped multiset overlap, P = ov/max(hyp, 1),
+  F = 2PR/(P+R).  Multiple references: the reference with the best F per
+  type (``RougeScorer.score_multi``).
+- ``sets`` (rouge-chinese, pltrdy rouge): each distinct n-gram counted once,
+  F = 2 * (PR / (P + R + 1e-8)); ROUGE-L is a plain LCS over the flattened
+  tokens with the same F.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ._stats import RougeStats
+
+COUNTINGS = ("counts", "sets")
+TYPES = ("1", "2", "l")
+
+
+def _prf(ov, hyp, ref, counting: str):
+    ov = ov.astype(np.float64)
+    if counting == "counts":
+        p = ov / np.maximum(hyp, 1)
+        r = ov / np.maximum(ref, 1)
+        s = p + r
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.where(s > 0, 2 * p * r / np.where(s > 0, s, 1), 0.0)
+        return p, r, f
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(hyp > 0, ov / np.where(hyp > 0, hyp, 1), 0.0)
+        r = np.where(ref > 0, ov / np.where(ref > 0, ref, 1), 0.0)
+    f = 2.0 * ((p * r) / (p + r + 1e-8))
+    return p, r, f
+
+
+@dataclass(frozen=True)
+class ROUGE:
+    """ROUGE-1, ROUGE-2 and ROUGE-L with an explicit counting convention."""
+
+    counting: str = "counts"
+
+    def __post_init__(self):
+        if self.counting not in COUNTINGS:
+            raise InputError(f"unknown ROUGE counting {self.counting!r}; choose 'counts' or 'sets'")
+
+    def signature(self) -> str:
+        f = "2PR/(P+R)" if self.counting == "counts" else "2PR/(P+R+1e-8)"
+        return f"{self.counting},lcs.plain,multi.best-f,f.{f}"
+
+    @staticmethod
+    def names() -> list[str]:
+        out = []
+        for t in TYPES:
+            out += [f"rouge-{t}", f"rouge-{t}-p", f"rouge-{t}-r"]
+        return out
+
+    def sentence_scores(self, stats: RougeStats, n_items: int) -> dict[str, np.ndarray]:
+        """Per-item P/R/F (0-1); with several references the best-F one."""
+        rows = {}
+        for t in TYPES:
+            if t == "l":
+                lcs = stats["lcs"]
+                if self.counting == "counts":
+                    empty = (stats["hyp_len"] == 0) | (stats["ref_len"] == 0)
+                    p, r, f = _prf(lcs, stats["hyp_len"], stats["ref_len"], "counts")
+                    p, r, f = (np.where(empty, 0.0, x) for x in (p, r, f))
+                else:
+                    p, r, f = _prf(lcs, stats["hyp_len"], stats["ref_len"], "sets")
+            else:
+                if self.counting == "counts":
+                    p, r, f = _prf(stats[f"clip_{t}"], stats[f"hyp_{t}"], stats[f"ref_{t}"], "counts")
+                else:
+                    p, r, f = _prf(stats[f"sets_{t}"], stats[f"hset_{t}"], stats[f"rset_{t}"], "sets")
+            rows[t] = (p, r, f)
+        item = stats.item
+        out = {}
+        if len(item) == n_items:  # one reference each
+            for t, (p, r, f) in rows.items():
+                out[f"rouge-{t}"], out[f"rouge-{t}-p"], out[f"rouge-{t}-r"] = f, p, r
+            return out
+        for t, (p, r, f) in rows.items():
+            best = _first_argmax_per_group(item, f, n_items)
+            out[f"rouge-{t}"], out[f"rouge-{t}-p"], out[f"rouge-{t}-r"] = f[best], p[best], r[best]
+        return out
+
+
+def _first_argmax_per_group(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Row index of the first maximum of ``values`` within each group
+    (rows are grouped contiguously, as ``np.argmax`` over each item's refs)."""
+    starts = np.searchsorted(group, np.arange(n_groups))
+    ends = np.append(starts[1:], len(group))
+    return np.array([s + int(np.argmax(values[s:e])) for s, e in zip(starts, ends)], dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------
+# rouge-chinese's own view of the tokens
+# ---------------------------------------------------------------------------
+_CUT_SENT = [
+    (re.compile("([。！？\\?])([^”’])"), r"\1\n\2"),
+    (re.compile("(\\.{6})([^”’])"), r"\1\n\2"),
+    (re.compile("(\\…{2})([^”’])"), r"\1\n\2"),
+    (re.compile("([。！？\\?][”’])([^，。！？\\?])"), r"\1\n\2"),
+]
+
+
+def rouge_chinese_words(tokens: list[str]) -> list[str] | None:
+    """The words rouge-chinese scores for ``" ".join(tokens)``: split into
+    sentences after 。！？?/....../……, whitespace-normalized, flattened.
+    A sentence of whitespace only becomes one empty-string word, as in
+    rouge-chinese.  ``None`` where rouge-chinese raises "Hypothesis is
+    empty" / "Reference is empty" (no sentence left)."""
+    para = " ".join(tokens)
+    for rx, repl in _CUT_SENT:
+        para = rx.sub(repl, para)
+    sents = [" ".join(s.split()) for s in para.rstrip().split("\n") if len(s) > 0]
+    if not sents:
+        return None
+    return [w for s in sents for w in s.split(" ")]

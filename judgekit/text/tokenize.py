@@ -1,0 +1,179 @@
+"""Tokenizers: how a text becomes the tokens that every metric counts.
+
+Each tokenizer has a ``signature()`` that records everything that decides a
+token boundary (segmenter and version, dictionary hash, HMM flag, whitespace
+policy, normalization), because the same pair of texts scores several BLEU
+points apart under different tokenizations.
+"""
+from __future__ import annotations
+
+import unicodedata
+from typing import Callable, Iterable, Sequence
+
+from ..errors import InputError
+
+__all__ = ["Tokenizer", "make_tokenizer", "TOKENIZERS", "NORMALIZATIONS", "WHITESPACE_POLICIES"]
+
+NORMALIZATIONS = ("none", "nfkc", "lower", "nfkc+lower")
+WHITESPACE_POLICIES = ("drop", "keep")
+TOKENIZERS = ("jieba", "char", "zh", "13a", "intl", "whitespace")
+
+
+def _normalizer(name: str) -> Callable[[str], str] | None:
+    if name == "none":
+        return None
+    if name == "nfkc":
+        return lambda s: unicodedata.normalize("NFKC", s)
+    if name == "lower":
+        return str.lower
+    if name == "nfkc+lower":
+        return lambda s: unicodedata.normalize("NFKC", s).lower()
+    raise InputError(f"unknown normalization {name!r}; choose one of {', '.join(NORMALIZATIONS)}")
+
+
+class Tokenizer:
+    """Base class: subclasses implement ``_tokenize_many`` on normalized text."""
+
+    name = "base"
+
+    def __init__(self, normalize: str = "none"):
+        self.normalize = normalize
+        self._norm = _normalizer(normalize)
+
+    def _tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _spec(self) -> str:
+        return self.name
+
+    def signature(self) -> str:
+        return f"{self._spec()}+norm.{self.normalize}"
+
+    def tokenize(self, text: str) -> list[str]:
+        return self.tokenize_many([text])[0]
+
+    def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        """Tokenize each distinct text once; equal texts share one token list."""
+        if self._norm is not None:
+            texts = [self._norm(t) for t in texts]
+        index: dict[str, int] = {}
+        unique: list[str] = []
+        slots = []
+        for t in texts:
+            i = index.get(t)
+            if i is None:
+                i = index[t] = len(unique)
+                unique.append(t)
+            slots.append(i)
+        done = self._tokenize_many(unique)
+        return [done[i] for i in slots]
+
+    def __repr__(self) -> str:
+        return f"<Tokenizer {self.signature()}>"
+
+
+class JiebaTokenizer(Tokenizer):
+    """jieba words.  ``whitespace="keep"`` keeps jieba's whitespace tokens
+    (' ', '\\n', '\\r\\n' ...) verbatim, as pipelines that call
+    ``list(jieba.cut(text))`` do; ``"drop"`` removes them."""
+
+    name = "jieba"
+
+    def __init__(self, whitespace: str = "drop", user_dicts: Sequence[str] = (), hmm: bool = True, normalize: str = "none"):
+        super().__init__(normalize)
+        if whitespace not in WHITESPACE_POLICIES:
+            raise InputError(f"unknown whitespace policy {whitespace!r}; choose 'drop' or 'keep'")
+        from .segment import get_segmenter
+
+        self.whitespace = whitespace
+        self.segmenter = get_segmenter(user_dicts, hmm)
+
+    def _spec(self) -> str:
+        return f"{self.segmenter.signature()}+ws.{self.whitespace}"
+
+    def _tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        out = self.segmenter.cut_many(texts)
+        if self.whitespace == "drop":
+            out = [[t for t in toks if not t.isspace()] for toks in out]
+        return out
+
+
+class CharTokenizer(Tokenizer):
+    """Characters.  ``whitespace="keep"`` is ``list(text)`` (the ChatGLM
+    recipe); ``"drop"`` removes whitespace characters (sacreBLEU ``char``)."""
+
+    name = "char"
+
+    def __init__(self, whitespace: str = "drop", normalize: str = "none"):
+        super().__init__(normalize)
+        if whitespace not in WHITESPACE_POLICIES:
+            raise InputError(f"unknown whitespace policy {whitespace!r}; choose 'drop' or 'keep'")
+        self.whitespace = whitespace
+
+    def _spec(self) -> str:
+        return f"char+ws.{self.whitespace}"
+
+    def _tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        if self.whitespace == "keep":
+            return [list(t) for t in texts]
+        return [[c for c in t if not c.isspace()] for t in texts]
+
+
+class SacreTokenizer(Tokenizer):
+    """sacreBLEU's ``zh``, ``13a`` or ``intl`` tokenizer, applied as sacreBLEU
+    applies it (``rstrip`` then tokenize then split on whitespace), so that
+    token lists equal those behind sacreBLEU's own scores."""
+
+    def __init__(self, kind: str, normalize: str = "none"):
+        super().__init__(normalize)
+        import sacrebleu
+        from sacrebleu.metrics.bleu import _get_tokenizer
+
+        self.name = kind
+        self.version = sacrebleu.__version__
+        self._tok = _get_tokenizer(kind)()
+
+    def _spec(self) -> str:
+        return f"sacrebleu-{self.version}.{self.name}"
+
+    def _tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        tok = self._tok
+        return [tok(t.rstrip()).split() for t in texts]
+
+
+class WhitespaceTokenizer(Tokenizer):
+    """``text.split()``: for text that is already segmented."""
+
+    name = "whitespace"
+
+    def _tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        return [t.split() for t in texts]
+
+
+def make_tokenizer(name: str | Tokenizer, **options) -> Tokenizer:
+    """A tokenizer by name: jieba, char, zh, 13a, intl or whitespace.
+
+    Options: ``whitespace`` (drop/keep; jieba and char), ``user_dicts`` and
+    ``hmm`` (jieba), ``normalize`` (none/nfkc/lower/nfkc+lower).
+    """
+    if isinstance(name, Tokenizer):
+        return name
+    normalize = options.pop("normalize", "none")
+    if name == "jieba":
+        return JiebaTokenizer(normalize=normalize, **options)
+    if name == "char":
+        return CharTokenizer(normalize=normalize, **_only(options, "whitespace", name))
+    if name in ("zh", "13a", "intl"):
+        _only(options, None, name)
+        return SacreTokenizer(name, normalize=normalize)
+    if name == "whitespace":
+        _only(options, None, name)
+        return WhitespaceTokenizer(normalize=normalize)
+    raise InputError(f"unknown tokenizer {name!r}; choose one of {', '.join(TOKENIZERS)}")
+
+
+def _only(options: dict, allowed: str | None, name: str) -> dict:
+    extra = [k for k in options if k != allowed]
+    if extra:
+        raise InputError(f"tokenizer {name!r} takes no option {', '.join(map(repr, extra))}")
+    return options
