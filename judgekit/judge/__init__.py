@@ -1,0 +1,35 @@
+"""Rubric-driven LLM judges on any OpenAI-compatible server.
+
+Public API::
+
+    from judgekit.judge import judge, Judge, load_rubric, list_rubrics
+    result = judge(items, rubric="empathy-3pt", model="gpt-4o-mini", cache="judge.sqlite")
+    result.per_item   # DataFrame: id, status, one column per dimension, reason, raw, ...
+    result.summary    # means over scored items, counts, tokens, cost
+    result.signature  # model|host|rubric id@version+hash|parser|sampling
+
+The module itself is callable, so ``judgekit.judge(items, ...)`` works too.
+"""
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+from .parse import PARSER_VERSION
+from .rubric import Rubric, list_rubrics, load_rubric
+from .run import Judge, JudgeResult, ReplayMissError, judge
+from .batch import export_batch, import_batch
+
+__all__ = [
+    "judge", "Judge", "JudgeResult", "ReplayMissError", "Rubric", "load_rubric", "list_rubrics",
+    "export_batch", "import_batch", "PARSER_VERSION",
+]
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args: Any, **kwargs: Any) -> JudgeResult:
+        return judge(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,284 @@
+"""The async request engine: bounded concurrency, RPM/TPM limits, retries
+with exponential backoff and full jitter honouring Retry-After, a per-request
+timeout and a budget guard.
+
+Failures never become scores: a request that still fails after its retries
+is reported as a ``Failure`` (the item becomes *unscored* and is not cached,
+so the next run asks again).  Authentication failures stop the whole run.
+The API key is held by the openai client only and is redacted from every
+message this module produces.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import email.utils
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping, Sequence
+
+from ..errors import JudgekitError
+
+
+class JudgeAbort(JudgekitError):
+    """The run cannot continue (authentication, permission, unknown model)."""
+
+
+@dataclass
+class Request:
+    key: str
+    item: int
+    sample: int
+    messages: list[dict[str, str]]
+    params: dict[str, Any]
+    est_tokens: int
+
+
+@dataclass
+class Failure:
+    reason: str
+
+
+@dataclass
+class Budget:
+    """Stop starting new requests once tokens or cost reach a limit."""
+
+    max_tokens: int | None = None
+    max_cost: float | None = None
+    price_in: float = 0.0  # per million prompt tokens
+    price_out: float = 0.0  # per million completion tokens
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def cost(self, prompt: int | None = None, completion: int | None = None) -> float:
+        p = self.prompt_tokens if prompt is None else prompt
+        c = self.completion_tokens if completion is None else completion
+        return (p * self.price_in + c * self.price_out) / 1e6
+
+    def add(self, usage: Mapping[str, Any] | None) -> None:
+        if usage:
+            self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+            self.completion_tokens += int(usage.get("completion_tokens") or 0)
+
+    def exhausted(self) -> str | None:
+        used = self.prompt_tokens + self.completion_tokens
+        if self.max_tokens is not None and used >= self.max_tokens:
+            return f"token budget reached ({used} of {self.max_tokens} tokens)"
+        if self.max_cost is not None and self.cost() >= self.max_cost:
+            return f"cost budget reached ({self.cost():.4f} of {self.max_cost:.4f})"
+        return None
+
+
+class _Window:
+    """Sliding 60-second window limiter (requests or tokens per minute)."""
+
+    def __init__(self, limit: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.events: collections.deque[list[float]] = collections.deque()
+        self.total = 0.0
+        self.clock = clock
+        self._lock = asyncio.Lock()
+
+    def _expire(self, now: float) -> None:
+        while self.events and self.events[0][0] <= now - 60.0:
+            self.total -= self.events.popleft()[1]
+
+    async def acquire(self, amount: float) -> list[float] | None:
+        if not self.limit:
+            return None
+        amount = min(amount, self.limit)  # one oversized request must still pass, alone
+        async with self._lock:
+            while True:
+                now = self.clock()
+                self._expire(now)
+                if self.total + amount <= self.limit:
+                    entry = [now, amount]
+                    self.events.append(entry)
+                    self.total += amount
+                    return entry
+                await asyncio.sleep(max(0.01, self.events[0][0] + 60.0 - now))
+
+    def correct(self, entry: list[float] | None, actual: float) -> None:
+        """Replace an estimate by the real usage once known."""
+        if entry is None or not self.limit:
+            return
+        for e in self.events:
+            if e is entry:
+                self.total += actual - e[1]
+                e[1] = actual
+                return
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` / ``retry-after`` (seconds or HTTP date)."""
+    if not headers:
+        return None
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) / divisor)
+        except ValueError:
+            pass
+        if name == "retry-after":
+            parsed = email.utils.parsedate_tz(value)
+            if parsed is not None:
+                return max(0.0, email.utils.mktime_tz(parsed) - time.time())
+    return None
+
+
+@dataclass
+class EngineConfig:
+    base_url: str
+    model: str
+    api_key: str
+    concurrency: int = 16
+    rpm: float | None = None
+    tpm: float | None = None
+    timeout: float = 60.0
+    max_retries: int = 6
+    backoff_base: float = 0.5
+    backoff_max: float = 60.0
+    retry_after_max: float = 300.0
+    budget: Budget = field(default_factory=Budget)
+
+
+def _redact(text: str, secret: str) -> str:
+    if secret and len(secret) >= 4:
+        text = text.replace(secret, "[REDACTED]")
+    return text
+
+
+def _completion_from_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a chat completion body that judgekit keeps (and caches)."""
+    choices = body.get("choices") or []
+    if not choices:
+        raise ValueError("no choices in the reply")
+    choice = choices[0]
+    message = choice.get("message") or {}
+    lp = choice.get("logprobs") or {}
+    content_lp = lp.get("content") if isinstance(lp, Mapping) else None
+    usage = body.get("usage") or {}
+    return {
+        "text": message.get("content"),
+        "refusal": message.get("refusal"),
+        "finish_reason": choice.get("finish_reason"),
+        "usage": {"prompt_tokens": int(usage.get("prompt_tokens") or 0), "completion_tokens": int(usage.get("completion_tokens") or 0)},
+        "logprobs": [
+            {"token": t.get("token"), "logprob": t.get("logprob"),
+             "top_logprobs": [{"token": a.get("token"), "logprob": a.get("logprob")} for a in (t.get("top_logprobs") or [])]}
+            for t in content_lp
+        ] if content_lp else None,
+        "model": body.get("model"),
+    }
+
+
+class Engine:
+    """Sends requests through one ``openai.AsyncOpenAI`` client."""
+
+    def __init__(self, config: EngineConfig, on_result: Callable[[Request, "dict[str, Any] | Failure"], None],
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.config = config
+        self.on_result = on_result
+        self.sleep = sleep
+        self.stopped: str | None = None
+        self.not_started: list[Request] = []
+        self.retries = 0
+
+    def _client(self) -> Any:
+        import openai
+
+        return openai.AsyncOpenAI(
+            base_url=self.config.base_url, api_key=self.config.api_key,
+            max_retries=0, timeout=self.config.timeout,
+        )
+
+    def _backoff(self, attempt: int, hinted: float | None) -> float:
+        if hinted is not None:
+            return min(hinted, self.config.retry_after_max)
+        cap = min(self.config.backoff_max, self.config.backoff_base * (2 ** attempt))
+        return random.uniform(0, cap)  # full jitter
+
+    async def _one(self, client: Any, req: Request, rpm: _Window, tpm: _Window) -> "dict[str, Any] | Failure":
+        import openai
+
+        cfg = self.config
+        last = "no attempt"
+        for attempt in range(cfg.max_retries + 1):
+            await rpm.acquire(1)
+            entry = await tpm.acquire(req.est_tokens)
+            hinted: float | None = None
+            try:
+                raw = await client.chat.completions.with_raw_response.create(
+                    model=cfg.model, messages=req.messages, **req.params)
+                try:
+                    body = json.loads(raw.text)
+                    result = _completion_from_body(body)
+                except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                    last = f"malformed reply body ({type(exc).__name__}: {exc})"
+                    tpm.correct(entry, req.est_tokens)
+                else:
+                    used = result["usage"]["prompt_tokens"] + result["usage"]["completion_tokens"]
+                    tpm.correct(entry, used or req.est_tokens)
+                    return result
+            except openai.APIStatusError as exc:
+                code = exc.status_code
+                message = _redact(str(getattr(exc, "message", exc)), cfg.api_key)[:300]
+                if code in (401, 403):
+                    raise JudgeAbort(
+                        f"the server at {cfg.base_url} refused the credentials (HTTP {code}): {message}. "
+                        "Set the API key environment variable (OPENAI_API_KEY by default)."
+                    ) from None
+                if code == 404:
+                    raise JudgeAbort(f"HTTP 404 from {cfg.base_url} for model {cfg.model!r}: {message}") from None
+                if code in (408, 409, 429) or code >= 500:
+                    last = f"HTTP {code}: {message}"
+                    hinted = retry_after_seconds(exc.response.headers if exc.response is not None else None)
+                else:
+                    return Failure(f"HTTP {code}: {message}")
+            except openai.APITimeoutError:
+                last = f"timed out after {cfg.timeout:g} s"
+            except openai.APIConnectionError as exc:
+                last = _redact(f"connection error: {exc.__cause__ or exc}", cfg.api_key)[:300]
+            except openai.APIResponseValidationError as exc:
+                last = _redact(f"malformed reply: {exc}", cfg.api_key)[:300]
+            if attempt < cfg.max_retries:
+                self.retries += 1
+                await self.sleep(self._backoff(attempt, hinted))
+        return Failure(f"gave up after {cfg.max_retries + 1} attempts: {last}")
+
+    async def run(self, requests: Sequence[Request]) -> None:
+        cfg = self.config
+        rpm, tpm = _Window(cfg.rpm), _Window(cfg.tpm)
+        queue: collections.deque[Request] = collections.deque(requests)
+        client = self._client()
+        abort: list[BaseException] = []
+
+        async def worker() -> None:
+            while queue and not abort:
+                if self.stopped is None:
+                    self.stopped = cfg.budget.exhausted()
+                if self.stopped is not None:
+                    return
+                req = queue.popleft()
+                try:
+                    result = await self._one(client, req, rpm, tpm)
+                except JudgeAbort as exc:
+                    abort.append(exc)
+                    queue.appendleft(req)
+                    return
+                if not isinstance(result, Failure):
+                    cfg.budget.add(result.get("usage"))
+                self.on_result(req, result)
+
+        try:
+            workers = [asyncio.create_task(worker()) for _ in range(max(1, min(cfg.concurrency, len(queue))))]
+            await asyncio.gather(*workers)
+        finally:
+            await client.close()
+        self.not_started = list(queue)
+        if abort:
+            raise abort[0]

@@ -1,0 +1,103 @@
+"""OpenAI Batch API files: export requests as JSONL, import results into the cache.
+
+The request file is the format of the OpenAI Batch API and of vLLM's
+``run_batch`` entry point: one ``{"custom_id", "method", "url", "body"}`` per
+line.  ``custom_id`` is the judgekit cache key, so importing a results file
+fills the cache and a replay-only ``judge()`` then reads the scores.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ._client import _completion_from_body
+from .cache import JudgeCache
+
+
+def export_batch(items: Any, path: str | os.PathLike[str], *, cache: Any = None, skip_cached: bool = True, **settings: Any) -> dict[str, int]:
+    """Write one Batch API request line per (item, sample) not yet cached.
+
+    ``settings`` are those of ``Judge`` (rubric, model, base_url, samples...);
+    the base URL only enters the cache key, so use the one you will replay with.
+    """
+    from .run import Judge
+
+    j = Judge(cache=cache, **settings)
+    rubric, _lang, ids, reqs = j.prepare(items)
+    cached: set[str] = set()
+    db = j._open_cache()
+    try:
+        if db is not None and skip_cached:
+            cached = set(db.get_many([r.key for per in reqs for r in per]))
+    finally:
+        if db is not None and db is not j.cache:
+            db.close()
+    written = 0
+    seen: set[str] = set()
+    with open(path, "w", encoding="utf-8") as fh:
+        for per in reqs:
+            for r in per:
+                if r.key in cached or r.key in seen:
+                    continue
+                seen.add(r.key)
+                body = {"model": j.model, "messages": r.messages, **r.params}
+                line = {"custom_id": r.key, "method": "POST", "url": "/v1/chat/completions", "body": body}
+                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+                written += 1
+    return {"items": len(ids), "requests_written": written, "already_cached": len(cached)}
+
+
+def import_batch(results_path: str | os.PathLike[str], cache: Any, *, requests_path: str | os.PathLike[str] | None = None,
+                 model: str = "", rubric: str = "") -> dict[str, Any]:
+    """Store the successful lines of a Batch API results file in the cache.
+
+    Failed lines (an ``error`` or a non-200 status) are reported, not stored,
+    so the items stay missing and a later run asks again.  With
+    ``requests_path``, only custom ids found in that request file are taken.
+    """
+    allowed: set[str] | None = None
+    if requests_path is not None:
+        allowed = set()
+        with open(requests_path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if line.strip():
+                    try:
+                        allowed.add(json.loads(line)["custom_id"])
+                    except (ValueError, KeyError, TypeError):
+                        raise InputError(f"{requests_path} line {n}: not a batch request line with a custom_id") from None
+    db = cache if isinstance(cache, JudgeCache) else JudgeCache(cache)
+    rows = []
+    failed: list[dict[str, Any]] = []
+    unknown = 0
+    try:
+        with open(Path(results_path), encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                    cid = obj["custom_id"]
+                except (ValueError, KeyError, TypeError):
+                    raise InputError(f"{results_path} line {n}: not a batch result line (JSON with custom_id)") from None
+                if allowed is not None and cid not in allowed:
+                    unknown += 1
+                    continue
+                resp = obj.get("response") or {}
+                status = resp.get("status_code")
+                if obj.get("error") or status != 200:
+                    failed.append({"line": n, "custom_id": cid, "error": obj.get("error") or f"status {status}"})
+                    continue
+                try:
+                    reply = _completion_from_body(resp.get("body") or {})
+                except (ValueError, TypeError, AttributeError) as exc:
+                    failed.append({"line": n, "custom_id": cid, "error": f"malformed body: {exc}"})
+                    continue
+                rows.append((cid, reply, model or str(reply.get("model") or ""), rubric))
+        stored = db.put_many(rows)
+    finally:
+        if db is not cache:
+            db.close()
+    return {"imported": stored, "failed": len(failed), "failures": failed[:50], "not_in_requests": unknown}

@@ -1,0 +1,450 @@
+"""Orchestration: items -> messages -> cache / requests -> parsed scores.
+
+``judge()`` is the one-call API; ``Judge`` holds the same settings for
+repeated use (and for ``judgekit.evaluate(..., judge=Judge(...))``).
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import math
+import os
+import statistics
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+from urllib.parse import urlparse
+
+from .._version import __version__
+from ..errors import InputError, JudgekitError
+from ._client import Budget, Engine, EngineConfig, Failure, Request
+from .cache import JudgeCache, request_key
+from .parse import PARSER_VERSION, expected_scores, parse_reply
+from .render import render_messages, response_format
+from .rubric import Rubric, load_rubric
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+AGGREGATES = ("mean", "median", "majority")
+
+
+class ReplayMissError(JudgekitError):
+    """Replay-only run with items absent from the cache."""
+
+    def __init__(self, missing_ids: Sequence[str]) -> None:
+        self.missing_ids = list(missing_ids)
+        shown = ", ".join(repr(i) for i in self.missing_ids[:20])
+        more = f" and {len(self.missing_ids) - 20} more" if len(self.missing_ids) > 20 else ""
+        super().__init__(
+            f"replay-only: {len(self.missing_ids)} item(s) are not in the cache: {shown}{more}. "
+            "Run once without replay-only (or import a batch result) to fill the cache."
+        )
+
+
+@dataclass
+class JudgeResult:
+    """Per-item scores (``per_item``, a DataFrame), a ``summary`` and a ``signature``."""
+
+    per_item: Any
+    summary: dict[str, Any]
+    signature: str
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = json.loads(self.per_item.to_json(orient="records", force_ascii=False))
+        return {"signature": self.signature, "summary": self.summary, "per_item": rows}
+
+    def to_json(self, **kwargs: Any) -> str:
+        kwargs.setdefault("ensure_ascii", False)
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        means = ", ".join(f"{k}={v:.3f}" if v == v else f"{k}=nan" for k, v in s["means"].items())
+        return f"<JudgeResult {s['n_scored']}/{s['n_items']} scored; {means}; {self.signature}>"
+
+
+def _resolve_base_url(base_url: str | None) -> str:
+    url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    return url.rstrip("/")
+
+
+def _coerce_items(items: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    """(id, mapping) pairs; ids default to the row position, as strings."""
+    try:
+        import pandas as pd
+
+        if isinstance(items, pd.DataFrame):
+            records = items.to_dict(orient="records")
+            items = records
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(items, Mapping) or isinstance(items, (str, bytes)):
+        raise InputError("items must be a list of mappings (one per item) or a DataFrame")
+    out: list[tuple[str, Mapping[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise InputError(f"item {i}: must be a mapping of the rubric's input names, got {type(item).__name__}")
+        raw_id = item.get("id", None)
+        if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)):
+            item_id = str(i)
+        else:
+            item_id = str(raw_id)
+        if item_id in seen:
+            raise InputError(f"item {i}: duplicate id {item_id!r} (first at item {seen[item_id]})")
+        seen[item_id] = i
+        out.append((item_id, item))
+    return out
+
+
+def _check_item(rubric: Rubric, i: int, item_id: str, item: Mapping[str, Any]) -> None:
+    for spec in rubric.inputs:
+        value = item.get(spec.name)
+        if isinstance(value, float) and math.isnan(value):
+            value = None
+        if spec.required and value is None:
+            optional = [s.name for s in rubric.inputs if not s.required]
+            opt = f"; optional: {', '.join(optional)}" if optional else ""
+            raise InputError(
+                f"item {i} (id {item_id!r}): missing required field {spec.name!r} "
+                f"(rubric {rubric.id} needs {', '.join(rubric.required_inputs)}{opt})"
+            )
+
+
+def _run_coro(coro: Any) -> Any:
+    """asyncio.run, or in a worker thread when a loop already runs (Jupyter)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def _aggregate(values: list[int], how: str) -> tuple[float | None, str | None]:
+    if how == "mean":
+        return float(statistics.fmean(values)), None
+    if how == "median":
+        return float(statistics.median(values)), None
+    counts = Counter(values).most_common()
+    if len(counts) > 1 and counts[0][1] == counts[1][1]:
+        tied = sorted(v for v, c in counts if c == counts[0][1])
+        return None, f"no majority among samples (tie between {tied})"
+    return float(counts[0][0]), None
+
+
+@dataclass
+class Judge:
+    """Settings for an LLM judge; ``run(items)`` judges, ``score_pairs`` adapts
+    predictions/references/contexts to the rubric's inputs."""
+
+    rubric: Any = "empathy-3pt"
+    model: str = ""
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    cache: Any = None
+    concurrency: int = 16
+    samples: int = 1
+    aggregate: str = "mean"
+    replay_only: bool = False
+    language: str | None = None
+    temperature: float = 0.0
+    max_tokens: int = 256
+    seed: int | None = None
+    structured: bool = True
+    logprobs: bool = False
+    top_logprobs: int = 5
+    timeout: float = 60.0
+    max_retries: int = 6
+    backoff_base: float = 0.5
+    backoff_max: float = 60.0
+    rpm: float | None = None
+    tpm: float | None = None
+    max_total_tokens: int | None = None
+    max_cost: float | None = None
+    price_per_million_input: float = 0.0
+    price_per_million_output: float = 0.0
+    progress: bool = True
+    extra_params: dict[str, Any] = field(default_factory=dict)
+
+    # -- derived settings ---------------------------------------------------
+    def _rubric(self) -> Rubric:
+        return load_rubric(self.rubric)
+
+    def _params(self, rubric: Rubric) -> dict[str, Any]:
+        params: dict[str, Any] = {"temperature": self.temperature, "max_tokens": self.max_tokens}
+        if self.seed is not None:
+            params["seed"] = self.seed
+        if self.structured:
+            params["response_format"] = response_format(rubric)
+        if self.logprobs:
+            params["logprobs"] = True
+            params["top_logprobs"] = self.top_logprobs
+        params.update(self.extra_params)
+        return params
+
+    def signature(self, rubric: Rubric | None = None, language: str | None = None) -> str:
+        rubric = rubric or self._rubric()
+        lang = language or self.language or rubric.languages[0]
+        host = urlparse(_resolve_base_url(self.base_url)).netloc or _resolve_base_url(self.base_url)
+        parts = [
+            f"judge:{self.model}", f"host:{host}", f"rubric:{rubric.ref}", f"parser:{PARSER_VERSION}",
+            f"lang:{lang}", f"temp:{self.temperature:g}", f"max_tokens:{self.max_tokens}",
+            f"samples:{self.samples}", f"agg:{self.aggregate}", f"format:{'json_schema' if self.structured else 'text'}",
+        ]
+        if self.seed is not None:
+            parts.append(f"seed:{self.seed}")
+        if self.extra_params:
+            parts.append("extra:" + json.dumps(self.extra_params, sort_keys=True, separators=(",", ":")))
+        parts.append(f"judgekit:{__version__}")
+        return "|".join(parts)
+
+    def _validate(self) -> None:
+        if not self.model:
+            raise InputError("model is required (e.g. model='gpt-4o-mini' or the name your server serves)")
+        if self.samples < 1:
+            raise InputError(f"samples must be >= 1, got {self.samples}")
+        if self.aggregate not in AGGREGATES:
+            raise InputError(f"aggregate must be one of {AGGREGATES}, got {self.aggregate!r}")
+        if self.concurrency < 1:
+            raise InputError(f"concurrency must be >= 1, got {self.concurrency}")
+
+    # -- preparing requests -------------------------------------------------
+    def prepare(self, items: Any) -> tuple[Rubric, str, list[str], list[list[Request]]]:
+        """Render every item and compute its cache keys (no network)."""
+        self._validate()
+        rubric = self._rubric()
+        lang = self.language or rubric.languages[0]
+        if lang not in rubric.languages:
+            raise InputError(f"rubric {rubric.id} has no {lang!r} text (languages: {list(rubric.languages)})")
+        base_url = _resolve_base_url(self.base_url)
+        params = self._params(rubric)
+        pairs = _coerce_items(items)
+        ids: list[str] = []
+        reqs: list[list[Request]] = []
+        for i, (item_id, item) in enumerate(pairs):
+            _check_item(rubric, i, item_id, item)
+            messages = render_messages(rubric, item, lang, where=f"item {i} (id {item_id!r})")
+            est = sum(len(m["content"]) for m in messages) // 2 + self.max_tokens
+            per = []
+            for k in range(self.samples):
+                key = request_key(
+                    base_url=base_url, model=self.model, messages=messages, params=params, sample=k,
+                    rubric_id=rubric.id, rubric_version=rubric.version, rubric_hash=rubric.content_hash,
+                    parser_version=PARSER_VERSION,
+                )
+                per.append(Request(key=key, item=i, sample=k, messages=messages, params=params, est_tokens=est))
+            ids.append(item_id)
+            reqs.append(per)
+        return rubric, lang, ids, reqs
+
+    def _open_cache(self) -> JudgeCache | None:
+        if self.cache is None:
+            return None
+        if isinstance(self.cache, JudgeCache):
+            return self.cache
+        return JudgeCache(self.cache)
+
+    # -- running ------------------------------------------------------------
+    def run(self, items: Any) -> JudgeResult:
+        """Judge the items: answers from the cache first, then the server."""
+        rubric, lang, ids, reqs = self.prepare(items)
+        cache = self._open_cache()
+        try:
+            all_keys = [r.key for per in reqs for r in per]
+            replies: dict[str, Any] = cache.get_many(all_keys) if cache is not None else {}
+            from_cache = set(replies)
+            missing = [r for per in reqs for r in per if r.key not in replies]
+            stopped: str | None = None
+            retries = 0
+            budget = Budget(self.max_total_tokens, self.max_cost, self.price_per_million_input, self.price_per_million_output)
+            if missing and self.replay_only:
+                miss_ids = list(dict.fromkeys(ids[r.item] for r in missing))
+                raise ReplayMissError(miss_ids)
+            if missing:
+                stopped, retries = self._fetch(missing, replies, cache, rubric, budget)
+            return self._build(rubric, lang, ids, reqs, replies, from_cache, budget, stopped, retries)
+        finally:
+            if cache is not None and cache is not self.cache:
+                cache.close()
+
+    def _fetch(self, missing: list[Request], replies: dict[str, Any], cache: JudgeCache | None,
+               rubric: Rubric, budget: Budget) -> tuple[str | None, int]:
+        from tqdm import tqdm
+
+        api_key = os.environ.get(self.api_key_env) or "EMPTY"
+        config = EngineConfig(
+            base_url=_resolve_base_url(self.base_url), model=self.model, api_key=api_key,
+            concurrency=self.concurrency, rpm=self.rpm, tpm=self.tpm, timeout=self.timeout,
+            max_retries=self.max_retries, backoff_base=self.backoff_base, backoff_max=self.backoff_max,
+            budget=budget,
+        )
+        show = self.progress and sys.stderr.isatty()
+        bar = tqdm(total=len(missing), desc=f"judge {rubric.id}", unit="req", file=sys.stderr, disable=not show)
+
+        def on_result(req: Request, result: Any) -> None:
+            if isinstance(result, Failure):
+                replies[req.key] = result
+            else:
+                replies[req.key] = result
+                if cache is not None:
+                    cache.put(req.key, result, model=self.model, rubric=rubric.ref)
+            bar.update(1)
+
+        engine = Engine(config, on_result)
+        try:
+            _run_coro(engine.run(missing))
+        finally:
+            bar.close()
+        for req in engine.not_started:
+            replies[req.key] = Failure(f"not run: {engine.stopped}")
+        return engine.stopped, engine.retries
+
+    def _build(self, rubric: Rubric, lang: str, ids: list[str], reqs: list[list[Request]], replies: dict[str, Any],
+               from_cache: set[str], budget: Budget, stopped: str | None, retries: int) -> JudgeResult:
+        import numpy as np
+        import pandas as pd
+
+        dims = rubric.dimension_names
+        k = self.samples
+        nan = float("nan")
+        cols: dict[str, list[Any]] = {"id": ids, "status": [], "reason": [], "raw": []}
+        for d in dims:
+            cols[d] = []
+            if k > 1:
+                cols[f"{d}_sd"] = []
+            if self.logprobs:
+                cols[f"{d}_expected"] = []
+        if k > 1:
+            cols["samples_scored"] = []
+        cols["prompt_tokens"], cols["completion_tokens"], cols["cached"] = [], [], []
+        new_prompt = new_completion = 0
+        for per in reqs:
+            parsed_samples: list[dict[str, int]] = []
+            reasons: list[str] = []
+            raws: list[Any] = []
+            expected: dict[str, list[float]] = {d: [] for d in dims}
+            p_tok = c_tok = 0
+            cached = True
+            for r in per:
+                rep = replies.get(r.key)
+                if isinstance(rep, Failure) or rep is None:
+                    reasons.append(rep.reason if isinstance(rep, Failure) else "no reply")
+                    raws.append(None)
+                    cached = False
+                    continue
+                if r.key not in from_cache:
+                    cached = False
+                    new_prompt += rep["usage"]["prompt_tokens"]
+                    new_completion += rep["usage"]["completion_tokens"]
+                p_tok += rep["usage"]["prompt_tokens"]
+                c_tok += rep["usage"]["completion_tokens"]
+                raws.append(rep.get("text"))
+                parsed = parse_reply(rep.get("text"), rubric, refusal=rep.get("refusal"), finish_reason=rep.get("finish_reason"))
+                if parsed.ok:
+                    parsed_samples.append(parsed.scores)  # type: ignore[arg-type]
+                    if self.logprobs:
+                        for d, v in expected_scores(rep.get("logprobs"), rubric).items():
+                            expected[d].append(v)
+                else:
+                    reasons.append(parsed.reason or "unparseable")
+            status = "scored" if parsed_samples else "unscored"
+            agg_reason = None
+            values: dict[str, float] = {}
+            if parsed_samples:
+                for d in dims:
+                    v, why = _aggregate([s[d] for s in parsed_samples], self.aggregate)
+                    if why:
+                        agg_reason = f"{d}: {why}"
+                        status = "unscored"
+                        break
+                    values[d] = v  # type: ignore[assignment]
+            for d in dims:
+                cols[d].append(values.get(d, nan) if status == "scored" else nan)
+                if k > 1:
+                    vs = [s[d] for s in parsed_samples]
+                    cols[f"{d}_sd"].append(float(np.std(vs)) if vs and status == "scored" else nan)
+                if self.logprobs:
+                    ev = expected[d]
+                    cols[f"{d}_expected"].append(float(np.mean(ev)) if ev and status == "scored" else nan)
+            if k > 1:
+                cols["samples_scored"].append(len(parsed_samples))
+            if status == "scored":
+                note = None
+                if reasons:
+                    note = f"{len(parsed_samples)} of {k} samples scored; others: " + "; ".join(reasons)
+                cols["reason"].append(note)
+            else:
+                cols["reason"].append(agg_reason or "; ".join(reasons) or "unscored")
+            cols["status"].append(status)
+            cols["raw"].append(raws[0] if k == 1 else json.dumps(raws, ensure_ascii=False))
+            cols["prompt_tokens"].append(p_tok)
+            cols["completion_tokens"].append(c_tok)
+            cols["cached"].append(cached)
+        order = ["id", "status", *[c for d in dims for c in (d, f"{d}_sd", f"{d}_expected") if c in cols]]
+        order += [c for c in ("samples_scored", "reason", "raw", "prompt_tokens", "completion_tokens", "cached") if c in cols]
+        df = pd.DataFrame({c: cols[c] for c in order})
+        scored = df["status"] == "scored"
+        n_scored = int(scored.sum())
+        means = {d: (float(df.loc[scored, d].mean()) if n_scored else nan) for d in dims}
+        total_p = int(df["prompt_tokens"].sum())
+        total_c = int(df["completion_tokens"].sum())
+        summary: dict[str, Any] = {
+            "rubric": rubric.ref,
+            "model": self.model,
+            "language": lang,
+            "n_items": len(ids),
+            "n_scored": n_scored,
+            "n_unscored": len(ids) - n_scored,
+            "means": means,
+            "means_over": f"{n_scored} scored item(s); {len(ids) - n_scored} unscored left out",
+            "requests_cached": sum(1 for per in reqs for r in per if r.key in from_cache),
+            "requests_sent": sum(1 for per in reqs for r in per if r.key not in from_cache and not isinstance(replies.get(r.key), Failure)),
+            "requests_failed": sum(1 for per in reqs for r in per if isinstance(replies.get(r.key), Failure)),
+            "retries": retries,
+            "tokens": {"prompt": total_p, "completion": total_c, "prompt_this_run": new_prompt, "completion_this_run": new_completion},
+            "cost": budget.cost(total_p, total_c),
+            "cost_this_run": budget.cost(new_prompt, new_completion),
+            "stopped": stopped,
+        }
+        if stopped:
+            done = len(ids) - int(df["reason"].fillna("").str.startswith("not run").sum())
+            summary["stopped"] = f"{stopped}: {done} of {len(ids)} items reached the judge"
+        return JudgeResult(df, summary, self.signature(rubric, lang))
+
+    def score_pairs(self, preds: Sequence[str], refs: Sequence[str] | None = None, contexts: Sequence[Any] | None = None,
+                    ids: Sequence[str] | None = None) -> JudgeResult:
+        """Judge predictions: ``preds`` fill the rubric's ``response`` input,
+        ``contexts`` its ``context`` or ``dialogue`` input and ``refs`` its
+        ``reference`` input (when the rubric has one)."""
+        rubric = self._rubric()
+        names = {s.name for s in rubric.inputs}
+        n = len(preds)
+        for label, seq in (("refs", refs), ("contexts", contexts), ("ids", ids)):
+            if seq is not None and len(seq) != n:
+                raise InputError(f"{label} has {len(seq)} items but preds has {n}")
+        if "response" not in names:
+            raise InputError(f"rubric {rubric.id} has no 'response' input (inputs: {sorted(names)}); call run(items) instead")
+        ctx_field = "context" if "context" in names else ("dialogue" if "dialogue" in names else None)
+        items = []
+        for i in range(n):
+            item: dict[str, Any] = {"response": preds[i]}
+            if ids is not None:
+                item["id"] = ids[i]
+            if contexts is not None and ctx_field:
+                item[ctx_field] = contexts[i]
+            if refs is not None and "reference" in names:
+                item["reference"] = refs[i]
+            items.append(item)
+        return self.run(items)
+
+
+def judge(items: Any, rubric: Any = "empathy-3pt", model: str = "", base_url: str | None = None,
+          api_key_env: str = "OPENAI_API_KEY", cache: Any = None, concurrency: int = 16, samples: int = 1,
+          aggregate: str = "mean", replay_only: bool = False, **settings: Any) -> JudgeResult:
+    """Judge ``items`` (mappings of the rubric's input names, optional ``id``)
+    with an OpenAI-compatible model.  See ``Judge`` for every setting."""
+    return Judge(rubric=rubric, model=model, base_url=base_url, api_key_env=api_key_env, cache=cache,
+                 concurrency=concurrency, samples=samples, aggregate=aggregate, replay_only=replay_only,
+                 **settings).run(items)
