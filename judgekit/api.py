@@ -165,10 +165,6 @@ def evaluate(
     detected = detect_language(p + [x for rs in r for x in rs]) if lang == "auto" else lang
     empty_pred = [not x.strip() for x in p]
     empty_ref = [any(not y.strip() for y in rs) for rs in r]
-    if strict and (any(empty_pred) or any(empty_ref)):
-        bad = [i for i in range(len(p)) if empty_pred[i] or empty_ref[i]]
-        shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
-        raise InputError(f"strict: {len(bad)} item(s) have an empty or whitespace-only prediction or reference: {shown}")
 
     sig = Signature()
     sig["judgekit"] = __version__
@@ -204,6 +200,11 @@ def evaluate(
             out.scores = {k: out.scores[k] for k in keep if k in out.scores}
             out.per_item = {k: v for k, v in out.per_item.items() if k in keep}
         sig["preset"] = preset
+    # After the preset ran: a preset whose pipeline crashes names that itself.
+    if strict and (any(empty_pred) or any(empty_ref)):
+        bad = [i for i in range(len(p)) if empty_pred[i] or empty_ref[i]]
+        shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+        raise InputError(f"strict: {len(bad)} item(s) have an empty or whitespace-only prediction or reference: {shown}")
     sig["lang"] = f"{detected}{'(auto)' if lang == 'auto' else ''}"
     sig.update(out.signature)
     if "tok" in out.signature or preset in ("chatglm", "llamafactory", "glm4", "rouge-score"):
