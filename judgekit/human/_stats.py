@@ -252,3 +252,28 @@ def alpha(W: np.ndarray, o_items: np.ndarray, levels: np.ndarray, level_of_measu
     n, k, _ = o_items.shape
     O = (W @ o_items.reshape(n, k * k)).reshape(-1, k, k)
     return alpha_from_coincidence(O, levels, level_of_measurement)
+
+
+def kappa_fce(C: np.ndarray, positions: np.ndarray, weights: str | None) -> tuple[float, float]:
+    """Large-sample standard error of (weighted) kappa (Fleiss, Cohen & Everitt 1969) and z.
+
+    This is the non-null variance; Kumar et al.'s "Kappa Z-statistic" is kappa / SE.
+    """
+    k = C.shape[0]
+    if weights is None:
+        w = np.eye(k)
+    else:
+        d = np.abs(positions[:, None] - positions[None, :])
+        d = d if weights == "linear" else d ** 2
+        w = 1.0 - d / d.max() if d.max() > 0 else np.ones_like(d)
+    n = C.sum()
+    p = C / n
+    pr, pc = p.sum(1), p.sum(0)
+    po = (w * p).sum()
+    pe = (w * np.outer(pr, pc)).sum()
+    kap = (po - pe) / (1 - pe)
+    wi = w @ pc
+    wj = pr @ w
+    var = ((p * (w - (wi[:, None] + wj[None, :]) * (1 - kap)) ** 2).sum() - (kap - pe * (1 - kap)) ** 2) / (n * (1 - pe) ** 2)
+    se = float(np.sqrt(var)) if var > 0 else float("nan")
+    return se, float(kap / se) if se and np.isfinite(se) else float("nan")
