@@ -18,12 +18,13 @@ from typing import Iterable, Sequence
 __all__ = ["JiebaSegmenter", "get_segmenter", "backend_description"]
 
 _LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def _jieba_dict_path() -> str:
-    import jieba
+    from ._cjieba_load import dict_path
 
-    return os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
+    return dict_path()
 
 
 @lru_cache(maxsize=None)
@@ -35,8 +36,18 @@ def _file_sha256(path: str) -> str:
     return h.hexdigest()
 
 
+NO_NATIVE_ENV = "JUDGEKIT_NO_NATIVE"
+
+
+def _native_disabled() -> bool:
+    return os.environ.get(NO_NATIVE_ENV, "").strip() not in ("", "0")
+
+
 def _native_module():
-    """The compiled segmenter module, or None when it is not built."""
+    """The compiled segmenter module, or None when it is not built or
+    ``JUDGEKIT_NO_NATIVE=1`` asks for jieba itself."""
+    if _native_disabled():
+        return None
     try:
         from .. import _cjieba  # type: ignore[attr-defined]
     except ImportError:
@@ -46,10 +57,11 @@ def _native_module():
 
 def backend_description() -> str:
     """Which segmentation path is active, for ``judgekit --version``."""
-    native = _native_module()
-    if native is None:
+    if _native_disabled():
+        return f"segmenter: jieba (pure Python; compiled extension disabled by {NO_NATIVE_ENV})"
+    if _native_module() is None:
         return "segmenter: jieba (pure Python fallback; compiled extension not built)"
-    return "segmenter: compiled jieba-exact C extension"
+    return "segmenter: compiled jieba-exact C extension (judgekit._cjieba)"
 
 
 class JiebaSegmenter:
@@ -73,15 +85,26 @@ class JiebaSegmenter:
         self.backend = "python"
         native = _native_module()
         if native is not None:
-            self._native = native.Segmenter(_jieba_dict_path(), list(self.user_dicts))
-            self.backend = "c"
+            from ._cjieba_load import build_native
+
+            try:
+                self._native = build_native(native, self.user_dicts)
+                self.backend = "c"
+            except ValueError as exc:
+                from ..errors import InputError
+
+                if isinstance(exc, InputError):
+                    raise
+                # a dictionary line in a form the C loader does not replicate:
+                # jieba itself reads it (same tokens, or jieba's own error)
+                log.warning("compiled segmenter not used (%s); falling back to jieba", exc)
 
     # -- identity ---------------------------------------------------------
     @property
     def jieba_version(self) -> str:
-        import jieba
+        from ._cjieba_load import jieba_version
 
-        return jieba.__version__
+        return jieba_version()
 
     @property
     def dict_hash(self) -> str:
@@ -92,7 +115,10 @@ class JiebaSegmenter:
         return h.hexdigest()[:12]
 
     def signature(self) -> str:
-        return f"jieba-{self.jieba_version}+dict.{self.dict_hash}+hmm.{'on' if self.hmm else 'off'}"
+        """e.g. ``jieba-0.42.1+dict.0123456789ab+hmm.on+seg.c``; the last part
+        says which implementation ran (``c`` or ``py``; same tokens)."""
+        impl = "c" if self.backend == "c" else "py"
+        return f"jieba-{self.jieba_version}+dict.{self.dict_hash}+hmm.{'on' if self.hmm else 'off'}+seg.{impl}"
 
     # -- segmentation -----------------------------------------------------
     def _jieba(self):
@@ -102,16 +128,22 @@ class JiebaSegmenter:
                     import jieba
 
                     jieba.setLogLevel(logging.WARNING)
+                    from ._cjieba_load import read_userdict
+
                     tok = jieba.Tokenizer()
                     tok.initialize()
+                    # load_userdict, with judgekit's error messages
                     for p in self.user_dicts:
-                        tok.load_userdict(p)
+                        for e in read_userdict(p):
+                            tok.add_word(e.word, e.freq, e.tag)
                     self._tokenizer = tok
         return self._tokenizer
 
     def cut(self, text: str) -> list[str]:
         if self._native is not None:
             return self._native.cut(text, self.hmm)
+        if not isinstance(text, str):
+            raise TypeError(f"cut: expected str, got {type(text).__name__}")
         return list(self._jieba().cut(text, HMM=self.hmm))
 
     def cut_many(self, texts: Iterable[str]) -> list[list[str]]:
@@ -119,15 +151,21 @@ class JiebaSegmenter:
             return self._native.cut_many(list(texts), self.hmm)
         tok = self._jieba()
         hmm = self.hmm
-        return [list(tok.cut(t, HMM=hmm)) for t in texts]
+        out = []
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"cut_many: item {i} is {type(t).__name__}, not str")
+            out.append(list(tok.cut(t, HMM=hmm)))
+        return out
 
 
 @lru_cache(maxsize=16)
-def _cached_segmenter(user_dicts: tuple[str, ...], hmm: bool) -> JiebaSegmenter:
+def _cached_segmenter(user_dicts: tuple[str, ...], hmm: bool, native: bool) -> JiebaSegmenter:
     return JiebaSegmenter(user_dicts, hmm)
 
 
 def get_segmenter(user_dicts: Sequence[str | os.PathLike[str]] = (), hmm: bool = True) -> JiebaSegmenter:
     """A shared segmenter per (user dictionaries, HMM flag): loading the
     dictionary costs about a second, so it is done once per process."""
-    return _cached_segmenter(tuple(os.path.abspath(os.fspath(p)) for p in user_dicts), bool(hmm))
+    paths = tuple(os.path.abspath(os.fspath(p)) for p in user_dicts)
+    return _cached_segmenter(paths, bool(hmm), not _native_disabled())
