@@ -134,6 +134,7 @@ def evaluate(
     scale: int | None = None,
     tokenize: str | None = None,
     strict: bool = False,
+    progress: bool = False,
 ) -> Result:
     """Score predictions against references.
 
@@ -147,10 +148,25 @@ def evaluate(
     ``user_dicts``/``hmm`` (jieba), ``normalize``, ``smoothing`` (none,
     method1, method3, exp, floor, add-k), ``aggregation`` (corpus/mean),
     ``rouge_counting`` (counts/sets) and ``scale`` (1 or 100).
+    ``progress=True`` shows a progress bar on stderr for large inputs.
 
     Empty or whitespace-only texts are scored (0 where a metric is
     undefined) and flagged in ``per_item``; ``strict=True`` raises instead.
     """
+    from .text.tokenize import SHOW_PROGRESS
+
+    token = SHOW_PROGRESS.set(bool(progress))
+    try:
+        return _evaluate(preds, refs, lang=lang, preset=preset, metrics=metrics, tokenizer=tokenizer,
+                         whitespace=whitespace, user_dicts=user_dicts, hmm=hmm, normalize=normalize,
+                         smoothing=smoothing, aggregation=aggregation, effective_order=effective_order,
+                         rouge_counting=rouge_counting, scale=scale, tokenize=tokenize, strict=strict)
+    finally:
+        SHOW_PROGRESS.reset(token)
+
+
+def _evaluate(preds, refs, *, lang, preset, metrics, tokenizer, whitespace, user_dicts, hmm, normalize, smoothing,
+              aggregation, effective_order, rouge_counting, scale, tokenize, strict) -> Result:
     import pandas as pd
 
     from .ngram.presets import NATIVE_SCALE, PRESET_NAMES, PRESETS
@@ -207,10 +223,6 @@ def evaluate(
         raise InputError(f"strict: {len(bad)} item(s) have an empty or whitespace-only prediction or reference: {shown}")
     sig["lang"] = f"{detected}{'(auto)' if lang == 'auto' else ''}"
     sig.update(out.signature)
-    if "tok" in out.signature or preset in ("chatglm", "llamafactory", "glm4", "rouge-score"):
-        from .text.segment import get_segmenter
-
-        sig["seg.backend"] = get_segmenter((), hmm).backend
 
     frame = pd.DataFrame(out.per_item, index=index)
     frame["empty_pred"] = empty_pred

@@ -7,6 +7,7 @@ points apart under different tokenizations.
 """
 from __future__ import annotations
 
+import contextvars
 import unicodedata
 from typing import Callable, Iterable, Sequence
 
@@ -17,6 +18,11 @@ __all__ = ["Tokenizer", "make_tokenizer", "TOKENIZERS", "NORMALIZATIONS", "WHITE
 NORMALIZATIONS = ("none", "nfkc", "lower", "nfkc+lower")
 WHITESPACE_POLICIES = ("drop", "keep")
 TOKENIZERS = ("jieba", "char", "zh", "13a", "intl", "whitespace")
+
+# Set by ``evaluate(progress=True)``: large tokenization jobs show a bar on stderr.
+SHOW_PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("judgekit_show_progress", default=False)
+_PROGRESS_MIN = 2000
+_CHUNK = 1000
 
 
 def _normalizer(name: str) -> Callable[[str], str] | None:
@@ -65,7 +71,17 @@ class Tokenizer:
                 i = index[t] = len(unique)
                 unique.append(t)
             slots.append(i)
-        done = self._tokenize_many(unique)
+        if SHOW_PROGRESS.get() and len(unique) >= _PROGRESS_MIN:
+            from tqdm import tqdm
+
+            done = []
+            with tqdm(total=len(unique), desc=f"tokenizing ({self.name})", unit="text", file=None, leave=False) as bar:
+                for k in range(0, len(unique), _CHUNK):
+                    part = unique[k: k + _CHUNK]
+                    done += self._tokenize_many(part)
+                    bar.update(len(part))
+        else:
+            done = self._tokenize_many(unique)
         return [done[i] for i in slots]
 
     def __repr__(self) -> str:

@@ -1,0 +1,87 @@
+"""``judgekit evaluate``: BLEU-1..4 / ROUGE-1/2/L and friends from files."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score predictions against references (BLEU, ROUGE, Distinct)",
+        description="Score predictions against references. Either one PAIRS file (.jsonl/.csv with a prediction "
+                    "and a reference field) or --preds and --refs (.txt one segment per line, .jsonl, .csv).",
+    )
+    p.add_argument("pairs", nargs="?", help="a .jsonl or .csv file holding both fields")
+    p.add_argument("--preds", help="predictions file (.txt/.jsonl/.csv)")
+    p.add_argument("--refs", help="references file (.txt/.jsonl/.csv)")
+    p.add_argument("--pred-field", default="pred", help="field/column of the prediction (default: pred)")
+    p.add_argument("--ref-field", default="ref", help="field/column of the reference, a string or list of strings (default: ref)")
+    p.add_argument("--preset", help="re-enact a pipeline: chatglm, llamafactory, glm4, sacrebleu, rouge-score")
+    p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"])
+    p.add_argument("--metrics", help="comma-separated families (bleu,rouge,distinct,length) or names (bleu-4,rouge-l)")
+    p.add_argument("--tokenizer", help="default suite: jieba, char, zh, 13a, intl, whitespace")
+    p.add_argument("--tokenize", help="preset sacrebleu: zh, char, 13a, intl; preset rouge-score: jieba, default")
+    p.add_argument("--whitespace", choices=["drop", "keep"], help="jieba/char: whitespace tokens dropped or kept")
+    p.add_argument("--user-dict", action="append", default=[], help="jieba user dictionary (repeatable)")
+    p.add_argument("--no-hmm", action="store_true", help="jieba without the HMM for unknown words")
+    p.add_argument("--smoothing", default="exp", help="none, method1, method3, exp, floor, add-k (default: exp)")
+    p.add_argument("--aggregation", default="corpus", choices=["corpus", "mean"])
+    p.add_argument("--rouge-counting", default="counts", choices=["counts", "sets"])
+    p.add_argument("--scale", type=int, choices=[1, 100])
+    p.add_argument("--strict", action="store_true", help="error on empty predictions or references instead of flagging")
+    p.add_argument("--format", default="table", choices=["table", "json", "csv"])
+    p.add_argument("--per-item", metavar="PATH", help="also write per-item scores (.csv or .jsonl)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from .._io import read_pairs, read_segments
+    from ..api import evaluate
+    from ..errors import InputError
+
+    if args.pairs and (args.preds or args.refs):
+        raise InputError("give either a PAIRS file or --preds and --refs, not both")
+    if args.pairs:
+        preds, refs = read_pairs(args.pairs, args.pred_field, args.ref_field)
+    elif args.preds and args.refs:
+        preds = read_segments(args.preds, args.pred_field if not args.preds.endswith(".txt") else None)
+        refs = read_segments(args.refs, args.ref_field if not args.refs.endswith(".txt") else None, allow_list=True)
+        if len(preds) != len(refs):
+            raise InputError(f"{args.preds} has {len(preds)} segments but {args.refs} has {len(refs)}")
+    else:
+        raise InputError("give a PAIRS file, or both --preds and --refs")
+
+    metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
+    result = evaluate(
+        preds, refs, lang=args.lang, preset=args.preset, metrics=metrics, tokenizer=args.tokenizer,
+        tokenize=args.tokenize, whitespace=args.whitespace, user_dicts=args.user_dict, hmm=not args.no_hmm,
+        smoothing=args.smoothing, aggregation=args.aggregation, rouge_counting=args.rouge_counting,
+        scale=args.scale, strict=args.strict, progress=sys.stderr.isatty(),
+    )
+    for w in result.warnings:
+        print(f"judgekit evaluate: warning: {w}", file=sys.stderr)
+    if args.per_item:
+        if args.per_item.endswith(".jsonl"):
+            result.per_item.to_json(args.per_item, orient="records", lines=True, force_ascii=False)
+        else:
+            result.per_item.to_csv(args.per_item, index_label="item")
+    if args.format == "json":
+        print(result.to_json(indent=2))
+    elif args.format == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["metric", "value"])
+        for k, v in result.scores.items():
+            w.writerow([k, repr(v)])
+        w.writerow(["signature", str(result.signature)])
+    else:
+        width = max(len(k) for k in result.scores) if result.scores else 8
+        print(f"{len(preds)} items")
+        for k, v in result.scores.items():
+            print(f"{k:<{width}}  {v:10.4f}")
+        print(f"signature: {result.signature}")
+    return 0
