@@ -180,3 +180,109 @@ def human_ceiling(table: pd.DataFrame, judges: Any = "llm", humans: Any = "exper
     ctx = {"framework": t["framework"].iloc[0], "dimension": t["dimension"].iloc[0],
            "scale": list(sc) if sc else None, "aggregate": aggregate}
     return CeilingReport(hs, js, list(metrics), panel, rows, n, n_drop, ctx, settings, notes)
+
+
+_MARK = {"below": "<", "above": ">", "within": "="}
+
+
+@dataclass
+class CeilingSummary(ReportMixin):
+    """One line per (framework, dimension): the human ceiling and each judge, one statistic."""
+
+    metric: str
+    judges: list[str]
+    reports: list[CeilingReport]
+    settings: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    def rows(self) -> list[dict[str, Any]]:
+        out = []
+        for rep in self.reports:
+            row = {"framework": rep.context["framework"], "dimension": rep.context["dimension"], "n_items": rep.n_items}
+            for r in rep.rows:
+                f: Figure = r["mean"]
+                key = "humans" if r["kind"] == "human" else r["rater"]
+                row[key] = f.estimate
+                row[f"{key}_ci"] = [f.ci_low, f.ci_high]
+                d = r.get("minus_human")
+                if d is not None:
+                    row[f"{key}_minus_humans"] = d.estimate
+                    row[f"{key}_minus_humans_ci"] = [d.ci_low, d.ci_high]
+                    row[f"{key}_verdict"] = _verdict(d)
+            out.append(row)
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "human_ceiling_summary", "metric": self.metric, "judges": self.judges,
+                "dimensions": [r.to_dict() for r in self.reports], "notes": self.notes, "settings": self.settings}
+
+    def _lines(self) -> list[str]:
+        s = self.settings
+        head = f"Judges vs the human ceiling: {LABELS.get(self.metric, self.metric)}"
+        lines = [head, "=" * len(head),
+                 "humans = each human against the median of the other humans (leave-one-out), averaged;",
+                 "a judge = the judge against the same references.  "
+                 f"{round(s['ci'] * 100)}% CI from {s['n_boot']} item resamples (seed {s['seed']}).",
+                 "mark: '<' below the human ceiling, '=' indistinguishable, '>' above (CI of judge minus humans).",
+                 ""]
+        cell = 22
+        hdr = f"{'framework / dimension':<44}{'n':>4}  {'humans':<{cell}}" + "".join(f"{j:<{cell}}" for j in self.judges)
+        lines += [hdr, "-" * len(hdr)]
+        counts = {j: {"below": 0, "within": 0, "above": 0} for j in self.judges}
+        for row in self.rows():
+            name = f"{row['framework']} / {row['dimension']}"
+            txt = f"{name:<44}{row['n_items']:>4}  " + _cell(row["humans"], row["humans_ci"], "", cell)
+            for j in self.judges:
+                if j in row:
+                    v = row.get(f"{j}_verdict")
+                    if v:
+                        counts[j][v] += 1
+                    txt += _cell(row[j], row[f"{j}_ci"], _MARK.get(v, ""), cell)
+            lines.append(txt)
+        lines.append("")
+        for j in self.judges:
+            c = counts[j]
+            lines.append(f"{j}: below the human ceiling on {c['below']}, indistinguishable on {c['within']}, "
+                         f"above on {c['above']} of {sum(c.values())} dimensions")
+        lines += [f"note: {n}" for n in self.notes]
+        return lines
+
+
+def _verdict(d: Figure) -> str:
+    if not math.isfinite(d.ci_low):
+        return ""
+    return "below" if d.ci_high < 0 else ("above" if d.ci_low > 0 else "within")
+
+
+def _cell(v: float, ci: list[float], mark: str, width: int) -> str:
+    t = f"{fmt(v, 2)} [{fmt(ci[0], 2)},{fmt(ci[1], 2)}] {mark}"
+    return f"{t:<{width}}"
+
+
+def ceiling_summary(table: pd.DataFrame, judges: Any = "llm", humans: Any = "expert", *,
+                    framework: str | None = None, dimension: str | None = None,
+                    metric: str = "kappa_quadratic", **kwargs: Any) -> CeilingSummary:
+    """``human_ceiling`` for every (framework, dimension) of a table, one statistic, one line each."""
+    t = validate_table(table)
+    if framework is not None:
+        t = select(t, framework=framework) if dimension is None else t[t["framework"] == framework]
+    if dimension is not None:
+        t = t[t["dimension"] == dimension]
+    if t.empty:
+        raise InputError("no ratings for that framework / dimension")
+    reports, notes = [], []
+    js: list[str] = []
+    for (fw, dim), part in t.groupby(["framework", "dimension"], sort=False):
+        try:
+            rep = human_ceiling(part, judges=judges, humans=humans, metrics=[metric], **kwargs)
+        except InputError as exc:
+            notes.append(f"{fw} / {dim}: {exc}")
+            continue
+        reports.append(rep)
+        js += [j for j in rep.judges if j not in js]
+    if not reports:
+        raise InputError("no dimension could be compared: " + "; ".join(notes))
+    return CeilingSummary(metric, js, reports, reports[0].settings, notes)
