@@ -17,6 +17,7 @@ from ..errors import JudgekitError
 
 COMMANDS: dict[str, str] = {
     "evaluate": "judgekit.cli.evaluate",
+    "agreement": "judgekit.cli.agreement",
 }
 
 
