@@ -21,6 +21,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # listen backlog: many clients connect at once
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # scripted faults and client timeouts close sockets on purpose
+
+
 @dataclass
 class Rule:
     match: str
@@ -68,9 +76,7 @@ class OpenAIServer:
         self._lock = threading.Lock()
         self.api_key: str | None = None  # when set, other keys get 401
         handler = self._handler()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        self.httpd.request_queue_size = 256
+        self.httpd = _Server(("127.0.0.1", 0), handler)
         self.port = self.httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -229,3 +235,25 @@ def _logprobs(content: str, top: int) -> list[dict[str, Any]]:
                     {"token": str(max(v - 1, 0)) if v > 0 else "x", "logprob": math.log(0.1), "bytes": None}]
         out.append({"token": tok, "logprob": lp, "bytes": None, "top_logprobs": alts[:top] if top else []})
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the server in its own process: prints its base URL, serves until killed."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--latency", type=float, default=0.0)
+    args = ap.parse_args(argv)
+    server = OpenAIServer(latency=args.latency)
+    print(server.base_url, flush=True)
+    try:
+        server.httpd.serve_forever(poll_interval=0.05)
+    except KeyboardInterrupt:
+        pass
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

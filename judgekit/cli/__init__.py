@@ -18,6 +18,8 @@ from ..errors import JudgekitError
 COMMANDS: dict[str, str] = {
     "evaluate": "judgekit.cli.evaluate",
     "agreement": "judgekit.cli.agreement",
+    "judge": "judgekit.cli.judge",
+    "rubrics": "judgekit.cli.rubrics",
 }
 
 

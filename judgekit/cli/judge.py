@@ -1,0 +1,172 @@
+"""``judgekit judge INPUT.jsonl --rubric ID --model M --output OUT.jsonl``."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from typing import Any
+
+from ..errors import InputError
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "judge",
+        help="score dialogue replies with an LLM judge on any OpenAI-compatible server",
+        description=(
+            "Judge each JSON row of INPUT with a rubric. Rows hold the rubric's input fields "
+            "(see `judgekit rubrics show ID`) and an optional id. One output row per input row: "
+            "id, status (scored/unscored), one field per dimension, reason. The API key is read "
+            "from $OPENAI_API_KEY (or --api-key-env); it is never written anywhere."
+        ),
+    )
+    p.add_argument("input", nargs="?", help="JSONL file, one item per line ('-' for stdin)")
+    p.add_argument("--rubric", default="empathy-3pt", help="built-in rubric id or a .yaml path (default: empathy-3pt)")
+    p.add_argument("--model", help="model name as the server knows it")
+    p.add_argument("--base-url", help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL or OpenAI)")
+    p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    p.add_argument("--output", "-o", help="output JSONL path ('-' for stdout)")
+    p.add_argument("--cache", default="judgekit-judge.sqlite", help="SQLite cache file (default: ./judgekit-judge.sqlite)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write a cache")
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--samples", type=int, default=1, help="judgments per item (use with --temperature > 0)")
+    p.add_argument("--aggregate", choices=("mean", "median", "majority"), default="mean")
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--max-tokens", type=int, default=256, help="maximum tokens per judge reply")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--language", choices=("en", "zh"), help="prompt language (default: the rubric's first)")
+    p.add_argument("--no-structured", action="store_true", help="do not send a JSON-schema response_format (servers without it)")
+    p.add_argument("--logprobs", action="store_true", help="ask for logprobs and report an expected score per dimension")
+    p.add_argument("--replay-only", action="store_true", help="answer from the cache only; fail listing missing items")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    p.add_argument("--max-retries", type=int, default=6)
+    p.add_argument("--rpm", type=float, help="requests per minute limit")
+    p.add_argument("--tpm", type=float, help="tokens per minute limit")
+    p.add_argument("--max-total-tokens", type=int, help="stop starting requests after this many tokens")
+    p.add_argument("--max-cost", type=float, help="stop starting requests after this cost (needs --price-in/--price-out)")
+    p.add_argument("--price-in", type=float, default=0.0, help="price per million prompt tokens")
+    p.add_argument("--price-out", type=float, default=0.0, help="price per million completion tokens")
+    p.add_argument("--raw", action="store_true", help="include the judge's raw reply in every output row")
+    p.add_argument("--summary", help="also write the summary and signature as JSON here")
+    p.add_argument("--fail-on-unscored", action="store_true", help="exit 1 when any row is unscored")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--export-batch", metavar="REQUESTS.jsonl", help="write an OpenAI Batch API request file for the uncached items and exit")
+    p.add_argument("--import-batch", metavar="RESULTS.jsonl", help="import a Batch API results file into the cache and exit")
+    p.set_defaults(func=run)
+
+
+def _read_items(path: str, required: tuple[str, ...]) -> list[dict[str, Any]]:
+    fh = sys.stdin if path == "-" else None
+    try:
+        if fh is None:
+            fh = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"input file {path!r} does not exist") from None
+    items: list[dict[str, Any]] = []
+    try:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raise InputError(f"{path} line {n}: not valid JSON ({exc.msg})") from None
+            if not isinstance(obj, dict):
+                raise InputError(f"{path} line {n}: must be a JSON object, got {type(obj).__name__}")
+            for name in required:
+                if obj.get(name) is None:
+                    raise InputError(f"{path} line {n}: missing required field {name!r} (the rubric needs {', '.join(required)})")
+            obj.setdefault("id", str(len(items)))
+            items.append(obj)
+    finally:
+        if fh is not sys.stdin:
+            fh.close()
+    return items
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():
+            return int(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..judge import Judge, import_batch, load_rubric
+    from ..judge.batch import export_batch
+
+    cache = None if args.no_cache else args.cache
+    if args.import_batch:
+        if cache is None:
+            raise InputError("--import-batch needs a cache (drop --no-cache)")
+        report = import_batch(args.import_batch, cache)
+        print(f"imported {report['imported']} result(s) into {cache}; {report['failed']} failed line(s)", file=sys.stderr)
+        for f in report["failures"][:10]:
+            print(f"  line {f['line']}: {f['error']}", file=sys.stderr)
+        return 0 if not report["failed"] else 1
+    if not args.input:
+        raise InputError("INPUT is required (a JSONL file of items)")
+    if not args.model:
+        raise InputError("--model is required")
+    rubric = load_rubric(args.rubric)
+    items = _read_items(args.input, rubric.required_inputs)
+    settings: dict[str, Any] = dict(
+        rubric=rubric, model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
+        concurrency=args.concurrency, samples=args.samples, aggregate=args.aggregate,
+        temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed, language=args.language,
+        structured=not args.no_structured, logprobs=args.logprobs, timeout=args.timeout,
+        max_retries=args.max_retries, rpm=args.rpm, tpm=args.tpm, max_total_tokens=args.max_total_tokens,
+        max_cost=args.max_cost, price_per_million_input=args.price_in, price_per_million_output=args.price_out,
+        progress=not args.no_progress,
+    )
+    if args.export_batch:
+        report = export_batch(items, args.export_batch, cache=cache, **settings)
+        print(f"wrote {report['requests_written']} request(s) for {report['items']} item(s) to {args.export_batch} "
+              f"({report['already_cached']} already cached)", file=sys.stderr)
+        return 0
+    if not args.output:
+        raise InputError("--output is required")
+    result = Judge(cache=cache, replay_only=args.replay_only, **settings).run(items)
+    df = result.per_item
+    dims = [c for c in df.columns if c not in ("id", "status", "reason", "raw", "prompt_tokens", "completion_tokens", "cached")]
+    lines = []
+    for rec in df.to_dict(orient="records"):
+        row: dict[str, Any] = {"id": rec["id"], "status": rec["status"]}
+        for d in dims:
+            row[d] = _plain(rec[d])
+        if rec["status"] != "scored" or rec["reason"]:
+            row["reason"] = rec["reason"]
+        if args.raw or rec["status"] != "scored":
+            row["raw"] = rec["raw"]
+        lines.append(json.dumps(row, ensure_ascii=False))
+    text = "\n".join(lines) + ("\n" if lines else "")
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        tmp = f"{args.output}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, args.output)
+    s = result.summary
+    means = ", ".join(f"{k}={v:.3f}" for k, v in s["means"].items() if v == v)
+    print(f"judged {s['n_items']} item(s): {s['n_scored']} scored, {s['n_unscored']} unscored; "
+          f"{s['requests_cached']} from cache, {s['requests_sent']} sent, {s['requests_failed']} failed; "
+          f"tokens {s['tokens']['prompt_this_run']}+{s['tokens']['completion_this_run']} this run"
+          + (f"; cost {s['cost_this_run']:.4f}" if s['cost_this_run'] else "") + (f"; means {means}" if means else ""),
+          file=sys.stderr)
+    print(f"signature: {result.signature}", file=sys.stderr)
+    if args.summary:
+        with open(args.summary, "w", encoding="utf-8") as fh:
+            json.dump({"signature": result.signature, "summary": s}, fh, ensure_ascii=False, indent=2, default=_plain)
+    if s["stopped"]:
+        print(f"stopped: {s['stopped']}", file=sys.stderr)
+        return 3
+    if args.fail_on_unscored and s["n_unscored"]:
+        return 1
+    return 0
