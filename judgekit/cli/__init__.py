@@ -18,6 +18,8 @@ from ..errors import JudgekitError
 COMMANDS: dict[str, str] = {
     "evaluate": "judgekit.cli.evaluate",
     "agreement": "judgekit.cli.agreement",
+    "calibrate": "judgekit.cli.calibrate",
+    "study": "judgekit.cli.study",
     "judge": "judgekit.cli.judge",
     "rubrics": "judgekit.cli.rubrics",
 }
