@@ -24,17 +24,17 @@ __all__ = [
 
 _LAZY = {
     "load_ratings": "judgekit.human.datasets",
-    "agreement": "judgekit.human.agreement",
-    "panel_agreement": "judgekit.human.agreement",
-    "AgreementReport": "judgekit.human.agreement",
-    "PanelReport": "judgekit.human.agreement",
+    "agreement": "judgekit.human._agreement",
+    "panel_agreement": "judgekit.human._agreement",
+    "AgreementReport": "judgekit.human._agreement",
+    "PanelReport": "judgekit.human._agreement",
     "human_ceiling": "judgekit.human.ceiling",
     "CeilingReport": "judgekit.human.ceiling",
-    "calibrate": "judgekit.human.calibrate",
-    "Calibrator": "judgekit.human.calibrate",
-    "CalibrationReport": "judgekit.human.calibrate",
-    "study": "judgekit.human.study",
-    "StudyReport": "judgekit.human.study",
+    "calibrate": "judgekit.human._calibrate",
+    "Calibrator": "judgekit.human._calibrate",
+    "CalibrationReport": "judgekit.human._calibrate",
+    "study": "judgekit.human._study",
+    "StudyReport": "judgekit.human._study",
     "read_welivita": "judgekit.human._load_welivita",
     "download_welivita": "judgekit.human._load_welivita",
 }
@@ -44,9 +44,13 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
+        module = importlib.import_module(_LAZY[name])
+        # Bind every public name of that module: importing a submodule would
+        # otherwise leave the *module* where a function of the same name belongs.
+        for public, home in _LAZY.items():
+            if home == _LAZY[name]:
+                globals()[public] = getattr(module, public)
+        return globals()[name]
     raise AttributeError(f"module 'judgekit.human' has no attribute {name!r}")
 
 

@@ -19,7 +19,7 @@ from ..errors import InputError
 from . import _stats as S
 from ._report import LABELS, Figure, ReportMixin, fmt
 from ._table import aggregate as _aggregate, resolve_raters, scale_of, select, validate_table, wide
-from .agreement import DEFAULT_BOOT, DEFAULT_SEED, PAIR_STATS, PanelReport, _pair_boot, _point, _settings, pair, panel_agreement
+from ._agreement import DEFAULT_BOOT, DEFAULT_SEED, PAIR_STATS, PanelReport, _pair_boot, _point, _settings, pair, panel_agreement
 
 
 @dataclass

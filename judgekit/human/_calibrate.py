@@ -28,7 +28,7 @@ from ..errors import InputError
 from . import _stats as S
 from ._report import ReportMixin, fmt
 from ._table import integer_levels
-from .agreement import DEFAULT_BOOT, DEFAULT_SEED, AgreementReport, _as_series, agreement
+from ._agreement import DEFAULT_BOOT, DEFAULT_SEED, AgreementReport, _as_series, agreement
 
 METHODS = ("isotonic", "thresholds")
 
@@ -258,16 +258,24 @@ def _folds(n: int, k: int, seed: int) -> np.ndarray:
 
 
 def calibrate(judge: Any, human: Any, method: str = "isotonic", *, k: int = 5,
-              scale: tuple[float, float] | None = None, levels: Sequence[float] | None = None,
+              scale: tuple[float, float] | None = None, judge_scale: tuple[float, float] | None = None,
+              levels: Sequence[float] | None = None,
               systems: Any = None, n_boot: int = DEFAULT_BOOT, seed: int = DEFAULT_SEED,
               ci: float = 0.95) -> CalibrationReport:
     """Fit a monotone judge->human map and report agreement before / after on held-out items.
 
     ``judge`` and ``human``: Series indexed by item id (paired by id).
+    ``scale``: the human scale; ``judge_scale``: the judge's, when it differs
+    (a 1-10 judge calibrated onto a 1-5 human scale); None means not checked.
     ``systems``: optional Series item -> system for corrected system means.
     """
+    from ._agreement import _check_scale
+
     j = _as_series(judge, "judge")
     h = _as_series(human, "human")
+    _check_scale(h, scale, "human")
+    if judge_scale is not None:
+        _check_scale(j, judge_scale, "judge")
     both = j.index.intersection(h.index)
     if len(both) == 0:
         raise InputError(f"judge and human scores share no item id: e.g. {list(j.index[:3])} vs {list(h.index[:3])}")
@@ -292,10 +300,18 @@ def calibrate(judge: Any, human: Any, method: str = "isotonic", *, k: int = 5,
         oof[te] = cal.predict(x[te]).to_numpy()
         oof_lv[te] = cal.predict_levels(x[te]).to_numpy()
     final = Calibrator(method, levels=levels, scale=scale).fit(x, y)
-    kw = dict(scale=scale, n_boot=n_boot, seed=seed, ci=ci)
+    kw = dict(n_boot=n_boot, seed=seed, ci=ci)
+    both_scale = None
+    if scale is not None:
+        lo, hi = scale
+        if judge_scale is not None:
+            lo, hi = min(lo, judge_scale[0]), max(hi, judge_scale[1])
+        elif not x.between(lo, hi).all():
+            lo, hi = min(lo, float(x.min())), max(hi, float(x.max()))
+        both_scale = (lo, hi)
     before = agreement(j.rename(j.name or "judge"), h.rename(h.name or "human"), a=str(j.name or "judge"),
-                       b=str(h.name or "human"), **kw)
-    after = agreement(oof_lv, y, a=f"calibrated {j.name or 'judge'}", b=str(h.name or "human"), **kw)
+                       b=str(h.name or "human"), scale=both_scale, **kw)
+    after = agreement(oof_lv, y, a=f"calibrated {j.name or 'judge'}", b=str(h.name or "human"), scale=scale, **kw)
     means = []
     if systems is not None:
         sy = _as_series_str(systems)
