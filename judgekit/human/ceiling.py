@@ -267,12 +267,11 @@ def ceiling_summary(table: pd.DataFrame, judges: Any = "llm", humans: Any = "exp
                     metric: str = "kappa_quadratic", **kwargs: Any) -> CeilingSummary:
     """``human_ceiling`` for every (framework, dimension) of a table, one statistic, one line each."""
     t = validate_table(table)
-    if framework is not None:
-        t = select(t, framework=framework) if dimension is None else t[t["framework"] == framework]
-    if dimension is not None:
-        t = t[t["dimension"] == dimension]
-    if t.empty:
-        raise InputError("no ratings for that framework / dimension")
+    for col, val in (("framework", framework), ("dimension", dimension)):
+        if val is not None:
+            if val not in set(t[col]):
+                raise InputError(f"unknown {col} {val!r}; available: {sorted(set(t[col]))}")
+            t = t[t[col] == val]
     reports, notes = [], []
     js: list[str] = []
     for (fw, dim), part in t.groupby(["framework", "dimension"], sort=False):
