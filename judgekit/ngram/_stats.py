@@ -164,9 +164,13 @@ def rouge_stats(hyps: Sequence[Tokens], refs: Sequence[Sequence[Tokens]], orders
     return RougeStats(np.asarray(rows_item, dtype=np.int64), {k: arr[:, j] for j, k in enumerate(names)})
 
 
-def distinct_counts(hyps: Sequence[Tokens], orders: Sequence[int] = (1, 2)) -> dict:
+def distinct_counts(hyps: Sequence[Tokens], orders: Sequence[int] = (1, 2), with_sets: bool = False) -> dict:
     """Distinct-n (Li et al. 2016): distinct n-grams / all n-grams, over the
-    whole set of predictions (corpus) and per prediction."""
+    whole set of predictions (corpus) and per prediction.
+
+    Returns {n: (distinct, total, per-item distinct, per-item total)}; with
+    ``with_sets`` the first element is the set of distinct n-grams itself,
+    so that chunks can be merged exactly."""
     out: dict = {}
     for n in orders:
         seen: set = set()
@@ -180,5 +184,5 @@ def distinct_counts(hyps: Sequence[Tokens], orders: Sequence[int] = (1, 2)) -> d
             per_item_distinct[i] = len(s)
             seen.update(s)
             total += len(grams)
-        out[n] = (len(seen), total, per_item_distinct, per_item_total)
+        out[n] = (seen if with_sets else len(seen), total, per_item_distinct, per_item_total)
     return out
