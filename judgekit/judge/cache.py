@@ -20,28 +20,71 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import InputError
 
-SCHEMA_VERSION = 1
-_CHUNK = 500
+SCHEMA_VERSION = 2
+_CHUNK = 900
+
+
+class KeyMaker:
+    """Cache keys for one run's settings.
+
+    key = sha256(settings JSON, then per message its role and the sha256 of
+    its content, then the sample index).  Hashing each content separately
+    keeps the encoding unambiguous and lets the (long, shared) system prompt
+    be hashed once per run instead of once per item.
+    """
+
+    def __init__(self, *, base_url: str, model: str, params: Mapping[str, Any], rubric_id: str,
+                 rubric_version: str, rubric_hash: str, parser_version: str) -> None:
+        settings = {
+            "v": SCHEMA_VERSION,
+            "base_url": base_url.rstrip("/"),
+            "model": model,
+            "params": params,
+            "rubric": [rubric_id, rubric_version, rubric_hash],
+            "parser": parser_version,
+        }
+        blob = json.dumps(settings, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        self._prefix = hashlib.sha256(blob.encode("utf-8"))
+        self._digests: dict[str, bytes] = {}
+
+    def _digest(self, content: str, remember: bool) -> bytes:
+        d = self._digests.get(content) if remember else None
+        if d is None:
+            d = hashlib.sha256(content.encode("utf-8")).digest()
+            if remember:
+                self._digests[content] = d
+        return d
+
+    def key(self, messages: list[dict[str, str]], sample: int) -> str:
+        h = self._prefix.copy()
+        for m in messages:
+            h.update(m["role"].encode("utf-8") + b"\x1f")
+            h.update(self._digest(m["content"], m["role"] == "system"))
+        h.update(b"\x1esample=%d" % sample)
+        return h.hexdigest()
 
 
 def request_key(*, base_url: str, model: str, messages: list[dict[str, str]], params: Mapping[str, Any],
                 sample: int, rubric_id: str, rubric_version: str, rubric_hash: str, parser_version: str) -> str:
-    payload = {
-        "v": SCHEMA_VERSION,
-        "base_url": base_url.rstrip("/"),
-        "model": model,
-        "messages": messages,
-        "params": params,
-        "sample": sample,
-        "rubric": [rubric_id, rubric_version, rubric_hash],
-        "parser": parser_version,
-    }
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    """The cache key of one request (see ``KeyMaker``)."""
+    return KeyMaker(base_url=base_url, model=model, params=params, rubric_id=rubric_id, rubric_version=rubric_version,
+                    rubric_hash=rubric_hash, parser_version=parser_version).key(messages, sample)
+
+
+_COLUMNS = ("text", "refusal", "finish_reason", "prompt_tokens", "completion_tokens", "extra")
+
+
+def _row(reply: Mapping[str, Any]) -> tuple[Any, ...]:
+    usage = reply.get("usage") or {}
+    extra = {k: v for k, v in reply.items() if k not in ("text", "refusal", "finish_reason", "usage") and v is not None}
+    return (reply.get("text"), reply.get("refusal"), reply.get("finish_reason"),
+            int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0),
+            json.dumps(extra, ensure_ascii=False, separators=(",", ":")) if extra else None)
 
 
 class JudgeCache:
-    """A SQLite file of ``key -> reply`` (JSON text)."""
+    """A SQLite file of ``key -> reply`` (text, refusal, finish reason, usage,
+    and any extra fields such as logprobs as JSON)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
@@ -53,45 +96,55 @@ class JudgeCache:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS judgments ("
-                " key TEXT PRIMARY KEY, reply TEXT NOT NULL, model TEXT, rubric TEXT, created REAL)"
+                " key TEXT PRIMARY KEY, text TEXT, refusal TEXT, finish_reason TEXT,"
+                " prompt_tokens INTEGER, completion_tokens INTEGER, extra TEXT,"
+                " model TEXT, rubric TEXT, created REAL) WITHOUT ROWID"
             )
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            cols = {r[1] for r in self._db.execute("PRAGMA table_info(judgments)")}
         except sqlite3.DatabaseError as exc:
             raise InputError(f"cache {str(self.path)!r} is not a judgekit SQLite cache: {exc}") from None
+        if not set(_COLUMNS) <= cols:
+            raise InputError(f"cache {str(self.path)!r} was written by another judgekit cache format; use a new file")
         self._lock = threading.Lock()
 
     def get_many(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Replies for the keys that are cached (one query per 500 keys)."""
+        """Replies for the keys that are cached (one query per 900 keys)."""
         keys = list(dict.fromkeys(keys))
         out: dict[str, dict[str, Any]] = {}
         loads = json.loads
+        sql = "SELECT key, text, refusal, finish_reason, prompt_tokens, completion_tokens, extra FROM judgments WHERE key IN ({})"
         with self._lock:
             for i in range(0, len(keys), _CHUNK):
                 chunk = keys[i:i + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for key, reply in self._db.execute(f"SELECT key, reply FROM judgments WHERE key IN ({marks})", chunk):
-                    out[key] = loads(reply)
+                for key, text, refusal, finish, p, c, extra in self._db.execute(sql.format(",".join("?" * len(chunk))), chunk):
+                    reply = {"text": text, "refusal": refusal, "finish_reason": finish,
+                             "usage": {"prompt_tokens": p, "completion_tokens": c}}
+                    if extra:
+                        reply.update(loads(extra))
+                    out[key] = reply
         return out
 
     def put(self, key: str, reply: Mapping[str, Any], *, model: str = "", rubric: str = "") -> None:
         """Store one reply and commit it at once."""
-        blob = json.dumps(reply, ensure_ascii=False, separators=(",", ":"))
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO judgments (key, reply, model, rubric, created) VALUES (?, ?, ?, ?, ?)",
-                (key, blob, model, rubric, time.time()),
+                "INSERT OR REPLACE INTO judgments (key, text, refusal, finish_reason, prompt_tokens, completion_tokens,"
+                " extra, model, rubric, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, *_row(reply), model, rubric, time.time()),
             )
 
     def put_many(self, rows: Iterable[tuple[str, Mapping[str, Any], str, str]]) -> int:
         """Store many replies in one transaction (batch import)."""
         now = time.time()
-        data = [(k, json.dumps(r, ensure_ascii=False, separators=(",", ":")), m, rb, now) for k, r, m, rb in rows]
+        data = [(k, *_row(r), m, rb, now) for k, r, m, rb in rows]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO judgments (key, reply, model, rubric, created) VALUES (?, ?, ?, ?, ?)", data)
+                    "INSERT OR REPLACE INTO judgments (key, text, refusal, finish_reason, prompt_tokens, completion_tokens,"
+                    " extra, model, rubric, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", data)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

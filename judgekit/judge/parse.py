@@ -183,10 +183,31 @@ def _from_text(text: str, rubric: Rubric) -> Parsed:
     return Parsed(scores, None)
 
 
+def _fast_path(text: str, rubric: Rubric) -> Parsed | None:
+    """Structured output as the schema asked: exact keys, on-scale ints."""
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict) or len(obj) != len(rubric.dimensions):
+        return None
+    scores: dict[str, int] = {}
+    for d in rubric.dimensions:
+        v = obj.get(d.name)
+        if type(v) is not int or v not in d.values:
+            return None
+        scores[d.name] = v
+    return Parsed(scores, None)
+
+
 def parse_reply(text: str | None, rubric: Rubric, refusal: str | None = None, finish_reason: str | None = None) -> Parsed:
     """Scores for every dimension, or ``scores=None`` and the reason."""
     if refusal:
         return Parsed(None, f"refusal: {refusal.strip()[:200]}")
+    if text is not None and text[:1] == "{":
+        fast = _fast_path(text, rubric)
+        if fast is not None:
+            return fast
     if text is None or not text.strip():
         extra = f" (finish_reason={finish_reason})" if finish_reason and finish_reason != "stop" else ""
         return Parsed(None, f"empty reply{extra}")

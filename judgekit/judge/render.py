@@ -70,7 +70,19 @@ def response_format(rubric: Rubric) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": schema_name(rubric), "strict": True, "schema": json_schema(rubric)}}
 
 
+_SYSTEM_MEMO: dict[tuple[str, str, str], str] = {}
+
+
 def system_message(rubric: Rubric, language: str) -> str:
+    """The rubric's system prompt (memoised: it never depends on the item)."""
+    memo_key = (rubric.id, rubric.content_hash, language)
+    hit = _SYSTEM_MEMO.get(memo_key)
+    if hit is None:
+        hit = _SYSTEM_MEMO[memo_key] = _system_message(rubric, language)
+    return hit
+
+
+def _system_message(rubric: Rubric, language: str) -> str:
     t = _TEXT[language]
     lines = [rubric.prompt[language].strip(), "", t["fields_intro"]]
     for spec in rubric.inputs:
@@ -123,8 +135,13 @@ def render_dialogue(value: Any, rubric: Rubric, language: str, where: str) -> st
 
 
 def item_key(fields: Mapping[str, str]) -> str:
-    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+    """16 hex digits of a hash over the item's field names and values."""
+    h = hashlib.sha256()
+    for name in sorted(fields):
+        value = fields[name].encode("utf-8")
+        h.update(b"%s\x1f%d\x1f" % (name.encode("utf-8"), len(value)))
+        h.update(value)
+    return h.hexdigest()[:16]
 
 
 def render_fields(rubric: Rubric, item: Mapping[str, Any], language: str, where: str = "item") -> dict[str, str]:

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from .._version import __version__
 from ..errors import InputError, JudgekitError
 from ._client import Budget, Engine, EngineConfig, Failure, Request
-from .cache import JudgeCache, request_key
+from .cache import JudgeCache, KeyMaker
 from .parse import PARSER_VERSION, expected_scores, parse_reply
 from .render import render_messages, response_format
 from .rubric import Rubric, load_rubric
@@ -84,7 +84,7 @@ def _coerce_items(items: Any) -> list[tuple[str, Mapping[str, Any]]]:
     out: list[tuple[str, Mapping[str, Any]]] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):
             raise InputError(f"item {i}: must be a mapping of the rubric's input names, got {type(item).__name__}")
         raw_id = item.get("id", None)
         if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)):
@@ -221,6 +221,8 @@ class Judge:
         base_url = _resolve_base_url(self.base_url)
         params = self._params(rubric)
         pairs = _coerce_items(items)
+        keys = KeyMaker(base_url=base_url, model=self.model, params=params, rubric_id=rubric.id,
+                        rubric_version=rubric.version, rubric_hash=rubric.content_hash, parser_version=PARSER_VERSION)
         ids: list[str] = []
         reqs: list[list[Request]] = []
         for i, (item_id, item) in enumerate(pairs):
@@ -229,11 +231,7 @@ class Judge:
             est = sum(len(m["content"]) for m in messages) // 2 + self.max_tokens
             per = []
             for k in range(self.samples):
-                key = request_key(
-                    base_url=base_url, model=self.model, messages=messages, params=params, sample=k,
-                    rubric_id=rubric.id, rubric_version=rubric.version, rubric_hash=rubric.content_hash,
-                    parser_version=PARSER_VERSION,
-                )
+                key = keys.key(messages, k)
                 per.append(Request(key=key, item=i, sample=k, messages=messages, params=params, est_tokens=est))
             ids.append(item_id)
             reqs.append(per)
