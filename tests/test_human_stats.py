@@ -217,3 +217,22 @@ def test_interval_percentile_and_basic():
     assert (lo, hi) == pytest.approx((np.quantile(boot, 0.05), np.quantile(boot, 0.95)), rel=1e-12)
     blo, bhi, _ = S.interval(boot, 400.0, 0.9, "basic")
     assert (blo, bhi) == pytest.approx((800 - hi, 800 - lo), rel=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(paired_ratings(), st.integers(0, 1000))
+def test_table_path_equals_per_item_path(xy, seed):
+    """Rating scales take the contingency-table path; many distinct values the per-item path: same numbers."""
+    x, y = xy
+    W = np.vstack([np.ones(len(x)), next(S.boot_weights(len(x), 5, seed))])
+    cx, lx = S.codes(x)
+    cy, ly = S.codes(y)
+    levels = np.arange(1, 6, dtype=float)
+    ca, _ = S.codes(x, levels)
+    cb, _ = S.codes(y, levels)
+    args = (W, x, y, cx, cy, len(lx), len(ly), ca, cb, 5, levels)
+    with np.errstate(all="ignore"):
+        fast = S.pairwise_boot(*args)
+        slow = S.pairwise_boot(*args, table_limit=0)
+    for k in fast:
+        assert np.allclose(fast[k], slow[k], atol=1e-12, rtol=0, equal_nan=True), k

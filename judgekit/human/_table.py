@@ -29,6 +29,7 @@ def make_table(rows: pd.DataFrame) -> pd.DataFrame:
         raise InputError(f"rating table lacks column(s) {missing}; required: {COLUMNS}")
     extras = [c for c in rows.columns if c not in COLUMNS]
     out = rows[COLUMNS + extras].copy()
+    out.attrs = {}   # loaders' issue lists would be deep-copied by every later pandas operation
     for c in ("item", "framework", "dimension", "rater", "rater_kind"):
         out[c] = out[c].astype(str)
     for c in ("score", "scale_min", "scale_max"):
