@@ -6,10 +6,11 @@ Data flows one way: text (``judgekit.text``) -> counts and scores
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 from ._version import __version__
 from .errors import InputError
@@ -135,6 +136,7 @@ def evaluate(
     tokenize: str | None = None,
     strict: bool = False,
     progress: bool = False,
+    n_jobs: int = 1,
 ) -> Result:
     """Score predictions against references.
 
@@ -148,7 +150,9 @@ def evaluate(
     ``user_dicts``/``hmm`` (jieba), ``normalize``, ``smoothing`` (none,
     method1, method3, exp, floor, add-k), ``aggregation`` (corpus/mean),
     ``rouge_counting`` (counts/sets) and ``scale`` (1 or 100).
-    ``progress=True`` shows a progress bar on stderr for large inputs.
+    ``progress=True`` shows a progress bar on stderr for large inputs;
+    ``n_jobs`` runs the per-item work in that many processes (-1: one per
+    core), with identical results.
 
     Empty or whitespace-only texts are scored (0 where a metric is
     undefined) and flagged in ``per_item``; ``strict=True`` raises instead.
@@ -157,78 +161,131 @@ def evaluate(
 
     token = SHOW_PROGRESS.set(bool(progress))
     try:
-        return _evaluate(preds, refs, lang=lang, preset=preset, metrics=metrics, tokenizer=tokenizer,
-                         whitespace=whitespace, user_dicts=user_dicts, hmm=hmm, normalize=normalize,
-                         smoothing=smoothing, aggregation=aggregation, effective_order=effective_order,
-                         rouge_counting=rouge_counting, scale=scale, tokenize=tokenize, strict=strict)
+        return _evaluate(preds, refs, lang=lang, preset=preset, metrics=metrics, scale=scale, tokenize=tokenize,
+                         strict=strict, n_jobs=n_jobs, suite_kwargs=dict(
+                             tokenizer=tokenizer, whitespace=whitespace, user_dicts=user_dicts, hmm=hmm,
+                             normalize=normalize, smoothing=smoothing, aggregation=aggregation,
+                             effective_order=effective_order, rouge_counting=rouge_counting))
     finally:
         SHOW_PROGRESS.reset(token)
 
 
-def _evaluate(preds, refs, *, lang, preset, metrics, tokenizer, whitespace, user_dicts, hmm, normalize, smoothing,
-              aggregation, effective_order, rouge_counting, scale, tokenize, strict) -> Result:
-    import pandas as pd
+def _runner_factory(preset: str | None, detected: str, opts: dict) -> Callable[[], Any]:
+    """A picklable zero-argument callable that builds the suite or preset
+    (worker processes build their own when they cannot fork)."""
+    return functools.partial(_build_runner, preset, detected, tuple(sorted(opts.items())))
 
-    from .ngram.presets import NATIVE_SCALE, PRESET_NAMES, PRESETS
-    from .ngram.suite import run_suite, select_families
-    from .text.lang import detect_language
 
-    p, r, index = validate(preds, refs)
+def _build_runner(preset: str | None, detected: str, opts: tuple) -> Any:
+    from .ngram.presets import PRESETS
+    from .ngram.suite import Suite
+
+    o = dict(opts)
+    if preset is None:
+        return Suite(lang=detected, **o)
+    if preset not in PRESETS:
+        raise InputError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[preset](lang=detected, **o)
+
+
+def _suite_options(detected, tokenizer, whitespace, user_dicts, hmm, normalize, smoothing, aggregation,
+                   effective_order, rouge_counting, scale, metrics) -> dict:
+    tok_opts: dict = {}
+    tok_name = tokenizer or ("jieba" if detected == "zh" else "13a")
+    if tok_name in ("jieba", "char"):
+        tok_opts["whitespace"] = whitespace or "drop"
+    elif whitespace is not None:
+        raise InputError(f"whitespace= applies to the jieba and char tokenizers, not {tok_name!r}")
+    if tok_name == "jieba":
+        tok_opts["user_dicts"] = tuple(user_dicts)
+        tok_opts["hmm"] = hmm
+    tok_opts["normalize"] = normalize
+    return dict(tokenizer=tok_name, tokenizer_options=tuple(sorted(tok_opts.items())), smoothing=smoothing,
+                aggregation=aggregation, effective_order=effective_order, rouge_counting=rouge_counting,
+                scale=scale or 100, metrics=tuple(metrics) if metrics is not None else None)
+
+
+class _Plan:
+    """Everything decided before the per-item work: runner and options."""
+
+    def __init__(self, *, preset, detected, lang, metrics, scale, strict, tokenize, suite_kwargs):
+        from .ngram.presets import PRESET_NAMES, PRESETS
+        from .ngram.suite import select_families
+
+        self.preset, self.detected, self.lang, self.scale, self.strict = preset, detected, lang, scale, strict
+        if preset is None:
+            opts = _suite_options(detected, **suite_kwargs, scale=scale, metrics=metrics)
+            opts["tokenizer_options"] = dict(opts["tokenizer_options"])
+            self.keep = None
+        else:
+            if preset not in PRESETS:
+                raise InputError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+            _fams, self.keep = select_families(metrics, PRESET_NAMES[preset])
+            opts = {"strict": strict, "tokenize": tokenize}
+        self.factory = _runner_factory(preset, detected, {k: (tuple(sorted(v.items())) if isinstance(v, dict) else v)
+                                                          for k, v in opts.items()})
+        self.runner = _build_runner(preset, detected, tuple(sorted(opts.items())))
+
+    def finish(self, part, empty_pred: list[bool], empty_ref: list[bool], index=None) -> "Result":
+        import pandas as pd
+
+        from .ngram.presets import NATIVE_SCALE
+
+        out = self.runner.finish(part)
+        preset, scale = self.preset, self.scale
+        if preset is not None:
+            if scale is not None and NATIVE_SCALE[preset] != str(scale):
+                if preset == "glm4":
+                    raise InputError("preset 'glm4' mixes scales (ROUGE 0-100, BLEU 0-1) as its pipeline does; "
+                                     "leave scale unset")
+                f = scale / float(NATIVE_SCALE[preset])
+                out.scores = {k: v * f for k, v in out.scores.items()}
+                out.per_item = {k: v * f for k, v in out.per_item.items()}
+                out.signature["scale"] = str(scale)
+            if self.keep is not None:
+                out.scores = {k: out.scores[k] for k in self.keep if k in out.scores}
+                out.per_item = {k: v for k, v in out.per_item.items() if k in self.keep}
+        # After the preset ran: a preset whose pipeline crashes names that itself.
+        if self.strict and (any(empty_pred) or any(empty_ref)):
+            bad = [i for i in range(len(empty_pred)) if empty_pred[i] or empty_ref[i]]
+            shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+            raise InputError(f"strict: {len(bad)} item(s) have an empty or whitespace-only prediction or reference: "
+                             f"{shown}")
+        sig = Signature()
+        sig["judgekit"] = __version__
+        sig["preset"] = preset or "default"
+        sig["lang"] = f"{self.detected}{'(auto)' if self.lang == 'auto' else ''}"
+        sig.update(out.signature)
+        frame = pd.DataFrame(out.per_item, index=index)
+        frame["empty_pred"] = empty_pred
+        frame["empty_ref"] = empty_ref
+        warnings = list(out.warnings)
+        if any(empty_pred) or any(empty_ref):
+            warnings.append(f"{sum(empty_pred)} empty prediction(s) and {sum(empty_ref)} item(s) with an empty "
+                            "reference were scored and flagged in per_item")
+        return Result(dict(out.scores), frame, sig, warnings)
+
+
+def _check_common(lang, scale):
     if lang not in ("auto", "zh", "en"):
         raise InputError(f"unknown lang {lang!r}; choose 'auto', 'zh' or 'en'")
     if scale not in (None, 1, 100):
         raise InputError(f"scale must be 1 or 100, not {scale!r}")
+
+
+def _empties(p, r):
+    return [not x.strip() for x in p], [any(not y.strip() for y in rs) for rs in r]
+
+
+def _evaluate(preds, refs, *, lang, preset, metrics, scale, tokenize, strict, n_jobs, suite_kwargs) -> Result:
+    from .ngram._parallel import resolve_jobs, run_partials
+    from .text.lang import detect_language
+
+    p, r, index = validate(preds, refs)
+    _check_common(lang, scale)
     detected = detect_language(p + [x for rs in r for x in rs]) if lang == "auto" else lang
-    empty_pred = [not x.strip() for x in p]
-    empty_ref = [any(not y.strip() for y in rs) for rs in r]
-
-    sig = Signature()
-    sig["judgekit"] = __version__
-    if preset is None:
-        tok_opts: dict = {}
-        tok_name = tokenizer or ("jieba" if detected == "zh" else "13a")
-        if tok_name in ("jieba", "char"):
-            tok_opts["whitespace"] = whitespace or "drop"
-        elif whitespace is not None:
-            raise InputError(f"whitespace= applies to the jieba and char tokenizers, not {tok_name!r}")
-        if tok_name == "jieba":
-            tok_opts["user_dicts"] = tuple(user_dicts)
-            tok_opts["hmm"] = hmm
-        tok_opts["normalize"] = normalize
-        out = run_suite(p, r, lang=detected, tokenizer=tok_name, tokenizer_options=tok_opts, smoothing=smoothing,
-                        aggregation=aggregation, effective_order=effective_order, rouge_counting=rouge_counting,
-                        scale=scale or 100, metrics=metrics)
-        sig["preset"] = "default"
-    else:
-        if preset not in PRESETS:
-            raise InputError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-        _fams, keep = select_families(metrics, PRESET_NAMES[preset])
-        out = PRESETS[preset](p, r, lang=detected, tokenize=tokenize, strict=strict)
-        if scale is not None and NATIVE_SCALE[preset] != str(scale):
-            if preset == "glm4":
-                raise InputError("preset 'glm4' mixes scales (ROUGE 0-100, BLEU 0-1) as its pipeline does; "
-                                 "leave scale unset")
-            f = scale / float(NATIVE_SCALE[preset])
-            out.scores = {k: v * f for k, v in out.scores.items()}
-            out.per_item = {k: v * f for k, v in out.per_item.items()}
-            out.signature["scale"] = str(scale)
-        if keep is not None:
-            out.scores = {k: out.scores[k] for k in keep if k in out.scores}
-            out.per_item = {k: v for k, v in out.per_item.items() if k in keep}
-        sig["preset"] = preset
-    # After the preset ran: a preset whose pipeline crashes names that itself.
-    if strict and (any(empty_pred) or any(empty_ref)):
-        bad = [i for i in range(len(p)) if empty_pred[i] or empty_ref[i]]
-        shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
-        raise InputError(f"strict: {len(bad)} item(s) have an empty or whitespace-only prediction or reference: {shown}")
-    sig["lang"] = f"{detected}{'(auto)' if lang == 'auto' else ''}"
-    sig.update(out.signature)
-
-    frame = pd.DataFrame(out.per_item, index=index)
-    frame["empty_pred"] = empty_pred
-    frame["empty_ref"] = empty_ref
-    warnings = list(out.warnings)
-    if any(empty_pred) or any(empty_ref):
-        warnings.append(f"{sum(empty_pred)} empty prediction(s) and {sum(empty_ref)} item(s) with an empty reference "
-                        "were scored and flagged in per_item")
-    return Result(dict(out.scores), frame, sig, warnings)
+    plan = _Plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
+                 tokenize=tokenize, suite_kwargs=suite_kwargs)
+    part = run_partials(plan.runner, plan.factory, p, r, resolve_jobs(n_jobs))
+    empty_pred, empty_ref = _empties(p, r)
+    return plan.finish(part, empty_pred, empty_ref, index)

@@ -5,17 +5,22 @@ For Chinese: jieba words with whitespace dropped; corpus BLEU-1..4
 and effective order, so identical texts score 100 even when shorter than
 four words; ROUGE-1/2/L with clipped counts (rouge-score semantics); corpus
 Distinct-1/2; lengths.  Everything 0-100 unless ``scale=1``.
+
+Every suite and preset works in two steps so that large inputs can be split
+into chunks (processes, streaming) with identical numbers: ``partial`` does
+the per-item work of one chunk (tokenize, count, sentence scores);
+``finish`` combines the merged partials into corpus scores.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..errors import InputError
-from ..text.tokenize import Tokenizer, make_tokenizer
-from ._stats import bleu_stats, distinct_counts, rouge_stats
+from ..text.tokenize import make_tokenizer
+from ._stats import BleuStats, bleu_stats, distinct_counts, rouge_stats
 from .bleu import BLEU
 from .rouge import ROUGE
 
@@ -32,19 +37,59 @@ class Output:
     warnings: list[str] = field(default_factory=list)
 
 
-def default_tokenizer(lang: str) -> str:
-    return "jieba" if lang == "zh" else "13a"
+@dataclass
+class Partial:
+    """The per-item results of one chunk, and what corpus scores need."""
+
+    n: int
+    per_item: dict[str, np.ndarray]
+    bleu: BleuStats | None = None
+    distinct: dict[int, tuple[set, int]] | None = None
+    flagged: list[int] = field(default_factory=list)
+
+
+def merge(parts: Sequence[Partial]) -> Partial:
+    """Concatenate chunk partials in order; offsets flagged item indices."""
+    if len(parts) == 1:
+        return parts[0]
+    per_item = {k: np.concatenate([p.per_item[k] for p in parts]) for k in parts[0].per_item}
+    bleu = None
+    if parts[0].bleu is not None:
+        bleu = BleuStats(*(np.concatenate([getattr(p.bleu, f) for p in parts])
+                           for f in ("hyp_len", "ref_len", "matches", "totals")))
+    distinct = None
+    if parts[0].distinct is not None:
+        distinct = {}
+        for order in parts[0].distinct:
+            seen: set = set()
+            total = 0
+            for p in parts:
+                s, t = p.distinct[order]
+                seen |= s
+                total += t
+            distinct[order] = (seen, total)
+    flagged, offset = [], 0
+    for p in parts:
+        flagged += [offset + i for i in p.flagged]
+        offset += p.n
+    return Partial(offset, per_item, bleu, distinct, flagged)
+
+
+def _family(name: str) -> str:
+    for fam in ("bleu", "rouge", "distinct"):
+        if name.startswith(fam):
+            return fam
+    return "length"
 
 
 def all_names(max_order: int = 4) -> list[str]:
-    b = BLEU(max_order=max_order)
-    return b.names() + ROUGE.names() + ["distinct-1", "distinct-2", "len-pred", "len-ref", "len-ratio"]
+    return BLEU(max_order=max_order).names() + ROUGE.names() + ["distinct-1", "distinct-2", "len-pred", "len-ref",
+                                                                 "len-ratio"]
 
 
 def select_families(metrics: Sequence[str] | None, valid: Sequence[str]) -> tuple[set[str], list[str] | None]:
-    """Split ``metrics`` into the families to compute and the exact names
-    to keep (None = keep all).  Unknown names are an error listing the valid
-    ones."""
+    """Split ``metrics`` into the families to compute and the exact names to
+    keep (None = all).  Unknown names are an error listing the valid ones."""
     if metrics is None:
         return set(FAMILIES), None
     if isinstance(metrics, str):
@@ -63,81 +108,97 @@ def select_families(metrics: Sequence[str] | None, valid: Sequence[str]) -> tupl
     return fams, keep
 
 
-def _family(name: str) -> str:
-    if name.startswith("bleu"):
-        return "bleu"
-    if name.startswith("rouge"):
-        return "rouge"
-    if name.startswith("distinct"):
-        return "distinct"
-    return "length"
-
-
-def run_suite(preds: Sequence[str], refs: Sequence[Sequence[str]], *, lang: str, tokenizer: str | Tokenizer | None = None,
-              tokenizer_options: dict | None = None, smoothing: str = "exp", aggregation: str = "corpus",
-              effective_order: bool = True, rouge_counting: str = "counts", scale: int = 100,
-              metrics: Sequence[str] | None = None) -> Output:
-    tok = make_tokenizer(tokenizer or default_tokenizer(lang), **(tokenizer_options or {}))
-    bleu = BLEU(smoothing=smoothing, aggregation=aggregation, effective_order=effective_order)
-    rouge = ROUGE(counting=rouge_counting)
-    valid = all_names()
-    fams, keep = select_families(metrics, valid)
-
-    flat_refs = [r for rs in refs for r in rs]
-    toks = tok.tokenize_many(list(preds) + flat_refs)
-    hyps = toks[: len(preds)]
-    ref_toks, k = [], len(preds)
+def split_refs(toks: list, n: int, refs: Sequence[Sequence[str]]) -> tuple[list, list]:
+    """Undo ``tokenize_many(preds + flat_refs)``: hypotheses, refs per item."""
+    hyps, ref_toks, k = toks[:n], [], n
     for rs in refs:
         ref_toks.append(toks[k: k + len(rs)])
         k += len(rs)
+    return hyps, ref_toks
 
-    scores: dict[str, float] = {}
-    per_item: dict[str, np.ndarray] = {}
-    n = len(preds)
-    if "bleu" in fams or "length" in fams:
-        bs = bleu_stats(hyps, ref_toks)
-    if "bleu" in fams:
-        to_scale = scale / bleu.native_scale
-        for k2, v in bleu.corpus_score(bs).items():
-            scores[k2] = v * to_scale if to_scale != 1 else v
-        for k2, v in bleu.sentence_scores(bs).items():
-            per_item[k2] = v * to_scale if to_scale != 1 else v
-    if "rouge" in fams:
-        rs_ = rouge_stats(hyps, ref_toks)
-        for k2, v in rouge.sentence_scores(rs_, n).items():
-            per_item[k2] = v * scale if scale != 1 else v
-            scores[k2] = float(np.mean(per_item[k2]))
-    if "distinct" in fams:
-        for order, (uniq, total, pid, pit) in distinct_counts(hyps).items():
-            scores[f"distinct-{order}"] = (uniq / total if total else 0.0) * scale
-            with np.errstate(invalid="ignore", divide="ignore"):
-                per_item[f"distinct-{order}"] = np.where(pit > 0, pid / np.where(pit > 0, pit, 1), 0.0) * scale
-    if "length" in fams:
-        per_item["len-pred"] = bs.hyp_len.astype(float)
-        per_item["len-ref"] = bs.ref_len.astype(float)
-        scores["len-pred"] = float(np.mean(bs.hyp_len))
-        scores["len-ref"] = float(np.mean(bs.ref_len))
-        total_ref = int(bs.ref_len.sum())
-        scores["len-ratio"] = int(bs.hyp_len.sum()) / total_ref if total_ref else 0.0
 
-    warnings = []
-    if "bleu" in fams and aggregation == "corpus":
-        for order in range(1, 5):
-            if bs.totals[:, order - 1].sum() == 0:
-                warnings.append(f"no prediction has {order} or more tokens: bleu-{order}-ind is undefined and "
-                                f"reported as 0; bleu-{order} uses the effective order" if effective_order else
-                                f"no prediction has {order} or more tokens: bleu-{order} and bleu-{order}-ind are 0")
-                break
-    if keep is not None:
-        scores = {k2: scores[k2] for k2 in keep if k2 in scores}
-        per_item = {k2: v for k2, v in per_item.items() if k2 in keep}
+class Suite:
+    """The configurable default suite (see module docstring)."""
 
-    sig = {"tok": tok.signature()}
-    if "bleu" in fams:
-        sig["bleu"] = bleu.signature()
-    if "rouge" in fams:
-        sig["rouge"] = rouge.signature() + ",agg.mean"
-    if "distinct" in fams:
-        sig["distinct"] = "corpus"
-    sig["scale"] = str(scale)
-    return Output(scores, per_item, sig, warnings)
+    def __init__(self, *, lang: str, tokenizer: str, tokenizer_options: dict, smoothing: str = "exp",
+                 aggregation: str = "corpus", effective_order: bool = True, rouge_counting: str = "counts",
+                 scale: int = 100, metrics: Sequence[str] | None = None):
+        self.tokenizer = make_tokenizer(tokenizer, **dict(tokenizer_options))
+        self.bleu = BLEU(smoothing=smoothing, aggregation=aggregation, effective_order=effective_order)
+        self.rouge = ROUGE(counting=rouge_counting)
+        self.scale = scale
+        self.fams, self.keep = select_families(metrics, all_names())
+
+    def partial(self, preds: Sequence[str], refs: Sequence[Sequence[str]]) -> Partial:
+        fams, scale, n = self.fams, self.scale, len(preds)
+        toks = self.tokenizer.tokenize_many(list(preds) + [r for rs in refs for r in rs])
+        hyps, ref_toks = split_refs(toks, n, refs)
+        per_item: dict[str, np.ndarray] = {}
+        bs = bleu_stats(hyps, ref_toks) if fams & {"bleu", "length"} else None
+        if "bleu" in fams:
+            f = scale / self.bleu.native_scale
+            for k, v in self.bleu.sentence_scores(bs).items():
+                per_item[k] = v * f if f != 1 else v
+        if "rouge" in fams:
+            for k, v in self.rouge.sentence_scores(rouge_stats(hyps, ref_toks), n).items():
+                per_item[k] = v * scale if scale != 1 else v
+        distinct = None
+        if "distinct" in fams:
+            distinct = {}
+            for order, (seen, total, pid, pit) in distinct_counts(hyps, with_sets=True).items():
+                distinct[order] = (seen, total)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    per_item[f"distinct-{order}"] = np.where(pit > 0, pid / np.where(pit > 0, pit, 1), 0.0) * scale
+        if "length" in fams:
+            per_item["len-pred"] = bs.hyp_len.astype(float)
+            per_item["len-ref"] = bs.ref_len.astype(float)
+        return Partial(n, per_item, bs, distinct)
+
+    def finish(self, part: Partial) -> Output:
+        fams, scale = self.fams, self.scale
+        scores: dict[str, float] = {}
+        per_item = dict(part.per_item)
+        bs = part.bleu
+        if "bleu" in fams:
+            f = scale / self.bleu.native_scale
+            if self.bleu.aggregation == "mean":
+                scores.update({k: float(np.mean(per_item[k])) for k in self.bleu.names()})
+            else:
+                scores.update({k: v * f if f != 1 else v for k, v in self.bleu.corpus_score(bs).items()})
+        if "rouge" in fams:
+            scores.update({k: float(np.mean(per_item[k])) for k in ROUGE.names()})
+        if "distinct" in fams:
+            for order, (seen, total) in part.distinct.items():
+                scores[f"distinct-{order}"] = (len(seen) / total if total else 0.0) * scale
+        if "length" in fams:
+            scores["len-pred"] = float(np.mean(bs.hyp_len))
+            scores["len-ref"] = float(np.mean(bs.ref_len))
+            total_ref = int(bs.ref_len.sum())
+            scores["len-ratio"] = int(bs.hyp_len.sum()) / total_ref if total_ref else 0.0
+        warnings = []
+        if "bleu" in fams and self.bleu.aggregation == "corpus":
+            for order in range(1, 5):
+                if bs.totals[:, order - 1].sum() == 0:
+                    warnings.append(
+                        f"no prediction has {order} or more tokens: bleu-{order}-ind is undefined and reported as 0"
+                        + (f"; bleu-{order} uses the effective order" if self.bleu.effective_order else ""))
+                    break
+        if self.keep is not None:
+            scores = {k: scores[k] for k in self.keep if k in scores}
+            per_item = {k: v for k, v in per_item.items() if k in self.keep}
+        sig = {"tok": self.tokenizer.signature()}
+        if "bleu" in fams:
+            sig["bleu"] = self.bleu.signature()
+        if "rouge" in fams:
+            sig["rouge"] = self.rouge.signature() + ",agg.mean"
+        if "distinct" in fams:
+            sig["distinct"] = "corpus"
+        sig["scale"] = str(scale)
+        return Output(scores, per_item, sig, warnings)
+
+    def warm_up(self) -> None:
+        """Load dictionaries before worker processes fork."""
+        self.tokenizer.tokenize_many(["预热"])
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.__dict__
