@@ -75,6 +75,8 @@ class OpenAIServer:
         self.text_template: str | None = None  # reply text for requests without a schema
         self._lock = threading.Lock()
         self.api_key: str | None = None  # when set, other keys get 401
+        self.chunked = False  # send bodies with Transfer-Encoding: chunked
+        self.close_after = False  # answer with Connection: close
         handler = self._handler()
         self.httpd = _Server(("127.0.0.1", 0), handler)
         self.port = self.httpd.server_address[1]
@@ -130,11 +132,23 @@ class OpenAIServer:
                 data = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
+                if server.chunked and raw is None:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(len(data)))
+                if server.close_after:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(data)
+                if server.chunked and raw is None:
+                    for i in range(0, len(data), 7):
+                        piece = data[i:i + 7]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                else:
+                    self.wfile.write(data)
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):

@@ -53,6 +53,7 @@ def test_happy_path_scores_match_the_server(server, tmp_path):
     json.loads(res.to_json())
 
 
+@pytest.mark.parametrize("lean_http", [True, False], ids=["lean-transport", "httpx-transport"])
 @pytest.mark.parametrize("action, extra", [
     ("429", {"retry_after": "0.05"}),
     ("500", {}),
@@ -61,11 +62,12 @@ def test_happy_path_scores_match_the_server(server, tmp_path):
     ("bad_body", {}),
     ("hang", {"hang": 1.5}),
 ])
-def test_transient_faults_are_retried_to_a_score(server, tmp_path, action, extra):
+def test_transient_faults_are_retried_to_a_score(server, tmp_path, action, extra, lean_http):
     items = _items(6)
     server.add_rule("#item2#", action, times=2, **extra)
     timeout = 0.5 if action == "hang" else 2.0
-    res = judge(items, model="m", base_url=server.base_url, cache=tmp_path / "c.sqlite", **{**FAST, "timeout": timeout})
+    res = judge(items, model="m", base_url=server.base_url, cache=tmp_path / "c.sqlite", lean_http=lean_http,
+                **{**FAST, "timeout": timeout})
     df = res.per_item.set_index("id")
     assert (df["status"] == "scored").all(), df[["status", "reason"]]
     assert server.count("#item2#") == 3  # two faults, then the answer
@@ -125,6 +127,16 @@ def test_text_mode_for_servers_without_json_schema(server, tmp_path):
         entry = next(e for e in server.log if f"#{it['id']}#" in e.user)
         assert v == scores_for(entry.body)["score"]
     assert "format:text" in res.signature
+
+
+@pytest.mark.parametrize("chunked, close", [(True, False), (False, True), (True, True)])
+def test_lean_transport_chunked_and_connection_close(server, chunked, close):
+    server.chunked, server.close_after = chunked, close
+    lean = judge(_items(8), model="m", base_url=server.base_url, concurrency=3, **FAST)
+    plain = judge(_items(8), model="m", base_url=server.base_url, concurrency=3, lean_http=False, **FAST)
+    assert (lean.per_item["status"] == "scored").all()
+    assert lean.per_item["empathy"].tolist() == plain.per_item["empathy"].tolist()
+    assert lean.summary["tokens"] == plain.summary["tokens"]
 
 
 def test_auth_failure_aborts_without_leaking_the_key(server, tmp_path, monkeypatch):

@@ -143,6 +143,7 @@ class EngineConfig:
     backoff_base: float = 0.5
     backoff_max: float = 60.0
     retry_after_max: float = 300.0
+    lean_http: bool = True
     budget: Budget = field(default_factory=Budget)
 
 
@@ -191,12 +192,17 @@ class Engine:
     def _client(self) -> Any:
         import openai
 
-        # The raw HTTP response class of whichever httpx the SDK is built on.
-        self._raw_type = openai._base_client.httpx2.Response if hasattr(openai._base_client, "httpx2") else openai._base_client.httpx.Response
+        from . import _transport
 
+        # The httpx module the SDK is built on (httpx2 in recent versions).
+        hx = getattr(openai._base_client, "httpx2", None) or openai._base_client.httpx
+        self._raw_type = hx.Response
+        http_client = None
+        if self.config.lean_http and _transport.eligible(self.config.base_url):
+            http_client = openai.DefaultAsyncHttpxClient(transport=_transport.make_transport(hx)())
         return openai.AsyncOpenAI(
             base_url=self.config.base_url, api_key=self.config.api_key,
-            max_retries=0, timeout=self.config.timeout,
+            max_retries=0, timeout=self.config.timeout, http_client=http_client,
         )
 
     def _backoff(self, attempt: int, hinted: float | None) -> float:

@@ -166,6 +166,7 @@ class Judge:
     price_per_million_input: float = 0.0
     price_per_million_output: float = 0.0
     progress: bool = True
+    lean_http: bool = True
     extra_params: dict[str, Any] = field(default_factory=dict)
 
     # -- derived settings ---------------------------------------------------
@@ -276,7 +277,7 @@ class Judge:
             base_url=_resolve_base_url(self.base_url), model=self.model, api_key=api_key,
             concurrency=self.concurrency, rpm=self.rpm, tpm=self.tpm, timeout=self.timeout,
             max_retries=self.max_retries, backoff_base=self.backoff_base, backoff_max=self.backoff_max,
-            budget=budget,
+            budget=budget, lean_http=self.lean_http,
         )
         show = self.progress and sys.stderr.isatty()
         bar = tqdm(total=len(missing), desc=f"judge {rubric.id}", unit="req", file=sys.stderr, disable=not show)
