@@ -231,9 +231,18 @@ class AgreementReport(ReportMixin):
         c = self.context
         head = f"Agreement of {self.a} with {self.b}"
         lines = [head, "=" * len(head)]
-        where = ", ".join(f"{k} {v}" for k, v in c.items() if v not in (None, "", []))
+        where = []
+        if c.get("framework"):
+            where.append(f"framework {c['framework']}")
+        if c.get("dimension"):
+            where.append(f"dimension {c['dimension']}")
+        if c.get("scale"):
+            where.append(f"scale {c['scale'][0]:g}-{c['scale'][1]:g}")
         if where:
-            lines.append(where)
+            lines.append(", ".join(where))
+        for side, key in ((self.a, "a_raters"), (self.b, "b_raters")):
+            if len(c.get(key) or []) > 1:
+                lines.append(f"{side} = {c['aggregate']} of {', '.join(c[key])} per item")
         lines.append(f"items paired by id: {self.n_items}; missing: {self.n_missing} "
                      f"(only {self.a}: {len(self.missing['only_a'])}, only {self.b}: {len(self.missing['only_b'])}, "
                      f"neither: {len(self.missing['neither'])})")

@@ -127,14 +127,17 @@ class StudyReport(ReportMixin):
             lines += ["", f"per {g}: share of '{top}' and change vs {self.baseline} in percentage points "
                           f"(p: chi-square vs {self.baseline})"]
             others = [s for s in self.systems if s != self.baseline]
-            lines.append(f"  {g:<16}{'n':>6}{self.baseline[:14]:>15}" + "".join(f"{s[:20]:>22}" for s in others))
+            lines.append(f"  {g:<16}{'n':>6}{self.baseline[:14]:>15}" + "".join(f"{s[:20]:>23}" for s in others))
             for r in rows:
                 base = r["systems"][self.baseline]
                 txt = f"  {str(r['group'])[:16]:<16}{r['n']:>6}{base['top_share'] * 100:>14.1f}%"
                 for s in others:
                     v = r["systems"][s]
-                    txt += f"{v['top_share'] * 100:>8.1f}% {v['top_change_pp']:+6.1f} p{_p(v['p_value']):<5}"
+                    star = "*" if v.get("small_expected") else " "
+                    txt += f"{v['top_share'] * 100:>8.1f}% {v['top_change_pp']:+6.1f} p{_p(v['p_value']):<5}{star}"
                 lines.append(txt)
+            if any(v.get("small_expected") for r in rows for v in r["systems"].values()):
+                lines.append("  * some expected counts < 5: the chi-square p-value is a rough approximation")
         lines += [f"note: {n}" for n in self.notes]
         return lines
 
