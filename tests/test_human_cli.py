@@ -122,3 +122,25 @@ def test_cli_modules_do_not_import_heavy_libraries():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parents[1]).stdout.strip()
     assert "judgekit.human._agreement" not in out and "krippendorff" not in out
+
+
+def test_files_keep_20_digit_ids_and_name_bad_rows(tmp_path):
+    from judgekit.errors import InputError
+    from judgekit.human._files import read_scores, read_table
+
+    p = tmp_path / "j.jsonl"
+    p.write_text('{"id": 20241031145103738386, "status": "scored", "empathy": 3}\n'
+                 '{"id": 20241031145050008738, "status": "unscored", "empathy": null}\n'
+                 '{"id": "20241031124050492385", "status": "scored", "empathy": 4}\n')
+    s = read_scores(p, score_field="empathy")
+    assert list(s.index) == ["20241031145103738386", "20241031145050008738", "20241031124050492385"]
+    assert s.isna().tolist() == [False, True, False]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "empathy": 2}\n{"id": 2, "empathy": \n')
+    with pytest.raises(InputError, match=r"bad.jsonl:2"):
+        read_scores(bad, score_field="empathy")
+    t = tmp_path / "t.csv"
+    t.write_text("item,framework,dimension,rater,rater_kind,score,scale_min,scale_max\n"
+                 "20241031145103738386,f,d,r,expert,3,1,5\n20241031145050008738,f,d,r,expert,three,1,5\n")
+    with pytest.raises(InputError, match=r"non-numeric score at row\(s\) 1"):
+        read_table(t)

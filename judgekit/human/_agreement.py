@@ -205,12 +205,6 @@ class AgreementReport(ReportMixin):
     settings: dict[str, Any]
     boot: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
-    def __getitem__(self, name: str) -> Figure:
-        for f in self.figures:
-            if f.name == name:
-                return f
-        raise KeyError(name)
-
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([f.to_dict() for f in self.figures]).set_index("name")
 
@@ -349,12 +343,6 @@ class PanelReport(ReportMixin):
     settings: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     boot: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-
-    def __getitem__(self, name: str) -> Figure:
-        for f in self.figures:
-            if f.name == name:
-                return f
-        raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "panel", "raters": self.raters, "context": self.context, "n_items": self.n_items,

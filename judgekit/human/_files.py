@@ -23,33 +23,33 @@ def read_records(path: str | os.PathLike[str], id_fields: tuple[str, ...] = ()) 
         sep = "\t" if suffix == ".tsv" else ","
         head = pd.read_csv(p, sep=sep, nrows=0).columns
         return pd.read_csv(p, sep=sep, dtype={c: str for c in head if c in id_fields})
-    if suffix in (".jsonl", ".ndjson"):
-        rows = []
-        with open(p, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{p}: line {n} is not valid JSON ({exc.msg})") from exc
-                if not isinstance(obj, dict):
-                    raise InputError(f"{p}: line {n} is not a JSON object")
-                rows.append(obj)
+    if suffix == ".jsonl":
+        from .._io import iter_records   # the package's line-numbered JSONL reader
+
+        rows = [_ids_as_str(rec, id_fields) for _, rec in iter_records(p)]
         df = pd.DataFrame(rows)
     elif suffix == ".json":
-        obj = json.loads(p.read_text(encoding="utf-8"))
+        try:
+            obj = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{p}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
         if isinstance(obj, dict) and "per_item" in obj:
             obj = obj["per_item"]  # a saved JudgeResult
-        if not isinstance(obj, list):
+        if not isinstance(obj, list) or not all(isinstance(r, dict) for r in obj):
             raise InputError(f"{p}: expected a JSON list of records (or a judge result with per_item)")
-        df = pd.DataFrame(obj)
+        df = pd.DataFrame([_ids_as_str(r, id_fields) for r in obj])
     else:
         raise InputError(f"{p}: unsupported file type {suffix!r} (use .csv, .tsv, .jsonl or .json)")
-    for c in id_fields:
-        if c in df.columns:
-            df[c] = df[c].map(lambda v: v if isinstance(v, str) else (None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)))
     return df
+
+
+def _ids_as_str(rec: dict, id_fields: tuple[str, ...]) -> dict:
+    """Ids become strings before pandas sees them (a float column would round 20-digit ids)."""
+    for c in id_fields:
+        v = rec.get(c)
+        if v is not None and not isinstance(v, str):
+            rec[c] = str(v)
+    return rec
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -71,7 +71,15 @@ def figure_table(figures: list[Figure], *, level: float, show_n: bool = True) ->
 
 
 class ReportMixin:
-    """``to_json`` and ``__str__`` from ``to_dict`` and ``_lines``."""
+    """``to_json`` and ``__str__`` from ``to_dict`` and ``_lines``; ``report[name]`` finds a figure."""
+
+    figures: list[Figure]
+
+    def __getitem__(self, name: str) -> Figure:
+        for f in getattr(self, "figures", []):
+            if f.name == name:
+                return f
+        raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -33,7 +33,12 @@ def make_table(rows: pd.DataFrame) -> pd.DataFrame:
     for c in ("item", "framework", "dimension", "rater", "rater_kind"):
         out[c] = out[c].astype(str)
     for c in ("score", "scale_min", "scale_max"):
-        out[c] = pd.to_numeric(out[c], errors="raise").astype(float)
+        v = pd.to_numeric(out[c], errors="coerce")
+        bad = v.isna() & out[c].notna() & (out[c].astype(str).str.strip() != "")
+        if bad.any():
+            raise InputError(f"rating table: non-numeric {c} at row(s) {_row_list(out.index[bad])} "
+                             f"(e.g. {out.loc[bad, c].iloc[0]!r})")
+        out[c] = v.astype(float)
     return out.reset_index(drop=True)
 
 
