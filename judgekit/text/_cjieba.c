@@ -368,20 +368,21 @@ hmm_word(const SegObject *S, Work *w, const Py_UCS4 *s, Py_ssize_t a, Py_ssize_t
     return emit_span(w, a, b);
 }
 
-/* finalseg.__cut on a run of [\u4E00-\u9FD5]: Viterbi, then B/M/E/S */
-static int
-viterbi_cut(const SegObject *S, Work *w, const Py_UCS4 *s, Py_ssize_t a, Py_ssize_t b)
+/* finalseg.viterbi on a run of [\u4E00-\u9FD5] (T >= 1): the best final
+   probability goes to *prob, the states (ST_*) to the returned array
+   (inside w, valid until the next call); NULL when out of memory */
+static unsigned char *
+viterbi_core(const SegObject *S, Work *w, const Py_UCS4 *s, Py_ssize_t a, Py_ssize_t b, double *prob)
 {
-    Py_ssize_t T = b - a, t, i, begin, nexti;
+    Py_ssize_t T = b - a, t;
     double V[4], NV[4];
     const double *emit = S->emit_p;
     int y, state;
-    unsigned char *back;
-    if (T <= 0) return 0;
+    unsigned char *back, *pos;
     if (T * 5 > w->bcap) {
         Py_ssize_t nc = T * 5 + 256;
         unsigned char *p = (unsigned char *)PyMem_RawRealloc(w->back, (size_t)nc);
-        if (!p) return -1;
+        if (!p) return NULL;
         w->back = p;
         w->bcap = nc;
     }
@@ -411,11 +412,25 @@ viterbi_cut(const SegObject *S, Work *w, const Py_UCS4 *s, Py_ssize_t a, Py_ssiz
     }
     /* max((V[y], y) for y in 'ES') */
     state = (V[ST_S] >= V[ST_E]) ? ST_S : ST_E;
+    *prob = V[state];
     /* back-trace: the states go to pos[], after the back-pointers */
+    pos = back + T * 4;
+    pos[T - 1] = (unsigned char)state;
+    for (t = T - 1; t > 0; t--) pos[t - 1] = back[t * 4 + pos[t]];
+    return pos;
+}
+
+/* finalseg.__cut on a run of [\u4E00-\u9FD5]: Viterbi, then B/M/E/S */
+static int
+viterbi_cut(const SegObject *S, Work *w, const Py_UCS4 *s, Py_ssize_t a, Py_ssize_t b)
+{
+    Py_ssize_t T = b - a, i, begin, nexti;
+    double prob;
+    unsigned char *pos;
+    if (T <= 0) return 0;
+    pos = viterbi_core(S, w, s, a, b, &prob);
+    if (!pos) return -1;
     {
-        unsigned char *pos = back + T * 4;
-        pos[T - 1] = (unsigned char)state;
-        for (t = T - 1; t > 0; t--) pos[t - 1] = back[t * 4 + pos[t]];
         begin = 0;
         nexti = 0;
         for (i = 0; i < T; i++) {
@@ -1090,7 +1105,77 @@ Seg_get_nodes(SegObject *self, void *closure)
     return PyLong_FromSize_t(self->trie.n_nodes - 1);
 }
 
+/* _calc(sentence) -> route as a list of (prob, x) for idx 0..N, like
+   Tokenizer.calc(sentence, get_DAG(sentence), route): for differential
+   tests of the float operations */
+static PyObject *
+Seg_calc(SegObject *self, PyObject *args)
+{
+    PyObject *text, *out;
+    Py_ssize_t n, i;
+    Work w;
+    if (!PyArg_ParseTuple(args, "U:_calc", &text)) return NULL;
+    if (check_ready(self) < 0) return NULL;
+    memset(&w, 0, sizeof(w));
+    n = PyUnicode_GET_LENGTH(text);
+    if (load_text(&w, PyUnicode_KIND(text), PyUnicode_DATA(text), n) < 0 ||
+        calc_route(self, &w, w.txt, 0, n, log((double)self->total)) < 0) {
+        work_free(&w);
+        return PyErr_NoMemory();
+    }
+    out = PyList_New(n + 1);
+    for (i = 0; out && i <= n; i++) {
+        PyObject *item = Py_BuildValue("(dn)", w.rp[i], w.rx[i]);
+        if (!item) { Py_CLEAR(out); break; }
+        PyList_SET_ITEM(out, i, item);
+    }
+    work_free(&w);
+    return out;
+}
+
+/* _viterbi(run) -> (prob, [states]) like finalseg.viterbi(run, 'BMES', ...) */
+static PyObject *
+Seg_viterbi(SegObject *self, PyObject *args)
+{
+    PyObject *text, *states, *out;
+    Py_ssize_t n, i;
+    unsigned char *pos;
+    double prob;
+    Work w;
+    if (!PyArg_ParseTuple(args, "U:_viterbi", &text)) return NULL;
+    if (check_ready(self) < 0) return NULL;
+    n = PyUnicode_GET_LENGTH(text);
+    for (i = 0; i < n; i++) {
+        if (!is_han(PyUnicode_READ_CHAR(text, i))) {
+            PyErr_SetString(PyExc_ValueError, "_viterbi: a non-empty run of [\\u4E00-\\u9FD5] is required");
+            return NULL;
+        }
+    }
+    if (n == 0) {
+        PyErr_SetString(PyExc_ValueError, "_viterbi: a non-empty run of [\\u4E00-\\u9FD5] is required");
+        return NULL;
+    }
+    memset(&w, 0, sizeof(w));
+    if (load_text(&w, PyUnicode_KIND(text), PyUnicode_DATA(text), n) < 0 ||
+        !(pos = viterbi_core(self, &w, w.txt, 0, n, &prob))) {
+        work_free(&w);
+        return PyErr_NoMemory();
+    }
+    states = PyList_New(n);
+    for (i = 0; states && i < n; i++) {
+        PyObject *c = PyUnicode_FromStringAndSize(&STATE_CHARS[pos[i]], 1);
+        if (!c) { Py_CLEAR(states); break; }
+        PyList_SET_ITEM(states, i, c);
+    }
+    work_free(&w);
+    if (!states) return NULL;
+    out = Py_BuildValue("(dN)", prob, states);
+    return out;
+}
+
 static PyMethodDef Seg_methods[] = {
+    {"_calc", (PyCFunction)Seg_calc, METH_VARARGS, "route of Tokenizer.calc, for tests"},
+    {"_viterbi", (PyCFunction)Seg_viterbi, METH_VARARGS, "finalseg.viterbi, for tests"},
     {"cut", (PyCFunction)Seg_cut, METH_VARARGS,
      "cut(text, hmm=True) -> list of str, the tokens of jieba.cut(text, HMM=hmm)"},
     {"cut_many", (PyCFunction)Seg_cut_many, METH_VARARGS,
