@@ -92,4 +92,4 @@ class ReportMixin:
         raise NotImplementedError
 
     def __str__(self) -> str:
-        return "\n".join(self._lines())
+        return "\n".join(line.rstrip() for line in self._lines())
