@@ -39,15 +39,29 @@ def bench_throughput(n: int, latency: float, concurrency: int, tmp: Path) -> dic
     try:
         url = server.stdout.readline().strip()
         items = _items(n, "t")
+        s0 = _proc_cpu(server.pid)
+        c0 = time.process_time()
         t0 = time.perf_counter()
         res = judge(items, model="bench", base_url=url, cache=tmp / "throughput.sqlite", concurrency=concurrency, progress=False)
         wall = time.perf_counter() - t0
+        client_cpu = time.process_time() - c0
+        server_cpu = _proc_cpu(server.pid) - s0
     finally:
         server.kill()
         server.wait()
     ideal = n * latency / concurrency
     assert res.summary["n_scored"] == n, res.summary
-    return {"items": n, "wall_s": wall, "ideal_s": ideal, "ratio": wall / ideal}
+    return {"items": n, "wall_s": wall, "ideal_s": ideal, "ratio": wall / ideal,
+            "client_cpu_ms": client_cpu / n * 1000, "server_cpu_ms": server_cpu / n * 1000}
+
+
+def _proc_cpu(pid: int) -> float:
+    """User+system CPU seconds of another process (Linux /proc), else 0."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def bench_replay(n: int, tmp: Path) -> dict[str, float]:
@@ -61,11 +75,13 @@ def bench_replay(n: int, tmp: Path) -> dict[str, float]:
         c.put_many((per[0].key, {"text": json.dumps({"empathy": i % 3}), "refusal": None, "finish_reason": "stop",
                                  "usage": {"prompt_tokens": 300, "completion_tokens": 8}, "logprobs": None, "model": "bench"},
                     "bench", "empathy-3pt") for i, per in enumerate(reqs))
+    c0 = time.process_time()
     t0 = time.perf_counter()
     res = j.run(items)
     wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     assert res.summary["n_scored"] == n and res.summary["requests_cached"] == n
-    return {"items": n, "wall_s": wall, "items_per_s": n / wall}
+    return {"items": n, "wall_s": wall, "items_per_s": n / wall, "items_per_cpu_s": n / cpu}
 
 
 def main() -> int:
@@ -83,10 +99,13 @@ def main() -> int:
         if not args.skip_throughput:
             r = bench_throughput(args.items, args.latency, args.concurrency, tmp)
             print(f"throughput: {r['items']} items, latency {args.latency*1000:.0f} ms, concurrency {args.concurrency}: "
-                  f"wall {r['wall_s']:.2f} s, ideal {r['ideal_s']:.2f} s, ratio {r['ratio']:.3f} (target <= 1.15)")
+                  f"wall {r['wall_s']:.2f} s, ideal {r['ideal_s']:.2f} s, ratio {r['ratio']:.3f} (target <= 1.15); "
+                  f"CPU per request: client {r['client_cpu_ms']:.2f} ms, server {r['server_cpu_ms']:.2f} ms")
         if not args.skip_replay:
             r = bench_replay(args.replay, tmp)
-            print(f"replay: {r['items']} cached judgments in {r['wall_s']:.2f} s = {r['items_per_s']:,.0f} items/s (target >= 20,000)")
+            print(f"replay: {r['items']} cached judgments in {r['wall_s']:.2f} s = {r['items_per_s']:,.0f} items/s (target >= 20,000); "
+                  f"{r['items_per_cpu_s']:,.0f} items per CPU second")
+    print(f"load average after: {os.getloadavg()[0]:.2f} (other processes share the CPUs: compare CPU figures across runs)")
     return 0
 
 

@@ -241,9 +241,13 @@ def test_missing_field_and_bad_items():
 def test_dataframe_input_and_score_pairs(server, tmp_path):
     import pandas as pd
 
-    df = pd.DataFrame({"context": ["我很累", "考试没过"], "response": ["辛苦了", "别灰心"]})
+    df = pd.DataFrame({"context": ["我很累", "考试没过"], "response": ["辛苦了", "别灰心"], "emotion": [None, "sad"]})
     res = judge(df, model="m", base_url=server.base_url, **FAST)
     assert list(res.per_item["id"]) == ["0", "1"]
+    users = {("我很累" in e.user): e.user for e in server.log}
+    assert "BEGIN emotion" not in users[True]  # NaN in a DataFrame is an absent optional field
+    assert "<<<BEGIN emotion" in users[False] and "\nsad\n" in users[False]
+    df = df.drop(columns="emotion")
     j = Judge(rubric="empathy-3pt", model="m", base_url=server.base_url, **FAST)
     res2 = j.score_pairs(["辛苦了", "别灰心"], refs=["x", "y"], contexts=["我很累", "考试没过"])
     assert res2.per_item["empathy"].tolist() == res.per_item["empathy"].tolist()

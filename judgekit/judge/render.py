@@ -149,7 +149,7 @@ def render_fields(rubric: Rubric, item: Mapping[str, Any], language: str, where:
     fields: dict[str, str] = {}
     for spec in rubric.inputs:
         value = item.get(spec.name)
-        if value is None:
+        if value is None or (isinstance(value, float) and value != value):  # None or NaN (DataFrame gaps)
             continue
         if spec.kind == "dialogue":
             fields[spec.name] = render_dialogue(value, rubric, language, f"{where}, field '{spec.name}'")
