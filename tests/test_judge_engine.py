@@ -154,13 +154,22 @@ def test_auth_failure_aborts_without_leaking_the_key(server, tmp_path, monkeypat
     assert "sk-right-key" not in res.to_json() and "sk-right-key" not in res.signature
 
 
-def test_replay_only_with_the_network_off(tmp_path):
+def test_replay_only_with_the_network_off(tmp_path, monkeypatch):
+    import socket
+
     cache = tmp_path / "c.sqlite"
     items = _items(5)
     with OpenAIServer() as s:
         url = s.base_url
         first = judge(items, model="m", base_url=url, cache=cache, **FAST)
-    # the server is gone: nothing listens on that port any more
+
+    # the server is gone, and any attempt to open a connection fails loudly
+    def no_network(*args, **kwargs):
+        raise AssertionError("replay-only opened a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket.socket, "connect_ex", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
     again = judge(items, model="m", base_url=url, cache=cache, replay_only=True, **FAST)
     assert again.per_item[["id", "status", "empathy"]].equals(first.per_item[["id", "status", "empathy"]])
     assert again.summary["requests_cached"] == 5 and again.summary["requests_sent"] == 0
