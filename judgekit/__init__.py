@@ -4,6 +4,7 @@ Public API (everything else is private):
 
 - ``evaluate(preds, refs, ...)``: BLEU-1..4, ROUGE-1/2/L, Distinct, lengths,
   Chinese-correct, with a reproducible signature (``Result``).
+- ``evaluate_file(path, ...)``: the same, streamed from files.
 """
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from typing import Any
 from ._version import __version__
 from .errors import InputError, JudgekitError
 
-__all__ = ["__version__", "evaluate", "Result", "InputError", "JudgekitError"]
+__all__ = ["__version__", "evaluate", "evaluate_file", "Result", "InputError", "JudgekitError"]
 
 # Heavy modules (pandas, jieba, openai) load on first use, so that
 # ``import judgekit`` stays fast.
 _LAZY = {
     "evaluate": ("judgekit.api", "evaluate"),
+    "evaluate_file": ("judgekit.api", "evaluate_file"),
     "Result": ("judgekit.api", "Result"),
 }
 

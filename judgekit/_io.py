@@ -3,6 +3,7 @@ the file and line (or row), and nothing silently skipped."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
@@ -16,7 +17,8 @@ FORMATS = (".txt", ".jsonl", ".csv")
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     """(1-based line number, text without its line terminator), UTF-8 strict."""
-    with open(path, "rb") as f:
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as f:
         for no, raw in enumerate(f, 1):
             try:
                 text = raw.decode("utf-8")
@@ -41,9 +43,12 @@ def _check_exists(path: str | os.PathLike[str]) -> Path:
 
 
 def _kind(p: Path) -> str:
-    suffix = p.suffix.lower()
+    """.txt, .jsonl or .csv (each also gzipped, e.g. pairs.jsonl.gz)."""
+    suffixes = [x.lower() for x in p.suffixes]
+    suffix = suffixes[-2] if len(suffixes) >= 2 and suffixes[-1] == ".gz" else (suffixes[-1] if suffixes else "")
     if suffix not in FORMATS:
-        raise InputError(f"{p}: unknown file type {suffix!r}; use .txt (one segment per line), .jsonl or .csv")
+        raise InputError(f"{p}: unknown file type {''.join(p.suffixes) or '(none)'!r}; use .txt (one segment per "
+                         "line), .jsonl or .csv, optionally gzipped (.gz)")
     return suffix
 
 
@@ -85,25 +90,50 @@ def _field(rec: dict, name: str, where: str, allow_list: bool) -> Any:
                      + (" or a list of strings" if allow_list else ""))
 
 
-def read_pairs(path: str | os.PathLike[str], pred_field: str = "pred", ref_field: str = "ref") -> tuple[list[str], list]:
-    """Predictions and references from one .jsonl/.csv file."""
-    preds, refs = [], []
-    for where, rec in iter_records(path):
-        preds.append(_field(rec, pred_field, where, False))
-        refs.append(_field(rec, ref_field, where, True))
-    if not preds:
-        raise InputError(f"{path}: no rows")
-    return preds, refs
+def iter_pairs(pairs: str | os.PathLike[str] | None = None, *, preds: str | os.PathLike[str] | None = None,
+               refs: str | os.PathLike[str] | None = None, pred_field: str = "pred", ref_field: str = "ref",
+               id_field: str | None = None) -> Iterator[tuple[Any, str, Any]]:
+    """(id, prediction, reference) lazily, from one PAIRS file (.jsonl/.csv)
+    or from --preds and --refs files (.txt/.jsonl/.csv) read in step.
+    ``id`` is the ``id_field`` value when given and present, else the row
+    number (0-based)."""
+    if pairs is not None:
+        if preds is not None or refs is not None:
+            raise InputError("give either a PAIRS file or --preds and --refs, not both")
+        n = 0
+        for n, (where, rec) in enumerate(iter_records(pairs)):
+            pid = rec.get(id_field, n) if id_field else n
+            yield pid, _field(rec, pred_field, where, False), _field(rec, ref_field, where, True)
+        return
+    if preds is None or refs is None:
+        raise InputError("give a PAIRS file, or both --preds and --refs")
+    left = _iter_segments(preds, pred_field, False)
+    right = _iter_segments(refs, ref_field, True)
+    n = 0
+    for n, (a, b) in enumerate(_zip_strict(left, right, preds, refs)):
+        yield n, a, b
 
 
-def read_segments(path: str | os.PathLike[str], field: str | None = None, allow_list: bool = False) -> list:
-    """One segment per line (.txt) or per row (.jsonl/.csv with ``field``)."""
+def _iter_segments(path, field, allow_list) -> Iterator[Any]:
     p = _check_exists(path)
     if _kind(p) == ".txt":
-        return [t for _, t in _lines(p)]
-    if field is None:
-        raise InputError(f"{p}: give the field that holds the text (--pred-field / --ref-field)")
-    out = [_field(rec, field, where, allow_list) for where, rec in iter_records(p)]
-    if not out:
-        raise InputError(f"{p}: no rows")
-    return out
+        for _, t in _lines(p):
+            yield t
+        return
+    for where, rec in iter_records(p):
+        yield _field(rec, field, where, allow_list)
+
+
+def _zip_strict(a, b, pa, pb) -> Iterator[tuple[Any, Any]]:
+    n = 0
+    sentinel = object()
+    while True:
+        x, y = next(a, sentinel), next(b, sentinel)
+        if x is sentinel and y is sentinel:
+            return
+        if x is sentinel or y is sentinel:
+            rest_a = n + (x is not sentinel) + sum(1 for _ in a)
+            rest_b = n + (y is not sentinel) + sum(1 for _ in b)
+            raise InputError(f"{pa} has {rest_a} segments but {pb} has {rest_b}")
+        n += 1
+        yield x, y

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 from ._version import __version__
 from .errors import InputError
 
-__all__ = ["evaluate", "Result", "Signature"]
+__all__ = ["evaluate", "evaluate_file", "Result", "Signature"]
 
 
 class Signature(dict):
@@ -289,3 +289,125 @@ def _evaluate(preds, refs, *, lang, preset, metrics, scale, tokenize, strict, n_
     part = run_partials(plan.runner, plan.factory, p, r, resolve_jobs(n_jobs))
     empty_pred, empty_ref = _empties(p, r)
     return plan.finish(part, empty_pred, empty_ref, index)
+
+
+def evaluate_file(
+    pairs: str | None = None,
+    *,
+    preds: str | None = None,
+    refs: str | None = None,
+    pred_field: str = "pred",
+    ref_field: str = "ref",
+    id_field: str | None = "id",
+    chunk_size: int = 10_000,
+    n_jobs: int = 1,
+    lang: str = "auto",
+    preset: str | None = None,
+    metrics: Sequence[str] | None = None,
+    scale: int | None = None,
+    tokenize: str | None = None,
+    strict: bool = False,
+    progress: bool = False,
+    **suite_options: Any,
+) -> Result:
+    """``evaluate`` streamed from files, ``chunk_size`` items at a time, so
+    that memory stays flat however long the file is; the numbers equal
+    ``evaluate`` on the whole corpus.
+
+    Either ``pairs`` (.jsonl/.csv holding ``pred_field`` and ``ref_field``,
+    the reference a string or a list of strings) or ``preds`` and ``refs``
+    (.txt one segment per line, .jsonl or .csv).  ``lang="auto"`` is decided
+    on the first chunk.  Other options are those of ``evaluate``.
+    """
+    from .ngram._parallel import Pool, resolve_jobs
+    from .ngram.suite import merge
+    from .text.lang import detect_language
+    from .text.tokenize import SHOW_PROGRESS
+    from ._io import iter_pairs
+
+    _check_common(lang, scale)
+    if chunk_size < 1:
+        raise InputError("chunk_size must be at least 1")
+    allowed = {"tokenizer", "whitespace", "user_dicts", "hmm", "normalize", "smoothing", "aggregation",
+               "effective_order", "rouge_counting"}
+    unknown = set(suite_options) - allowed
+    if unknown:
+        raise InputError(f"evaluate_file got unknown option(s): {', '.join(sorted(unknown))}")
+    suite_kwargs = dict(tokenizer=None, whitespace=None, user_dicts=(), hmm=True, normalize="none",
+                        smoothing="exp", aggregation="corpus", effective_order=True, rouge_counting="counts")
+    suite_kwargs.update(suite_options)
+    jobs = resolve_jobs(n_jobs)
+    rows = iter_pairs(pairs, preds=preds, refs=refs, pred_field=pred_field, ref_field=ref_field, id_field=id_field)
+
+    plan = None
+    pool = None
+    ids: list = []
+    empty_pred: list[bool] = []
+    empty_ref: list[bool] = []
+    merged = None
+    bar = None
+    token = SHOW_PROGRESS.set(False)
+    try:
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(desc="evaluating", unit="item")
+
+        def fold(parts):
+            nonlocal merged
+            merged = merge(([merged] if merged is not None else []) + list(parts))
+
+        pending: list = []
+        done = False
+        while not done:
+            chunk_p, chunk_r = [], []
+            for pid, pr, rf in rows:
+                ids.append(pid)
+                chunk_p.append(pr)
+                chunk_r.append(rf)
+                if len(chunk_p) >= chunk_size:
+                    break
+            else:
+                done = True
+            if not chunk_p:
+                break
+            p, r, _ = validate(chunk_p, chunk_r)
+            if plan is None:
+                detected = detect_language(p + [x for rs in r for x in rs]) if lang == "auto" else lang
+                plan = _Plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
+                             tokenize=tokenize, suite_kwargs=suite_kwargs)
+                if jobs > 1:
+                    pool = Pool(plan.runner, plan.factory, jobs)
+            ep, er = _empties(p, r)
+            empty_pred += ep
+            empty_ref += er
+            if pool is None:
+                fold([plan.runner.partial(p, r)])
+            else:
+                from .ngram._parallel import split
+
+                pending += [pool.executor.submit(_chunk_work, (p[a:b], r[a:b])) for a, b in split(len(p), jobs)]
+                if len(pending) >= 2 * jobs:
+                    fold([f.result() for f in pending])
+                    pending = []
+            if bar is not None:
+                bar.update(len(p))
+        if pending:
+            fold([f.result() for f in pending])
+    finally:
+        SHOW_PROGRESS.reset(token)
+        if pool is not None:
+            pool.close()
+        if bar is not None:
+            bar.close()
+    if plan is None:
+        raise InputError("no items to evaluate: the input has no rows")
+    import pandas as pd
+
+    return plan.finish(merged, empty_pred, empty_ref, pd.Index(ids, name="id"))
+
+
+def _chunk_work(chunk):
+    from .ngram._parallel import _work
+
+    return _work(chunk)

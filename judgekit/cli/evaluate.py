@@ -25,9 +25,11 @@ def add_parser(sub) -> None:
     p.add_argument("--whitespace", choices=["drop", "keep"], help="jieba/char: whitespace tokens dropped or kept")
     p.add_argument("--user-dict", action="append", default=[], help="jieba user dictionary (repeatable)")
     p.add_argument("--no-hmm", action="store_true", help="jieba without the HMM for unknown words")
-    p.add_argument("--smoothing", default="exp", help="none, method1, method3, exp, floor, add-k (default: exp)")
-    p.add_argument("--aggregation", default="corpus", choices=["corpus", "mean"])
-    p.add_argument("--rouge-counting", default="counts", choices=["counts", "sets"])
+    p.add_argument("--smoothing", help="default suite: none, method1, method3, exp, floor, add-k (default: exp)")
+    p.add_argument("--aggregation", choices=["corpus", "mean"], help="default suite BLEU: corpus (default) or mean")
+    p.add_argument("--rouge-counting", choices=["counts", "sets"], help="default suite ROUGE: counts (default) or sets")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (-1: one per core); same numbers")
+    p.add_argument("--chunk-size", type=int, default=10_000, help="items read and scored at a time (memory stays flat)")
     p.add_argument("--scale", type=int, choices=[1, 100])
     p.add_argument("--strict", action="store_true", help="error on empty predictions or references instead of flagging")
     p.add_argument("--format", default="table", choices=["table", "json", "csv"])
@@ -38,28 +40,26 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from .._io import read_pairs, read_segments
-    from ..api import evaluate
-    from ..errors import InputError
+    from ..api import evaluate_file
 
-    if args.pairs and (args.preds or args.refs):
-        raise InputError("give either a PAIRS file or --preds and --refs, not both")
-    if args.pairs:
-        preds, refs = read_pairs(args.pairs, args.pred_field, args.ref_field)
-    elif args.preds and args.refs:
-        preds = read_segments(args.preds, args.pred_field if not args.preds.endswith(".txt") else None)
-        refs = read_segments(args.refs, args.ref_field if not args.refs.endswith(".txt") else None, allow_list=True)
-        if len(preds) != len(refs):
-            raise InputError(f"{args.preds} has {len(preds)} segments but {args.refs} has {len(refs)}")
-    else:
+    if not args.pairs and not (args.preds and args.refs):
+        from ..errors import InputError
+
         raise InputError("give a PAIRS file, or both --preds and --refs")
-
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
-    result = evaluate(
-        preds, refs, lang=args.lang, preset=args.preset, metrics=metrics, tokenizer=args.tokenizer,
-        tokenize=args.tokenize, whitespace=args.whitespace, user_dicts=args.user_dict, hmm=not args.no_hmm,
-        smoothing=args.smoothing, aggregation=args.aggregation, rouge_counting=args.rouge_counting,
-        scale=args.scale, strict=args.strict, progress=sys.stderr.isatty(),
+    suite = {}
+    for name in ("tokenizer", "whitespace", "smoothing", "aggregation", "rouge_counting"):
+        value = getattr(args, name)
+        if value is not None:
+            suite[name] = value
+    if args.user_dict:
+        suite["user_dicts"] = args.user_dict
+    if args.no_hmm:
+        suite["hmm"] = False
+    result = evaluate_file(
+        args.pairs, preds=args.preds, refs=args.refs, pred_field=args.pred_field, ref_field=args.ref_field,
+        lang=args.lang, preset=args.preset, metrics=metrics, tokenize=args.tokenize, scale=args.scale,
+        strict=args.strict, n_jobs=args.jobs, chunk_size=args.chunk_size, progress=sys.stderr.isatty(), **suite,
     )
     for w in result.warnings:
         print(f"judgekit evaluate: warning: {w}", file=sys.stderr)
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         w.writerow(["signature", str(result.signature)])
     else:
         width = max(len(k) for k in result.scores) if result.scores else 8
-        print(f"{len(preds)} items")
+        print(f"{len(result.per_item)} items")
         for k, v in result.scores.items():
             print(f"{k:<{width}}  {v:10.4f}")
         print(f"signature: {result.signature}")

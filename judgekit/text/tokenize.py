@@ -24,6 +24,16 @@ SHOW_PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("judgekit_s
 _PROGRESS_MIN = 2000
 _CHUNK = 1000
 
+# Token lists of recently seen texts, per tokenizer signature: references
+# shared by several systems (a leaderboard) are segmented once per process.
+_CACHE: dict[str, dict[str, list[str]]] = {}
+CACHE_MAX = 200_000
+
+
+def clear_cache() -> None:
+    """Forget every cached token list."""
+    _CACHE.clear()
+
 
 def _normalizer(name: str) -> Callable[[str], str] | None:
     if name == "none":
@@ -62,15 +72,13 @@ class Tokenizer:
         """Tokenize each distinct text once; equal texts share one token list."""
         if self._norm is not None:
             texts = [self._norm(t) for t in texts]
+        cache = _CACHE.setdefault(self.signature(), {})
         index: dict[str, int] = {}
         unique: list[str] = []
-        slots = []
         for t in texts:
-            i = index.get(t)
-            if i is None:
-                i = index[t] = len(unique)
+            if t not in index and t not in cache:
+                index[t] = len(unique)
                 unique.append(t)
-            slots.append(i)
         if SHOW_PROGRESS.get() and len(unique) >= _PROGRESS_MIN:
             from tqdm import tqdm
 
@@ -82,7 +90,12 @@ class Tokenizer:
                     bar.update(len(part))
         else:
             done = self._tokenize_many(unique)
-        return [done[i] for i in slots]
+        fresh = dict(zip(unique, done))
+        out = [fresh[t] if t in fresh else cache[t] for t in texts]
+        if len(cache) + len(fresh) > CACHE_MAX:
+            cache.clear()
+        cache.update(fresh if len(fresh) <= CACHE_MAX else {})
+        return out
 
     def __repr__(self) -> str:
         return f"<Tokenizer {self.signature()}>"
