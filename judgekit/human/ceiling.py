@@ -67,7 +67,7 @@ class CeilingReport(ReportMixin):
         for m in self.metrics:
             lines.append("")
             lines.append(f"{LABELS.get(m, m)} with the rest of the panel:")
-            lines.append(f"  {'rater':<22} {'mean':>7}   {'95% CI':<17} {'minus humans':>12}   {'95% CI':<17}  per held-out human")
+            lines.append(f"  {'rater':<22} {'mean':>7}   {'95% CI':<17} {'minus humans':>12}   {'95% CI':<17}  per held-out human: {' '.join(self.humans)}")
             for r in (r for r in self.rows if r["metric"] == m):
                 f: Figure = r["mean"]
                 d: Figure | None = r.get("minus_human")
