@@ -236,3 +236,13 @@ def test_table_path_equals_per_item_path(xy, seed):
         slow = S.pairwise_boot(*args, table_limit=0)
     for k in fast:
         assert np.allclose(fast[k], slow[k], atol=1e-12, rtol=0, equal_nan=True), k
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=3, max_size=40).filter(lambda v: len(set(v)) > 1), st.integers(2, 5))
+def test_identical_panel_agrees_perfectly(v, m):
+    w = pd.DataFrame({f"r{k}": np.array(v, float) for k in range(m)}, index=[f"i{k}" for k in range(len(v))])
+    p = panel_agreement(w, n_boot=0)
+    for name in ("fleiss_kappa", "alpha_nominal", "alpha_ordinal", "alpha_interval"):
+        assert p[name].estimate == pytest.approx(1.0)
+    assert all(r["kappa_quadratic"].estimate == pytest.approx(1.0) for r in p.pairwise)

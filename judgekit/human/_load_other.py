@@ -40,7 +40,8 @@ def load_epitome(root: Path, *, duplicates: str = "raters") -> pd.DataFrame:
     ``duplicates``: 'raters' (default) keeps the second occurrence as rater
     ``epitome:2``, a tiny double-annotated subset; 'error' raises naming the
     lines; 'drop' keeps one copy of identical duplicates and drops the
-    conflicting ones.  Every duplicate is listed in ``attrs['issues']``.
+    conflicting ones.  Every duplicate is listed in ``attrs['issues']``
+    (``rows``: 0-based data-row positions in the file, header excluded).
     """
     if duplicates not in ("raters", "error", "drop"):
         raise InputError(f"duplicates must be 'raters', 'error' or 'drop', not {duplicates!r}")
@@ -54,7 +55,6 @@ def load_epitome(root: Path, *, duplicates: str = "raters") -> pd.DataFrame:
         for c in ("sp_id", "rp_id", "level"):
             if c not in df.columns:
                 raise InputError(f"{path}: missing column {c!r}")
-        df["line"] = df.index + 2  # header is line 1 (multi-line quoted cells aside)
         df["item"] = df["sp_id"] + "/" + df["rp_id"]
         df["score"] = pd.to_numeric(df["level"], errors="coerce")
         bad = df["score"].isna() | ~df["score"].isin([0, 1, 2])
