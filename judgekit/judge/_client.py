@@ -228,7 +228,7 @@ class Engine:
                     "/chat/completions", body={"model": cfg.model, "messages": req.messages, **req.params},
                     cast_to=self._raw_type)
                 try:
-                    body = json.loads(raw.text)
+                    body = json.loads(raw.content)
                     result = _completion_from_body(body)
                 except (ValueError, TypeError, AttributeError, KeyError) as exc:
                     last = f"malformed reply body ({type(exc).__name__}: {exc})"
