@@ -283,5 +283,10 @@ def ceiling_summary(table: pd.DataFrame, judges: Any = "llm", humans: Any = "exp
         reports.append(rep)
         js += [j for j in rep.judges if j not in js]
     if not reports:
-        raise InputError("no dimension could be compared: " + "; ".join(notes))
+        reasons = sorted({n.split(": ", 1)[1] for n in notes})
+        hint = (" (with a single human rater, compare a judge with it directly: a=JUDGE, b=HUMAN, "
+                "or --a/--b on the command line)" if any("at least two humans" in r for r in reasons) else "")
+        if len(reasons) == 1:
+            raise InputError(f"no dimension could be compared, in all {len(notes)}: {reasons[0]}{hint}")
+        raise InputError("no dimension could be compared: " + "; ".join(notes) + hint)
     return CeilingSummary(metric, js, reports, reports[0].settings, notes)
