@@ -151,6 +151,41 @@ class JudgeCache:
                 raise
         return len(data)
 
+    # -- background writer: the event loop hands results over and moves on --
+    def start_writer(self) -> None:
+        """Commit ``put_later`` results one by one in a thread (sqlite releases
+        the GIL while writing), so the request loop never waits on the disk."""
+        import queue
+
+        self._queue: Any = queue.SimpleQueue()
+        self._writer_error: BaseException | None = None
+        self._writer = threading.Thread(target=self._write_loop, name="judgekit-cache-writer", daemon=True)
+        self._writer.start()
+
+    def _write_loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            try:
+                self.put(job[0], job[1], model=job[2], rubric=job[3])
+            except BaseException as exc:  # surfaced by stop_writer
+                self._writer_error = exc
+
+    def put_later(self, key: str, reply: Mapping[str, Any], *, model: str = "", rubric: str = "") -> None:
+        self._queue.put((key, reply, model, rubric))
+
+    def stop_writer(self) -> None:
+        """Wait until every queued result is committed; re-raise a write error."""
+        writer = getattr(self, "_writer", None)
+        if writer is None:
+            return
+        self._queue.put(None)
+        writer.join()
+        self._writer = None
+        if self._writer_error is not None:
+            raise self._writer_error
+
     def __len__(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM judgments").fetchone()[0])

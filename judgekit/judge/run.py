@@ -288,14 +288,18 @@ class Judge:
             else:
                 replies[req.key] = result
                 if cache is not None:
-                    cache.put(req.key, result, model=self.model, rubric=rubric.ref)
+                    cache.put_later(req.key, result, model=self.model, rubric=rubric.ref)
             bar.update(1)
 
         engine = Engine(config, on_result)
+        if cache is not None:
+            cache.start_writer()
         try:
             _run_coro(engine.run(missing))
         finally:
             bar.close()
+            if cache is not None:
+                cache.stop_writer()
         for req in engine.not_started:
             replies[req.key] = Failure(f"not run: {engine.stopped}")
         return engine.stopped, engine.retries
