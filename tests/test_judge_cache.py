@@ -72,3 +72,19 @@ def test_not_a_cache_file(tmp_path):
     p.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(InputError, match="not a judgekit SQLite cache"):
         JudgeCache(p)
+
+
+def test_background_writer_commits_everything_and_surfaces_errors(tmp_path):
+    import pytest
+
+    c = JudgeCache(tmp_path / "c.sqlite")
+    c.start_writer()
+    for i in range(300):
+        c.put_later(f"k{i}", {"text": str(i)})
+    c.stop_writer()
+    assert len(c) == 300 and c.get_many(["k299"])["k299"]["text"] == "299"
+    c.start_writer()
+    c._db.close()  # a write that fails must not vanish
+    c.put_later("x", {"text": "y"})
+    with pytest.raises(sqlite3.ProgrammingError):
+        c.stop_writer()
