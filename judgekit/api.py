@@ -45,6 +45,32 @@ class Result:
     signature: Signature
     warnings: list[str] = field(default_factory=list)
 
+    _plan: Any = field(default=None, repr=False, compare=False)
+    _partial: Any = field(default=None, repr=False, compare=False)
+
+    def rescore(self, indices: Sequence[int]) -> dict[str, float]:
+        """The corpus scores of a resample of the items (indices may repeat),
+        computed exactly as for the whole corpus: corpus BLEU from the
+        resampled n-gram statistics, means from the resampled per-item
+        values.  For paired bootstrap and randomization tests.  Distinct-n
+        is not resampled (it needs the n-gram sets) and is left out."""
+        import numpy as np
+
+        from .ngram._stats import BleuStats
+        from .ngram.suite import Partial
+
+        if self._partial is None:
+            raise InputError("this result holds no per-item statistics to rescore")
+        idx = np.asarray(indices, dtype=np.int64)
+        part = self._partial
+        bleu = None
+        if part.bleu is not None:
+            b = part.bleu
+            bleu = BleuStats(b.hyp_len[idx], b.ref_len[idx], b.matches[idx], b.totals[idx])
+        sub = Partial(len(idx), {k: v[idx] for k, v in part.per_item.items()}, bleu, None, [])
+        scores = self._plan.output(sub).scores
+        return {k: v for k, v in scores.items() if not k.startswith("distinct")}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "scores": dict(self.scores),
@@ -226,9 +252,9 @@ class _Plan:
                                                           for k, v in opts.items()})
         self.runner = _build_runner(preset, detected, tuple(sorted(opts.items())))
 
-    def finish(self, part, empty_pred: list[bool], empty_ref: list[bool], index=None) -> "Result":
-        import pandas as pd
-
+    def output(self, part):
+        """Scores from merged per-item work: the runner's finish, then the
+        requested scale and metric selection."""
         from .ngram.presets import NATIVE_SCALE
 
         out = self.runner.finish(part)
@@ -245,6 +271,13 @@ class _Plan:
             if self.keep is not None:
                 out.scores = {k: out.scores[k] for k in self.keep if k in out.scores}
                 out.per_item = {k: v for k, v in out.per_item.items() if k in self.keep}
+        return out
+
+    def finish(self, part, empty_pred: list[bool], empty_ref: list[bool], index=None) -> "Result":
+        import pandas as pd
+
+        out = self.output(part)
+        preset = self.preset
         # After the preset ran: a preset whose pipeline crashes names that itself.
         if self.strict and (any(empty_pred) or any(empty_ref)):
             bad = [i for i in range(len(empty_pred)) if empty_pred[i] or empty_ref[i]]
@@ -263,7 +296,9 @@ class _Plan:
         if any(empty_pred) or any(empty_ref):
             warnings.append(f"{sum(empty_pred)} empty prediction(s) and {sum(empty_ref)} item(s) with an empty "
                             "reference were scored and flagged in per_item")
-        return Result(dict(out.scores), frame, sig, warnings)
+        result = Result(dict(out.scores), frame, sig, warnings)
+        result._plan, result._partial = self, part
+        return result
 
 
 def _check_common(lang, scale):

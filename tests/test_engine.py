@@ -109,3 +109,18 @@ def test_cli_per_item_file(tmp_path):
 
     frame = pd.read_csv(tmp_path / "items.csv")
     assert len(frame) == 100 and "rouge-l" in frame.columns and "empty_pred" in frame.columns
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_rescore_of_a_resample_equals_scoring_the_resample(preset):
+    import random
+
+    rows = [json.loads(l) for l in EXAMPLE.read_text(encoding="utf-8").splitlines()]
+    preds, refs = [r["pred"] for r in rows], [r["ref"] for r in rows]
+    res = judgekit.evaluate(preds, refs, preset=preset)
+    rng = random.Random(7)
+    idx = [rng.randrange(len(rows)) for _ in rows]
+    direct = judgekit.evaluate([preds[i] for i in idx], [refs[i] for i in idx], preset=preset).scores
+    again = res.rescore(idx)
+    assert again and all(again[k] == direct[k] for k in again)
+    assert set(direct) - set(again) <= {"distinct-1", "distinct-2"}

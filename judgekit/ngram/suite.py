@@ -167,7 +167,7 @@ class Suite:
                 scores.update({k: v * f if f != 1 else v for k, v in self.bleu.corpus_score(bs).items()})
         if "rouge" in fams:
             scores.update({k: float(np.mean(per_item[k])) for k in ROUGE.names()})
-        if "distinct" in fams:
+        if "distinct" in fams and part.distinct is not None:
             for order, (seen, total) in part.distinct.items():
                 scores[f"distinct-{order}"] = (len(seen) / total if total else 0.0) * scale
         if "length" in fams:
@@ -191,7 +191,7 @@ class Suite:
             sig["bleu"] = self.bleu.signature()
         if "rouge" in fams:
             sig["rouge"] = self.rouge.signature() + ",agg.mean"
-        if "distinct" in fams:
+        if "distinct" in fams and part.distinct is not None:
             sig["distinct"] = "corpus"
         sig["scale"] = str(scale)
         return Output(scores, per_item, sig, warnings)
