@@ -41,9 +41,23 @@ class Result:
     """
 
     scores: dict[str, float]
-    per_item: Any
-    signature: Signature
+    _items: Any = field(repr=False)
+    signature: Signature = field(default_factory=Signature)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def per_item(self):
+        """One row per item (pandas DataFrame, built on first access so that
+        a plain ``evaluate`` call does not pay for importing pandas)."""
+        if isinstance(self._items, tuple):
+            import pandas as pd
+
+            columns, index, empty_pred, empty_ref = self._items
+            frame = pd.DataFrame(columns, index=index)
+            frame["empty_pred"] = empty_pred
+            frame["empty_ref"] = empty_ref
+            self._items = frame
+        return self._items
 
     _plan: Any = field(default=None, repr=False, compare=False)
     _partial: Any = field(default=None, repr=False, compare=False)
@@ -77,7 +91,7 @@ class Result:
             "signature": str(self.signature),
             "signature_fields": dict(self.signature),
             "warnings": list(self.warnings),
-            "n_items": int(len(self.per_item)),
+            "n_items": int(len(self.per_item)) if not isinstance(self._items, tuple) else len(self._items[2]),
         }
 
     def to_json(self, **kwargs) -> str:
@@ -274,8 +288,6 @@ class _Plan:
         return out
 
     def finish(self, part, empty_pred: list[bool], empty_ref: list[bool], index=None) -> "Result":
-        import pandas as pd
-
         out = self.output(part)
         preset = self.preset
         # After the preset ran: a preset whose pipeline crashes names that itself.
@@ -289,14 +301,11 @@ class _Plan:
         sig["preset"] = preset or "default"
         sig["lang"] = f"{self.detected}{'(auto)' if self.lang == 'auto' else ''}"
         sig.update(out.signature)
-        frame = pd.DataFrame(out.per_item, index=index)
-        frame["empty_pred"] = empty_pred
-        frame["empty_ref"] = empty_ref
         warnings = list(out.warnings)
         if any(empty_pred) or any(empty_ref):
             warnings.append(f"{sum(empty_pred)} empty prediction(s) and {sum(empty_ref)} item(s) with an empty "
                             "reference were scored and flagged in per_item")
-        result = Result(dict(out.scores), frame, sig, warnings)
+        result = Result(dict(out.scores), (dict(out.per_item), index, list(empty_pred), list(empty_ref)), sig, warnings)
         result._plan, result._partial = self, part
         return result
 

@@ -6,9 +6,7 @@ gives exactly the numbers of a single in-process call.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Sequence
 
 from .suite import Partial, merge
@@ -54,6 +52,9 @@ class Pool:
     def __init__(self, runner: Any, factory: Callable[[], Any], n_jobs: int):
         global _RUNNER, _FACTORY
         self.n_jobs = n_jobs
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
         runner.warm_up()
         _RUNNER, _FACTORY = runner, factory
         methods = mp.get_all_start_methods()
