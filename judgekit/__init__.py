@@ -5,6 +5,11 @@ Public API (everything else is private):
 - ``evaluate(preds, refs, ...)``: BLEU-1..4, ROUGE-1/2/L, Distinct, lengths,
   Chinese-correct, with a reproducible signature (``Result``).
 - ``evaluate_file(path, ...)``: the same, streamed from files.
+- ``judge(items, rubric=..., model=..., base_url=...)`` / ``Judge``: rubric-driven
+  LLM judges on any OpenAI-compatible server, cached and resumable.
+- ``load_ratings(name)`` / ``agreement(...)``: released human ratings and
+  agreement statistics with bootstrap confidence intervals
+  (more in ``judgekit.human``).
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from typing import Any
 from ._version import __version__
 from .errors import InputError, JudgekitError
 
-__all__ = ["__version__", "evaluate", "evaluate_file", "Result", "InputError", "JudgekitError"]
+__all__ = ["__version__", "evaluate", "evaluate_file", "judge", "Judge", "load_ratings", "agreement", "Result", "InputError", "JudgekitError"]
 
 # Heavy modules (pandas, jieba, openai) load on first use, so that
 # ``import judgekit`` stays fast.
@@ -21,10 +26,18 @@ _LAZY = {
     "evaluate": ("judgekit.api", "evaluate"),
     "evaluate_file": ("judgekit.api", "evaluate_file"),
     "Result": ("judgekit.api", "Result"),
+    "Judge": ("judgekit.judge", "Judge"),
+    "load_ratings": ("judgekit.human", "load_ratings"),
+    "agreement": ("judgekit.human", "agreement"),
 }
 
 
 def __getattr__(name: str) -> Any:
+    if name == "judge":
+        # the subpackage is itself callable: judgekit.judge(items, rubric=..., model=...)
+        import importlib
+
+        return importlib.import_module("judgekit.judge")
     if name in _LAZY:
         import importlib
 

@@ -59,6 +59,7 @@ class Result:
             self._items = frame
         return self._items
 
+    judge_result: Any = field(default=None, repr=False, compare=False)
     _plan: Any = field(default=None, repr=False, compare=False)
     _partial: Any = field(default=None, repr=False, compare=False)
 
@@ -177,6 +178,8 @@ def evaluate(
     strict: bool = False,
     progress: bool = False,
     n_jobs: int = 1,
+    judge: Any = None,
+    contexts: Sequence[Any] | None = None,
 ) -> Result:
     """Score predictions against references.
 
@@ -194,6 +197,13 @@ def evaluate(
     ``n_jobs`` runs the per-item work in that many processes (-1: one per
     core), with identical results.
 
+    ``judge``: a ``judgekit.judge.Judge``; each prediction is judged (the
+    rubric's ``response``; ``contexts`` fill its ``context``/``dialogue``
+    input and the first reference its ``reference`` input, when it has
+    them) and the scores join the n-gram metrics as ``judge:<dimension>``
+    (mean over scored items), per item ``judge:<dimension>`` and
+    ``judge:status``; unscored items stay NaN and are counted in warnings.
+
     Empty or whitespace-only texts are scored (0 where a metric is
     undefined) and flagged in ``per_item``; ``strict=True`` raises instead.
     """
@@ -201,13 +211,47 @@ def evaluate(
 
     token = SHOW_PROGRESS.set(bool(progress))
     try:
-        return _evaluate(preds, refs, lang=lang, preset=preset, metrics=metrics, scale=scale, tokenize=tokenize,
+        result = _evaluate(preds, refs, lang=lang, preset=preset, metrics=metrics, scale=scale, tokenize=tokenize,
                          strict=strict, n_jobs=n_jobs, suite_kwargs=dict(
                              tokenizer=tokenizer, whitespace=whitespace, user_dicts=user_dicts, hmm=hmm,
                              normalize=normalize, smoothing=smoothing, aggregation=aggregation,
                              effective_order=effective_order, rouge_counting=rouge_counting))
     finally:
         SHOW_PROGRESS.reset(token)
+    if judge is not None:
+        _add_judge(result, judge, preds, refs, contexts)
+    return result
+
+
+def _add_judge(result: Result, judge: Any, preds: Any, refs: Any, contexts: Any) -> None:
+    """Judge the predictions and join the scores to ``result`` by position."""
+    p, r, index = validate(preds, refs)
+    if contexts is not None:
+        contexts, _ = _as_list(contexts, "contexts")
+    ids = [str(i) for i in index] if index is not None else None
+    jr = judge.score_pairs(p, refs=[rs[0] for rs in r], contexts=contexts, ids=ids)
+    frame = jr.per_item.reset_index(drop=True)
+    columns, idx, empty_pred, empty_ref = result._items if isinstance(result._items, tuple) else (None,) * 4
+    dims = list(jr.summary["means"])
+    n_scored, n = jr.summary["n_scored"], jr.summary["n_items"]
+    for d in dims:
+        mean = jr.summary["means"][d]
+        result.scores[f"judge:{d}"] = float(mean) if mean == mean else float("nan")
+        values = frame[d].to_numpy(dtype=float)
+        if columns is not None:
+            columns[f"judge:{d}"] = values
+        else:
+            result.per_item[f"judge:{d}"] = values
+    status = frame["status"].to_numpy()
+    if columns is not None:
+        columns["judge:status"] = status
+    else:
+        result.per_item["judge:status"] = status
+    result.signature["judge"] = jr.signature
+    if n_scored < n:
+        result.warnings.append(f"judge: {n - n_scored} of {n} item(s) unscored (NaN in per_item, left out of the means; "
+                               "see judge:status)")
+    result.judge_result = jr
 
 
 def _runner_factory(preset: str | None, detected: str, opts: dict) -> Callable[[], Any]:
