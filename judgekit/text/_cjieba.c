@@ -37,6 +37,13 @@
 #include <stdint.h>
 #include <string.h>
 
+/* strings are always "ready" since 3.12, where the call is deprecated */
+#if PY_VERSION_HEX >= 0x030C0000
+#define STR_READY(o) 0
+#else
+#define STR_READY(o) PyUnicode_READY(o)
+#endif
+
 #define MIN_FLOAT (-3.14e100)
 #define NO_NODE ((uint32_t)0xFFFFFFFFu)
 #define EMPTY_KEY ((uint64_t)0xFFFFFFFFFFFFFFFFull)
@@ -682,7 +689,7 @@ Seg_cut(SegObject *self, PyObject *args)
     Work w;
     if (!PyArg_ParseTuple(args, "U|p:cut", &text, &hmm)) return NULL;
     if (check_ready(self) < 0) return NULL;
-    if (PyUnicode_READY(text) < 0) return NULL;
+    if (STR_READY(text) < 0) return NULL;
     memset(&w, 0, sizeof(w));
     kind = PyUnicode_KIND(text);
     data = PyUnicode_DATA(text);
@@ -733,7 +740,7 @@ Seg_cut_many(SegObject *self, PyObject *args)
             Py_DECREF(tup);
             return NULL;
         }
-        if (PyUnicode_READY(t) < 0) { Py_DECREF(tup); return NULL; }
+        if (STR_READY(t) < 0) { Py_DECREF(tup); return NULL; }
     }
     out = PyList_New(n);
     ends = (Py_ssize_t *)PyMem_RawMalloc(sizeof(Py_ssize_t) * (size_t)(n ? n : 1));
