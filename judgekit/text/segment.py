@@ -69,7 +69,12 @@ class JiebaSegmenter:
 
     ``user_dicts`` are files in jieba's user-dictionary format, loaded in
     order as ``jieba.load_userdict`` would.  The global ``jieba.dt`` is never
-    modified: each segmenter has its own ``jieba.Tokenizer``.
+    modified: each segmenter has its own dictionary (compiled, or its own
+    ``jieba.Tokenizer`` in the fallback).  ``backend`` is ``"c"`` or
+    ``"python"``; ``JUDGEKIT_NO_NATIVE=1`` forces ``"python"``.  (jieba keeps
+    words added with frequency 0 in a process-global set, which the fallback
+    therefore shares with ``jieba.cut``; the compiled path keeps them per
+    segmenter.)
     """
 
     def __init__(self, user_dicts: Sequence[str | os.PathLike[str]] = (), hmm: bool = True):
