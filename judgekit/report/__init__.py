@@ -1,0 +1,16 @@
+"""Leaderboards and reports: several systems on the same items, with
+confidence intervals and paired significance tests against a baseline, as
+Markdown, CSV, a self-contained HTML page and plots.
+
+Public API::
+
+    from judgekit.report import leaderboard, paired_bootstrap, paired_randomization, bootstrap_ci
+    lb = leaderboard({"A": preds_a, "B": preds_b}, refs, baseline="A")
+    lb.write("out/")          # leaderboard.md, .csv, .html and PNG plots
+"""
+from __future__ import annotations
+
+from ._leaderboard import Leaderboard, leaderboard
+from .significance import PairedTest, bootstrap_ci, paired_bootstrap, paired_randomization
+
+__all__ = ["leaderboard", "Leaderboard", "paired_bootstrap", "paired_randomization", "bootstrap_ci", "PairedTest"]

@@ -1,0 +1,139 @@
+"""Plots of a leaderboard with matplotlib (the optional ``plot`` extra,
+imported only here and only when a plot is asked for):
+
+- ``metrics.png``: one panel per metric, a bar per system with its 95%
+  bootstrap interval, the baseline hatched and significant systems starred;
+- ``levels-<dim>.png``: Bad / Okay / Good stacked bars per system for each
+  3-level judge dimension;
+- ``emotions.png``: a per-emotion heatmap (systems x emotions).
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import JudgekitError
+
+
+class MissingPlotExtra(JudgekitError, ImportError):
+    """matplotlib is not installed."""
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise MissingPlotExtra("plots need matplotlib: pip install 'judgekit[plot]'") from None
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    _cjk_font(matplotlib)
+    return plt
+
+
+def _cjk_font(matplotlib: Any) -> None:
+    """Use an installed CJK font when there is one, so Chinese labels
+    (system names, emotions) do not show as boxes."""
+    from matplotlib import font_manager
+
+    wanted = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Source Han Sans SC",
+              "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC")
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    found = [w for w in wanted if w in have]
+    if found:
+        matplotlib.rcParams["font.sans-serif"] = found + list(matplotlib.rcParams["font.sans-serif"])
+
+
+def _metrics_figure(plt: Any, lb: Any) -> Any:
+    cols = lb.columns
+    ncols = min(4, len(cols))
+    nrows = math.ceil(len(cols) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False)
+    x = list(range(len(lb.systems)))
+    for ax, c in zip(axes.ravel(), cols):
+        vals = [float(lb.scores.at[s, c]) for s in lb.systems]
+        lo = [lb.ci.get((s, c), (math.nan, math.nan))[0] for s in lb.systems]
+        hi = [lb.ci.get((s, c), (math.nan, math.nan))[1] for s in lb.systems]
+        err = [[max(0.0, v - a) if math.isfinite(a) else 0.0 for v, a in zip(vals, lo)],
+               [max(0.0, b - v) if math.isfinite(b) else 0.0 for v, b in zip(vals, hi)]]
+        bars = ax.bar(x, [v if math.isfinite(v) else 0.0 for v in vals], yerr=err, capsize=3,
+                      color=["#bbbbbb" if s == lb.baseline else "#4c72b0" for s in lb.systems])
+        for b, s, v, top in zip(bars, lb.systems, vals, hi):
+            if lb.significant(s, c):
+                y = top if math.isfinite(top) else v
+                ax.annotate("*", (b.get_x() + b.get_width() / 2, y), ha="center", va="bottom", fontsize=12,
+                            color="#b00000")
+        ax.set_title(c, fontsize=9)
+        ax.set_xticks(x)
+        ax.set_xticklabels(lb.systems, rotation=30, ha="right", fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+    for ax in axes.ravel()[len(cols):]:
+        ax.set_visible(False)
+    fig.suptitle(f"95% bootstrap CIs; * differs from {lb.baseline}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _levels_figure(plt: Any, dim: str, table: Any) -> Any:
+    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(table), 3.2))
+    bottom = [0.0] * len(table)
+    colors = {"Bad": "#d9534f", "Okay": "#f0ad4e", "Good": "#5cb85c"}
+    names = [str(s) for s in table.index]
+    for level in table.columns:
+        vals = [100 * (v if math.isfinite(v) else 0.0) for v in table[level]]
+        ax.bar(names, vals, bottom=bottom, label=level, color=colors.get(level))
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.set_ylabel("% of scored items")
+    ax.set_ylim(0, 100)
+    ax.set_title(dim, fontsize=9)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _emotions_figure(plt: Any, lb: Any) -> Any:
+    t = lb.emotions
+    fig, ax = plt.subplots(figsize=(1.5 + 0.6 * t.shape[1], 1.2 + 0.5 * t.shape[0]))
+    im = ax.imshow(t.to_numpy(dtype=float), aspect="auto", cmap="viridis")
+    ax.set_xticks(range(t.shape[1]))
+    ax.set_xticklabels([str(c) for c in t.columns], rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(t.shape[0]))
+    ax.set_yticklabels([str(s) for s in t.index], fontsize=8)
+    ax.set_title(f"{lb.emotion_metric} per emotion", fontsize=9)
+    fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def _figures(lb: Any):
+    plt = _pyplot()
+    yield "metrics", plt, _metrics_figure(plt, lb)
+    for dim, table in lb.levels.items():
+        yield f"levels-{dim}", plt, _levels_figure(plt, dim, table)
+    if lb.emotions is not None and lb.emotions.size:
+        yield "emotions", plt, _emotions_figure(plt, lb)
+
+
+def render_pngs(lb: Any) -> list[tuple[str, bytes]]:
+    out = []
+    for name, plt, fig in _figures(lb):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)
+        plt.close(fig)
+        out.append((name, buf.getvalue()))
+    return out
+
+
+def write_plots(lb: Any, outdir: Any) -> list[str]:
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, png in render_pngs(lb):
+        path = out / (re.sub(r"[^\w.-]+", "_", name) + ".png")
+        path.write_bytes(png)
+        written.append(str(path))
+    return written

@@ -1,0 +1,82 @@
+"""Markdown rendering of a leaderboard (plain text, no dependencies)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def fmt_for(values: Any) -> str:
+    """Two decimals on a 0-100 scale, four on 0-1 (judge means: three)."""
+    finite = [abs(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+    return "{:.2f}" if finite and max(finite) > 5 else "{:.4f}"
+
+
+def cell(v: float, fmt: str) -> str:
+    return "–" if v is None or not math.isfinite(v) else fmt.format(v)
+
+
+def _md_escape(text: str) -> str:
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown(lb: Any) -> str:
+    cols = lb.columns
+    fmts = {c: fmt_for(lb.scores[c].tolist()) for c in cols}
+    lines = [f"# Leaderboard ({lb.n_items} items, baseline: {_md_escape(lb.baseline)})", ""]
+    lines.append("| system | " + " | ".join(_md_escape(c) for c in cols) + " |")
+    lines.append("|---|" + "---:|" * len(cols))
+    for s in lb.systems:
+        cells = []
+        for c in cols:
+            text = cell(lb.scores.at[s, c], fmts[c])
+            if lb.significant(s, c):
+                text += "*"
+            cells.append(text)
+        name = f"**{_md_escape(s)}** (baseline)" if s == lb.baseline else _md_escape(s)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [n if n.startswith("*") else f"- {n}" for n in lb.notes]
+    lines += ["", "## 95% confidence intervals (bootstrap over items)", ""]
+    lines.append("| system | " + " | ".join(_md_escape(c) for c in cols) + " |")
+    lines.append("|---|" + "---:|" * len(cols))
+    for s in lb.systems:
+        cells = []
+        for c in cols:
+            lo, hi = lb.ci.get((s, c), (math.nan, math.nan))
+            cells.append("–" if not math.isfinite(lo) else f"{cell(lo, fmts[c])}–{cell(hi, fmts[c])}")
+        lines.append(f"| {_md_escape(s)} | " + " | ".join(cells) + " |")
+    others = [s for s in lb.systems if s != lb.baseline]
+    if others and lb.tests:
+        lines += ["", f"## Versus {_md_escape(lb.baseline)}: difference and p-values (bootstrap / randomization)", ""]
+        lines.append("| system | " + " | ".join(_md_escape(c) for c in cols) + " |")
+        lines.append("|---|" + "---:|" * len(cols))
+        for s in others:
+            cells = []
+            for c in cols:
+                t = lb.tests.get((s, c))
+                if not t:
+                    cells.append("–")
+                    continue
+                d = next(iter(t.values())).delta
+                ps = " / ".join(f"{t[k].p_value:.4f}" for k in ("bs", "ar") if k in t)
+                cells.append(f"{d:+.{2 if fmts[c] == '{:.2f}' else 4}f} (p {ps})")
+            lines.append(f"| {_md_escape(s)} | " + " | ".join(cells) + " |")
+    if lb.judge_counts:
+        lines += ["", "## Judge coverage", "", "| system | scored | unscored |", "|---|---:|---:|"]
+        for s, c in lb.judge_counts.items():
+            lines.append(f"| {_md_escape(s)} | {c['scored']} | {c['unscored']} |")
+    for dim, table in lb.levels.items():
+        lines += ["", f"## {_md_escape(dim)}: share of Bad / Okay / Good", "",
+                  "| system | " + " | ".join(table.columns) + " |", "|---|" + "---:|" * len(table.columns)]
+        for s, row in table.iterrows():
+            lines.append(f"| {_md_escape(s)} | " + " | ".join(cell(100 * v, "{:.1f}%") for v in row) + " |")
+    if lb.emotions is not None:
+        t = lb.emotions
+        f = fmt_for(t.to_numpy().ravel().tolist())
+        lines += ["", f"## {_md_escape(lb.emotion_metric)} per emotion", "",
+                  "| system | " + " | ".join(_md_escape(c) for c in t.columns) + " |", "|---|" + "---:|" * len(t.columns)]
+        for s, row in t.iterrows():
+            lines.append(f"| {_md_escape(s)} | " + " | ".join(cell(v, f) for v in row) + " |")
+    lines += ["", "## Signatures", ""]
+    lines += [f"- {k}: `{v}`" for k, v in lb.signatures.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,330 @@
+"""Paired significance tests between two systems scored on the same items,
+and bootstrap confidence intervals, kept apart from the metrics.
+
+The procedures and p-values are sacreBLEU's (``sacrebleu/significance.py``)
+so that a BLEU comparison made here equals ``sacrebleu --paired-bs`` /
+``--paired-ar`` with the same seed, and extend to every metric judgekit can
+rescore (BLEU-n, ROUGE, lengths) and to judge dimensions (means of per-item
+scores):
+
+- paired bootstrap resampling (Koehn 2004, as Moses'
+  ``bootstrap-hypothesis-difference-significance.pl``): the same resampled
+  item sets score both systems; p = (#{|d*| - mean|d*| >= |d|} + 1) / (B + 1).
+- approximate randomization (Riezler & Maxwell 2005): each trial swaps the
+  two systems' outputs on a random half of the items;
+  p = (#{|a* - b*| >= |d|} + 1) / (R + 1) (ties counted: see ``_p_value``).
+
+Everything is seeded with a local ``numpy.random.default_rng(seed)``; the
+default seed is sacreBLEU's (12345).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from ..errors import InputError
+
+__all__ = ["PairedTest", "paired_bootstrap", "paired_randomization", "bootstrap_ci", "DEFAULT_SEED"]
+
+DEFAULT_SEED = 12345
+
+# Scores that are not resampled: Distinct-n needs the n-gram sets of the
+# whole corpus (Result.rescore leaves it out).
+_NOT_TESTED_PREFIXES = ("distinct",)
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """One metric compared between a baseline and a system.
+
+    ``delta`` is system - baseline; ``p_value`` two-sided.  For the paired
+    bootstrap, ``mean`` and ``ci`` (lower, upper) describe the system's
+    resampled scores (sacreBLEU reports ``mean`` and the half width
+    ``(upper - lower) / 2``)."""
+
+    metric: str
+    test: str  # "bs" (paired bootstrap) or "ar" (approximate randomization)
+    baseline: float
+    system: float
+    p_value: float
+    n_items: int
+    n_samples: int
+    seed: int | None
+    mean: float | None = None
+    ci: tuple[float, float] | None = None
+
+    @property
+    def delta(self) -> float:
+        return self.system - self.baseline
+
+    def significant(self, alpha: float = 0.05) -> bool:
+        return self.p_value < alpha
+
+
+# --- pools: one scoring function over the 2n items of baseline + system ---
+
+class _Pool:
+    """``score(indices)`` -> {metric: value} over the concatenation of the
+    baseline's items (0..n-1) and the system's (n..2n-1)."""
+
+    def __init__(self, n: int, score: Callable[[Any], dict[str, float]]) -> None:
+        self.n = n
+        self.score = score
+
+
+def _is_result(x: Any) -> bool:
+    return hasattr(x, "rescore") and hasattr(x, "_partial")
+
+
+def _pool(baseline: Any, system: Any) -> _Pool:
+    import numpy as np
+
+    if _is_result(baseline) and _is_result(system):
+        return _pool_from_results(baseline, system)
+    if _is_result(baseline) or _is_result(system):
+        raise InputError("compare two judgekit Results, or two mappings of per-item scores, not one of each")
+    a, b = _as_columns(baseline, "baseline"), _as_columns(system, "system")
+    if set(a) != set(b):
+        raise InputError(f"baseline and system have different metrics: {sorted(a)} vs {sorted(b)}")
+    n = len(next(iter(a.values())))
+    for name in a:
+        if len(a[name]) != n or len(b[name]) != n:
+            raise InputError(f"{name!r}: baseline has {len(a[name])} items, system {len(b[name])}; "
+                             f"paired tests need the same items")
+    both = {k: np.concatenate([a[k], b[k]]) for k in a}
+
+    def score(idx):
+        return {k: float(v[idx].mean()) for k, v in both.items()}
+
+    return _Pool(n, score)
+
+
+def _as_columns(x: Any, what: str) -> dict[str, Any]:
+    """{metric: float array of per-item values}; NaN is refused (an unscored
+    item has no value to resample: pair on the items scored in both)."""
+    import numpy as np
+
+    if hasattr(x, "columns") and hasattr(x, "to_numpy"):  # DataFrame
+        x = {c: x[c] for c in x.columns}
+    if not isinstance(x, Mapping) or not x:
+        raise InputError(f"{what}: expected a judgekit Result or a non-empty mapping metric -> per-item values")
+    out = {}
+    for k, v in x.items():
+        arr = np.asarray(v.tolist() if hasattr(v, "tolist") else list(v), dtype=float)
+        if arr.ndim != 1 or not len(arr):
+            raise InputError(f"{what}[{k!r}]: expected a non-empty sequence of per-item numbers")
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if len(bad):
+            raise InputError(f"{what}[{k!r}]: item(s) {', '.join(map(str, bad[:10]))} have no value (NaN); "
+                             "test only items scored in both systems")
+        out[str(k)] = arr
+    return out
+
+
+def _pool_from_results(a: Any, b: Any) -> _Pool:
+    import numpy as np
+
+    from ..ngram._stats import BleuStats
+    from ..ngram.suite import Partial
+
+    if a._partial is None or b._partial is None:
+        raise InputError("a Result without per-item statistics cannot be tested")
+    if str(a.signature) != str(b.signature):
+        raise InputError("the two Results were scored differently; paired tests need one signature:\n"
+                         f"  baseline: {a.signature}\n  system:   {b.signature}")
+    pa, pb = a._partial, b._partial
+    if pa.n != pb.n:
+        raise InputError(f"baseline has {pa.n} items but system has {pb.n}; paired tests need the same items")
+    per_item = {k: np.concatenate([pa.per_item[k], pb.per_item[k]]) for k in pa.per_item}
+    bleu = None
+    if pa.bleu is not None:
+        bleu = BleuStats(*(np.concatenate([getattr(pa.bleu, f), getattr(pb.bleu, f)])
+                           for f in ("hyp_len", "ref_len", "matches", "totals")))
+    from ..api import Result
+
+    both = Result({}, None, a.signature)
+    both._plan, both._partial = a._plan, Partial(2 * pa.n, per_item, bleu, None, [])
+    return _Pool(pa.n, both.rescore)
+
+
+def _select(scores: dict[str, float], metrics: Sequence[str] | None) -> list[str]:
+    names = [k for k in scores if not k.startswith(_NOT_TESTED_PREFIXES)]
+    if metrics is None:
+        return names
+    missing = [m for m in metrics if m not in scores]
+    if missing:
+        raise InputError(f"unknown metric(s) {', '.join(map(repr, missing))}; available: {', '.join(names)}")
+    return list(metrics)
+
+
+def _p_value(stats: Any, real_difference: float) -> float:
+    """(#{stat >= |d|} + 1) / (N + 1): the trials at least as extreme as the
+    observed difference, plus one (so the test never rejects more often
+    than alpha).
+
+    sacreBLEU counts ``stat > |d|`` (strictly): then a system compared with
+    itself, or two systems with the same score on a discrete judge scale,
+    get p = 1/(N + 1) and are marked significantly different.  Counting ties
+    (with a 1e-12 relative tolerance, as resampled means of integers can
+    differ from |d| in the last bit) gives p = 1 there, and equals
+    sacreBLEU's p whenever no trial ties |d|, which is the rule for BLEU.
+    """
+    import numpy as np
+
+    tol = 1e-12 * max(1.0, abs(real_difference))
+    c = int(np.sum(stats >= real_difference - tol))
+    return (c + 1) / (len(stats) + 1)
+
+
+def _ties(stats: Any, real_difference: float) -> int:
+    """Trials within the tie tolerance of |d| (where sacreBLEU differs)."""
+    import numpy as np
+
+    tol = 1e-12 * max(1.0, abs(real_difference))
+    return int(np.sum(np.abs(np.asarray(stats) - real_difference) <= tol))
+
+
+def _interval(values: Any, confidence: float) -> tuple[float, float]:
+    """Percentile interval from the order statistics, as sacreBLEU's
+    ``estimate_ci`` (index n//40 from each end at 95%)."""
+    import numpy as np
+
+    v = np.sort(np.asarray(values, dtype=float))
+    n = len(v)
+    lower = int(n * (1.0 - confidence) / 2.0 + 1e-9)
+    return float(v[lower]), float(v[n - lower - 1])
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="resample", leave=False)
+
+
+def paired_bootstrap(baseline: Any, system: Any, *, metrics: Sequence[str] | None = None, n_samples: int = 1000,
+                     seed: int | None = DEFAULT_SEED, confidence: float = 0.95,
+                     progress: bool = False) -> dict[str, PairedTest]:
+    """Paired bootstrap resampling test of ``system`` against ``baseline``.
+
+    Both are ``judgekit.Result`` objects for the same items in the same
+    order (same signature), or mappings metric -> per-item values (judge
+    dimensions; the score is their mean).  Returns metric -> ``PairedTest``.
+    """
+    import numpy as np
+
+    pool = _pool(baseline, system)
+    if n_samples < 1:
+        raise InputError("n_samples must be at least 1")
+    n = pool.n
+    bl_full, sys_full = pool.score(np.arange(n)), pool.score(np.arange(n, 2 * n))
+    names = _select(bl_full, metrics)
+    idxs = _bootstrap_indices(n, n_samples, seed)
+    bl = _resample(pool.score, idxs, names, progress, "paired bootstrap (baseline)")
+    sy = _resample(lambda i: pool.score(i + n), idxs, names, progress, "paired bootstrap (system)")
+    return {k: _bs_test(k, bl_full[k], sys_full[k], bl[k], sy[k], n, seed, confidence) for k in names}
+
+
+def _bootstrap_indices(n: int, n_samples: int, seed: int | None) -> Any:
+    """sacreBLEU's resamples: ``default_rng(seed).choice(n, (B, n))``."""
+    import numpy as np
+
+    return np.random.default_rng(seed).choice(n, size=(n_samples, n), replace=True)
+
+
+def _resample(score: Callable[[Any], dict[str, float]], idxs: Any, names: Sequence[str], progress: bool = False,
+              desc: str = "bootstrap") -> dict[str, Any]:
+    """metric -> array of the scores of each resample (row of ``idxs``)."""
+    import numpy as np
+
+    out = {k: np.empty(len(idxs)) for k in names}
+    bar = _progress(len(idxs), desc, progress)
+    for j in range(len(idxs)):
+        s = score(idxs[j])
+        for k in names:
+            out[k][j] = s[k]
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return out
+
+
+def _bs_test(metric: str, bl_full: float, sys_full: float, bl: Any, sy: Any, n: int, seed: int | None,
+             confidence: float = 0.95) -> PairedTest:
+    diff = abs(bl_full - sys_full)
+    sample_diffs = abs(sy - bl)
+    p = _p_value(sample_diffs - sample_diffs.mean(), diff)
+    return PairedTest(metric, "bs", bl_full, sys_full, p, n, len(bl), seed, float(sy.mean()),
+                      _interval(sy, confidence))
+    return out
+
+
+def paired_randomization(baseline: Any, system: Any, *, metrics: Sequence[str] | None = None,
+                         n_samples: int = 10000, seed: int | None = DEFAULT_SEED,
+                         progress: bool = False) -> dict[str, PairedTest]:
+    """Paired approximate randomization test (two-sided) of ``system``
+    against ``baseline``; inputs as for ``paired_bootstrap``."""
+    import numpy as np
+
+    pool = _pool(baseline, system)
+    if n_samples < 1:
+        raise InputError("n_samples must be at least 1")
+    n = pool.n
+    bl_full, sys_full = pool.score(np.arange(n)), pool.score(np.arange(n, 2 * n))
+    names = _select(bl_full, metrics)
+    rng = np.random.default_rng(seed)
+    pos_sel = rng.integers(2, size=(n_samples, n), dtype=bool)
+    base = np.arange(n)
+    a = {k: np.empty(n_samples) for k in names}
+    b = {k: np.empty(n_samples) for k in names}
+    bar = _progress(n_samples, "approximate randomization", progress)
+    for j in range(n_samples):
+        # pseudo-system A: baseline where pos, system elsewhere; B the reverse
+        idx_a = np.where(pos_sel[j], base, base + n)
+        idx_b = np.where(pos_sel[j], base + n, base)
+        s_a, s_b = pool.score(idx_a), pool.score(idx_b)
+        for k in names:
+            a[k][j], b[k][j] = s_a[k], s_b[k]
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    out = {}
+    for k in names:
+        diff = abs(bl_full[k] - sys_full[k])
+        out[k] = PairedTest(k, "ar", bl_full[k], sys_full[k], _p_value(np.abs(a[k] - b[k]), diff), n, n_samples,
+                            seed)
+    return out
+
+
+def bootstrap_ci(result: Any, *, metrics: Sequence[str] | None = None, n_samples: int = 1000,
+                 seed: int | None = DEFAULT_SEED, confidence: float = 0.95) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap confidence interval (lower, upper) of each score
+    of one system: a ``judgekit.Result`` (resampled with ``rescore``) or a
+    mapping metric -> per-item values (mean).  Seeded; sacreBLEU's
+    resampling and interval for BLEU."""
+    import numpy as np
+
+    if _is_result(result):
+        if result._partial is None:
+            raise InputError("this Result holds no per-item statistics to resample")
+        n = result._partial.n
+        score = result.rescore
+    else:
+        cols = _as_columns(result, "result")
+        n = len(next(iter(cols.values())))
+        if any(len(v) != n for v in cols.values()):
+            raise InputError("all per-item columns must have the same length")
+
+        def score(idx):
+            return {k: float(v[idx].mean()) for k, v in cols.items()}
+    if n_samples < 1:
+        raise InputError("n_samples must be at least 1")
+    if not 0 < confidence < 1:
+        raise InputError("confidence must be between 0 and 1")
+    full = score(np.arange(n))
+    names = _select(full, metrics)
+    vals = _resample(score, _bootstrap_indices(n, n_samples, seed), names)
+    return {k: _interval(vals[k], confidence) for k in names}
