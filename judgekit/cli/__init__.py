@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "study": "judgekit.cli.study",
     "judge": "judgekit.cli.judge",
     "rubrics": "judgekit.cli.rubrics",
+    "leaderboard": "judgekit.cli.leaderboard",
 }
 
 

@@ -106,7 +106,8 @@ class Leaderboard:
 
         return write_plots(self, outdir)
 
-    def write(self, outdir: Any, formats: Sequence[str] = ("md", "csv", "html", "png")) -> list[str]:
+    def write(self, outdir: Any, formats: Sequence[str] = ("md", "csv", "html", "png"), *,
+              title: str = "judgekit leaderboard") -> list[str]:
         """Write ``leaderboard.md``, ``.csv``, ``.html`` and the plots to ``outdir``."""
         from pathlib import Path
 
@@ -123,7 +124,8 @@ class Leaderboard:
             self.to_csv(out / "leaderboard.csv")
             written.append(str(out / "leaderboard.csv"))
         if "html" in formats:
-            (out / "leaderboard.html").write_text(self.to_html(plots=True if "png" in formats else None),
+            (out / "leaderboard.html").write_text(self.to_html(plots=True if "png" in formats else None,
+                                                               title=title),
                                                   encoding="utf-8")
             written.append(str(out / "leaderboard.html"))
         if "png" in formats:

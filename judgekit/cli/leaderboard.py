@@ -1,0 +1,192 @@
+"""``judgekit leaderboard``: several systems on the same items, with
+confidence intervals and significance marks against a baseline."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..errors import InputError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "leaderboard",
+        help="rank several systems on the same items, with CIs and significance versus a baseline",
+        description="Score several systems' outputs for the same items against the references, with 95%% bootstrap "
+                    "confidence intervals and paired significance tests (bootstrap and approximate randomization) "
+                    "against a baseline, for every n-gram metric and judge dimension. Items are paired by id. "
+                    "Prints the Markdown table; --out DIR also writes leaderboard.md/.csv/.html and PNG plots.",
+    )
+    src = p.add_argument_group("systems (one of)")
+    src.add_argument("--system", action="append", default=[], metavar="NAME=PATH",
+                     help="a system's outputs (.jsonl/.csv with id and pred fields, or .txt one per line); repeat")
+    src.add_argument("--systems-dir", metavar="DIR", help="every .jsonl/.csv/.txt file in DIR is a system named after the file")
+    src.add_argument("--table", metavar="PATH", help="one long .jsonl/.csv table with system, id and pred columns (and ref, "
+                     "when --refs is not given)")
+    p.add_argument("--refs", help="references: .jsonl/.csv with id and ref fields, or .txt one per line")
+    p.add_argument("--judge", action="append", default=[], metavar="NAME=PATH",
+                   help="judge results for system NAME (the JSONL of `judgekit judge --output`); repeat")
+    p.add_argument("--baseline", help="the system the others are tested against (default: the first)")
+    p.add_argument("--id-field", default="id", help="id field/column (default: id); .txt files use the line number from 0")
+    p.add_argument("--pred-field", default="pred", help="prediction field/column (default: pred)")
+    p.add_argument("--ref-field", default="ref", help="reference field/column, a string or a list (default: ref)")
+    p.add_argument("--system-field", default="system", help="--table: the system column (default: system)")
+    p.add_argument("--emotion-field", help="field of the references file holding an emotion label: per-emotion table and heatmap")
+    p.add_argument("--emotion-metric", help="per-item metric of the per-emotion table (default: first judge dimension, else rouge-l)")
+    p.add_argument("--out", metavar="DIR", help="write leaderboard.md, leaderboard.csv, leaderboard.html and plots here")
+    p.add_argument("--format", default="md,csv,html,png",
+                   help="comma-separated outputs for --out: md, csv, html, png (png and the HTML plots need matplotlib)")
+    p.add_argument("--tests", default="bs,ar", help="bs (paired bootstrap), ar (approximate randomization), both (default) or none")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples, for CIs and the paired test (default 1000)")
+    p.add_argument("--randomization", type=int, default=10000, help="approximate randomization trials (default 10000)")
+    p.add_argument("--seed", type=int, default=12345)
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--columns", help="comma-separated metrics to show (default: bleu-1..4, rouge-1/2/l, distinct-1/2, judge dims)")
+    p.add_argument("--examples", type=int, default=5, help="items shown with every system's output in the HTML (default 5)")
+    p.add_argument("--title", default="judgekit leaderboard")
+    p.add_argument("--preset", help="score with a preset (chatglm, llamafactory, glm4, sacrebleu, rouge-score)")
+    p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"])
+    p.add_argument("--tokenizer", help="default suite: jieba, char, zh, 13a, intl, whitespace")
+    p.add_argument("--tokenize", help="preset sacrebleu / rouge-score tokenization")
+    p.set_defaults(func=run)
+
+
+def _named(values: list[str], what: str) -> list[tuple[str, str]]:
+    out = []
+    for v in values:
+        name, sep, path = v.partition("=")
+        if not sep or not name or not path:
+            raise InputError(f"{what} {v!r}: expected NAME=PATH")
+        out.append((name, path))
+    names = [n for n, _ in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"{what}: name(s) given twice: {', '.join(dup)}")
+    return out
+
+
+def _is_txt(path: str) -> bool:
+    from pathlib import Path
+
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] == ".txt"
+
+
+def _read_keyed(path: str, field: str, id_field: str, allow_list: bool, extra: str | None = None
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(id -> value of ``field``, id -> value of ``extra``), ids as strings;
+    a repeated id is an error naming both places."""
+    from .._io import _check_exists, _field, _lines, iter_records
+
+    values: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
+    if _is_txt(path):
+        if extra:
+            raise InputError(f"{path}: a .txt file has no fields; give .jsonl or .csv for --emotion-field")
+        for no, text in _lines(_check_exists(path)):
+            values[str(no - 1)] = text
+        return values, extras
+    where_of: dict[str, str] = {}
+    for where, rec in iter_records(path):
+        if id_field not in rec:
+            raise InputError(f"{where}: no id field {id_field!r} (fields: {', '.join(map(str, rec))}); set --id-field")
+        key = str(rec[id_field])
+        if key in where_of:
+            raise InputError(f"{where}: id {key!r} repeats {where_of[key]}")
+        where_of[key] = where
+        values[key] = _field(rec, field, where, allow_list)
+        if extra:
+            if extra not in rec:
+                raise InputError(f"{where}: no field {extra!r}")
+            extras[key] = rec[extra]
+    return values, extras
+
+
+def _read_table(path: str, system_field: str, id_field: str, pred_field: str, ref_field: str, want_refs: bool
+                ) -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
+    from .._io import _field, iter_records
+
+    systems: dict[str, dict[str, str]] = {}
+    refs: dict[str, Any] = {}
+    seen: dict[tuple[str, str], str] = {}
+    for where, rec in iter_records(path):
+        for f in (system_field, id_field):
+            if f not in rec:
+                raise InputError(f"{where}: no field {f!r} (fields: {', '.join(map(str, rec))})")
+        s, key = str(rec[system_field]), str(rec[id_field])
+        if (s, key) in seen:
+            raise InputError(f"{where}: system {s!r} item {key!r} repeats {seen[(s, key)]}")
+        seen[(s, key)] = where
+        systems.setdefault(s, {})[key] = _field(rec, pred_field, where, False)
+        if want_refs:
+            r = _field(rec, ref_field, where, True)
+            if key in refs and refs[key] != r:
+                raise InputError(f"{where}: item {key!r} has a different reference than on an earlier row")
+            refs[key] = r
+    return systems, refs
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..report import leaderboard
+
+    sources = sum(bool(x) for x in (args.system, args.systems_dir, args.table))
+    if sources != 1:
+        raise InputError("give the systems one way: --system NAME=PATH (repeated), --systems-dir DIR or --table PATH")
+    if not args.refs and not args.table:
+        raise InputError("--refs is required (or a --table with a reference column)")
+    emotions = None
+    refs: dict[str, Any] = {}
+    if args.refs:
+        refs, emotions = _read_keyed(args.refs, args.ref_field, args.id_field, True, args.emotion_field)
+        if not args.emotion_field:
+            emotions = None
+    elif args.emotion_field:
+        raise InputError("--emotion-field reads the --refs file; give --refs")
+
+    systems: dict[str, dict[str, str]] = {}
+    if args.system:
+        for name, path in _named(args.system, "--system"):
+            systems[name] = _read_keyed(path, args.pred_field, args.id_field, False)[0]
+    elif args.systems_dir:
+        d = Path(args.systems_dir)
+        if not d.is_dir():
+            raise InputError(f"{d}: no such directory")
+        files = sorted(f for f in d.iterdir() if f.is_file() and any(
+            f.name.lower().endswith(s) for s in (".jsonl", ".csv", ".txt", ".jsonl.gz", ".csv.gz", ".txt.gz")))
+        if refs and args.refs and Path(args.refs).resolve().parent == d.resolve():
+            files = [f for f in files if f.resolve() != Path(args.refs).resolve()]
+        if not files:
+            raise InputError(f"{d}: no .jsonl, .csv or .txt files")
+        for f in files:
+            name = f.name.split(".")[0]
+            if name in systems:
+                raise InputError(f"{d}: two files give system {name!r}")
+            systems[name] = _read_keyed(str(f), args.pred_field, args.id_field, False)[0]
+    else:
+        systems, table_refs = _read_table(args.table, args.system_field, args.id_field, args.pred_field,
+                                          args.ref_field, not args.refs)
+        if not args.refs:
+            refs = table_refs
+    judges = {name: path for name, path in _named(args.judge, "--judge")}
+    tests = () if args.tests.strip() == "none" else tuple(t.strip() for t in args.tests.split(",") if t.strip())
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    opts: dict[str, Any] = {"lang": args.lang}
+    for k in ("preset", "tokenizer", "tokenize"):
+        if getattr(args, k):
+            opts[k] = getattr(args, k)
+    lb = leaderboard(systems, refs, baseline=args.baseline, judges=judges or None, emotions=emotions,
+                     emotion_metric=args.emotion_metric, tests=tests, n_bootstrap=args.bootstrap,
+                     n_randomization=args.randomization, seed=args.seed, alpha=args.alpha, columns=columns,
+                     n_examples=args.examples, progress=sys.stderr.isatty(), **opts)
+    sys.stdout.write(lb.to_markdown())
+    if args.out:
+        written = lb.write(args.out, formats=formats, title=args.title)
+        for w in written:
+            print(f"wrote {w}", file=sys.stderr)
+    return 0
