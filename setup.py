@@ -39,6 +39,11 @@ def _extensions() -> list[Extension]:
     cjieba = os.path.join("judgekit", "text", "_cjieba.c")
     if os.path.exists(os.path.join(HERE, cjieba)):
         exts.append(Extension("judgekit._cjieba", sources=[cjieba], optional=True, extra_compile_args=["-O2"] if os.name != "nt" else []))
+    ckernels = os.path.join("judgekit", "ngram", "_ckernels.c")
+    if os.path.exists(os.path.join(HERE, ckernels)):
+        # no fused multiply-add: the BLEU float operations must round as Python's do
+        exts.append(Extension("judgekit._ckernels", sources=[ckernels], optional=True,
+                              extra_compile_args=["-O2", "-ffp-contract=off"] if os.name != "nt" else ["/fp:precise"]))
     return exts
 
 

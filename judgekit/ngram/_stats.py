@@ -5,18 +5,79 @@ BLEU (cumulative and individual, every smoothing and aggregation), ROUGE-1/2
 the integers computed here, so a corpus is counted once however many
 metrics are asked for.  Only integer arithmetic happens here; the float
 arithmetic of each convention lives in ``bleu.py`` and ``rouge.py``.
+
+Each public function runs the compiled twin in ``judgekit._ckernels`` when
+it is built and ``JUDGEKIT_NO_NATIVE`` is not set to 1; the Python code
+below stays the fallback and the oracle (the results are equal, tested in
+tests/test_kernels.py).  Inputs the kernels leave alone (orders above 4,
+items without references, non-sequences) come back as NotImplemented and
+run here, so errors are Python's own.
 """
 from __future__ import annotations
 
+import os
 from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 MAX_ORDER = 4
+NO_NATIVE_ENV = "JUDGEKIT_NO_NATIVE"
 
 Tokens = Sequence[str]
+
+
+def native_kernels():
+    """The compiled kernels module, or None (not built, or disabled by
+    ``JUDGEKIT_NO_NATIVE=1``)."""
+    if os.environ.get(NO_NATIVE_ENV, "").strip() not in ("", "0"):
+        return None
+    try:
+        from .. import _ckernels  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _ckernels
+
+
+_SHARED: ContextVar[dict | None] = ContextVar("judgekit_shared_encoding", default=None)
+
+
+@contextmanager
+def shared_encoding() -> Iterator[None]:
+    """Within this block, ``bleu_stats``, ``rouge_stats`` and
+    ``distinct_counts`` called on the same ``hyps`` (and ``refs``) list
+    objects intern their tokens once, not once per call (interning is most
+    of the compiled kernels' cost).  The lists must not be mutated inside
+    the block.  Without the compiled kernels this does nothing."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _encode(ck, hyps, refs):
+    """``ck.encode(hyps, refs)``, shared inside ``shared_encoding()``: an
+    encoding with references also serves a hypotheses-only call."""
+    memo = _SHARED.get()
+    if memo is None:
+        return ck.encode(hyps, refs)
+    key = (id(hyps), id(refs) if refs is not None else None)
+    hit = memo.get(key)
+    if hit is None and refs is None:
+        hit = next((v for k, v in memo.items() if k[0] == id(hyps)), None)
+    if hit is not None:
+        return hit[0]
+    enc = ck.encode(hyps, refs)
+    memo[key] = (enc, hyps, refs)  # the lists are held so their ids stay theirs
+    return enc
+
+
+def _orders_ok(orders) -> bool:
+    return isinstance(orders, (tuple, list, range)) and all(type(n) is int and 1 <= n <= MAX_ORDER for n in orders)
 
 
 def ngram_counts(tokens: Tokens, max_order: int = MAX_ORDER) -> list[Counter]:
@@ -100,6 +161,19 @@ class RougeStats:
 
 
 def bleu_stats(hyps: Sequence[Tokens], refs: Sequence[Sequence[Tokens]], max_order: int = MAX_ORDER) -> BleuStats:
+    ck = native_kernels()
+    if ck is not None and type(max_order) is int and 1 <= max_order <= MAX_ORDER:
+        n_items = len(hyps)
+        out = BleuStats(np.zeros(n_items, dtype=np.int64), np.zeros(n_items, dtype=np.int64),
+                        np.zeros((n_items, max_order), dtype=np.int64), np.zeros((n_items, max_order), dtype=np.int64))
+        enc = _encode(ck, hyps, refs)
+        if enc is not NotImplemented and \
+                ck.bleu_stats(enc, max_order, out.matches, out.totals, out.hyp_len, out.ref_len) is not NotImplemented:
+            return out
+    return _bleu_stats_py(hyps, refs, max_order)
+
+
+def _bleu_stats_py(hyps, refs, max_order):
     n_items = len(hyps)
     matches = np.zeros((n_items, max_order), dtype=np.int64)
     totals = np.zeros((n_items, max_order), dtype=np.int64)
@@ -130,12 +204,29 @@ def bleu_stats(hyps: Sequence[Tokens], refs: Sequence[Sequence[Tokens]], max_ord
 ROUGE_ORDERS = (1, 2)
 
 
-def rouge_stats(hyps: Sequence[Tokens], refs: Sequence[Sequence[Tokens]], orders: Sequence[int] = ROUGE_ORDERS, lcs: bool = True) -> RougeStats:
-    rows_item = []
+def _rouge_names(orders) -> list[str]:
     names = []
     for n in orders:
         names += [f"hyp_{n}", f"ref_{n}", f"clip_{n}", f"hset_{n}", f"rset_{n}", f"sets_{n}"]
-    names += ["lcs", "hyp_len", "ref_len"]
+    return names + ["lcs", "hyp_len", "ref_len"]
+
+
+def rouge_stats(hyps: Sequence[Tokens], refs: Sequence[Sequence[Tokens]], orders: Sequence[int] = ROUGE_ORDERS, lcs: bool = True) -> RougeStats:
+    ck = native_kernels()
+    if ck is not None and _orders_ok(orders):
+        enc = _encode(ck, hyps, refs)
+        res = NotImplemented if enc is NotImplemented else ck.rouge_stats(enc, tuple(orders), bool(lcs))
+        if res is not NotImplemented:
+            item_b, data_b, n_rows = res
+            names = _rouge_names(orders)
+            arr = np.frombuffer(data_b, dtype=np.int64).reshape(n_rows, len(names))
+            return RougeStats(np.frombuffer(item_b, dtype=np.int64), {k: arr[:, j] for j, k in enumerate(names)})
+    return _rouge_stats_py(hyps, refs, orders, lcs)
+
+
+def _rouge_stats_py(hyps, refs, orders, lcs):
+    rows_item = []
+    names = _rouge_names(orders)
     data: list[list[int]] = []
     max_order = max(orders) if orders else 1
     for i, (h, rs) in enumerate(zip(hyps, refs)):
@@ -171,6 +262,17 @@ def distinct_counts(hyps: Sequence[Tokens], orders: Sequence[int] = (1, 2), with
     Returns {n: (distinct, total, per-item distinct, per-item total)}; with
     ``with_sets`` the first element is the set of distinct n-grams itself,
     so that chunks can be merged exactly."""
+    ck = native_kernels()
+    if ck is not None and _orders_ok(orders):
+        enc = _encode(ck, hyps, None)
+        res = NotImplemented if enc is NotImplemented else ck.distinct_counts(enc, tuple(orders), bool(with_sets))
+        if res is not NotImplemented:
+            return {n: (uniq, total, np.frombuffer(pid, dtype=np.int64), np.frombuffer(pit, dtype=np.int64))
+                    for n, (uniq, total, pid, pit) in zip(orders, res)}
+    return _distinct_counts_py(hyps, orders, with_sets)
+
+
+def _distinct_counts_py(hyps, orders, with_sets):
     out: dict = {}
     for n in orders:
         seen: set = set()

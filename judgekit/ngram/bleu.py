@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
-from ._stats import BleuStats
+from ._stats import BleuStats, native_kernels
 
 SMOOTHINGS = ("none", "method1", "method3", "exp", "floor", "add-k")
 NLTK_SMOOTHINGS = ("method1", "method3")
@@ -211,6 +211,11 @@ class BLEU:
     def sentence_scores(self, stats: BleuStats) -> dict[str, np.ndarray]:
         """Per-item scores on the native scale."""
         names = self.names()
+        ck = native_kernels()
+        if ck is not None:
+            out = self._native_sentence_scores(ck, stats, names)
+            if out is not None:
+                return out
         out = {k: np.zeros(len(stats)) for k in names}
         m, t, h, r = stats.matches.tolist(), stats.totals.tolist(), stats.hyp_len.tolist(), stats.ref_len.tolist()
         for i in range(len(stats)):
@@ -218,6 +223,34 @@ class BLEU:
             for k in names:
                 out[k][i] = row[k]
         return out
+
+    def _native_sentence_scores(self, ck, stats: BleuStats, names: list[str]) -> dict[str, np.ndarray] | None:
+        """The same loop in C (judgekit._ckernels.bleu_sentences), replaying
+        the same float operations; None where it does not apply."""
+        arrays = (stats.matches, stats.totals, stats.hyp_len, stats.ref_len)
+        if not all(isinstance(a, np.ndarray) and a.dtype.kind in "iu" for a in arrays):
+            return None
+        n = len(stats.hyp_len)
+        m, t = stats.matches, stats.totals
+        if m.ndim != 2 or t.shape != m.shape or m.shape[0] != n or stats.hyp_len.ndim != 1 \
+                or stats.ref_len.shape != (n,):
+            return None
+        sv = 0.0
+        if self.family == "sacrebleu":
+            value = SACRE_DEFAULT_VALUES[self.smoothing] if self.smooth_value is None else self.smooth_value
+            if value is not None:
+                # an int smooth value is added to int counts: exact in a double only below 2**53
+                if type(value) not in (int, float) or (type(value) is int and abs(value) > 2 ** 53):
+                    return None
+                sv = float(value)
+        codes = {"none": 0, "method1": 1, "method3": 2, "exp": 3, "floor": 4, "add-k": 5}
+        out = np.zeros((len(names), n))
+        as64 = [np.ascontiguousarray(a, dtype=np.int64) for a in arrays]
+        res = ck.bleu_sentences(*as64, out, n, m.shape[1], 0 if self.family == "nltk" else 1, codes[self.smoothing],
+                                sv, bool(self.effective_order), self.max_order, bool(self.individual))
+        if res is NotImplemented:
+            return None
+        return {k: out[j] for j, k in enumerate(names)}
 
     def corpus_score(self, stats: BleuStats) -> dict[str, float]:
         """Corpus scores on the native scale (per ``aggregation``)."""

@@ -1,0 +1,1372 @@
+/*
+ * judgekit._ckernels: the integer statistics behind BLEU, ROUGE-1/2/L and
+ * Distinct-n, and the per-item BLEU float arithmetic, in C.
+ *
+ * Why C: after segmentation, counting n-grams in Python (Counter of tuples,
+ * clipped overlaps, LCS on big integers, a Python loop per sentence score)
+ * is most of the cost of ``judgekit.evaluate``.  Every function here is the
+ * compiled twin of a pure-Python function in judgekit/ngram/_stats.py or
+ * bleu.py, which stays the fallback and the oracle: results are equal bit
+ * for bit (tests/test_kernels.py).
+ *
+ * How:
+ *  - tokens are interned to ids 1..V with a dict keyed by the token objects,
+ *    so token equality is exactly Python's (what Counter uses);
+ *  - an n-gram (n <= 4) is packed exactly into 128 bits (four 32-bit ids),
+ *    so no n-gram is ever confused with another;
+ *  - per item, one open-addressing table holds the hypothesis n-grams; each
+ *    reference is streamed through it with a per-reference stamp, which
+ *    gives clipped counts, the maximum count over references (BLEU
+ *    clipping), distinct counts and set overlaps in one pass;
+ *  - LCS is bit-parallel (Allison-Dix / Hyyro: V' = (V + (V & M)) |
+ *    (V & ~M)) over 64-bit words, processed one word column at a time with
+ *    a carry per position of the longer sequence, so memory is O(V + n)
+ *    whatever the lengths;
+ *  - sentence BLEU replays nltk (num/den, 1/(2**k*den), log, math.fsum,
+ *    exp, bp*) and sacreBLEU (percent precisions, Python's sum(), /eff,
+ *    exp) operation by operation; math.fsum is ported from CPython and
+ *    sum() follows the running interpreter (plain left-to-right before
+ *    3.12, Neumaier compensation from 3.12).  Floating-point contraction
+ *    (fused multiply-add) would change last bits, so it is turned off.
+ *
+ * Inputs the kernels do not cover (max order above 4, items without
+ * references, non-sequences, integers beyond 2**53) make a function return
+ * NotImplemented, and the Python wrapper runs the pure-Python code, which
+ * gives the same result or raises the same error.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(_MSC_VER)
+#pragma fp_contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#define MAX_N 4
+#define EXACT_INT_MAX ((int64_t)1 << 53)
+
+/* ------------------------------------------------------------------ */
+/* popcount                                                             */
+/* ------------------------------------------------------------------ */
+static inline int popcount64(uint64_t x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_popcountll(x);
+#else
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (int)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+/* ------------------------------------------------------------------ */
+/* Token encoding                                                       */
+/* ------------------------------------------------------------------ */
+typedef struct {
+    PyObject *vocab;   /* token -> id (1-based PyLong) */
+    uint32_t *tok;     /* all token ids, sequence after sequence */
+    size_t ntok, captok;
+    Py_ssize_t *off;   /* sequence s is tok[off[s] .. off[s+1]) */
+    size_t nseq, capseq;
+    Py_ssize_t maxlen;
+} Enc;
+
+static int enc_init(Enc *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->vocab = PyDict_New();
+    if (!e->vocab)
+        return -1;
+    e->capseq = 64;
+    e->off = (Py_ssize_t *)malloc(e->capseq * sizeof(Py_ssize_t));
+    e->captok = 1024;
+    e->tok = (uint32_t *)malloc(e->captok * sizeof(uint32_t));
+    if (!e->off || !e->tok) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    e->off[0] = 0;
+    return 0;
+}
+
+static void enc_free(Enc *e)
+{
+    Py_CLEAR(e->vocab);
+    free(e->tok);
+    free(e->off);
+    e->tok = NULL;
+    e->off = NULL;
+}
+
+static Py_ssize_t enc_vocab_size(Enc *e) { return PyDict_GET_SIZE(e->vocab); }
+
+/* Whether ``obj`` may be read as a sequence without consuming it. */
+static int is_sequence(PyObject *obj)
+{
+    return PyList_Check(obj) || PyTuple_Check(obj) || PySequence_Check(obj);
+}
+
+/* Append one token sequence.  0 ok, -1 error (a Python error is set). */
+static int enc_add(Enc *e, PyObject *seq)
+{
+    if (!is_sequence(seq)) {
+        PyErr_SetString(PyExc_TypeError, "not a sequence");
+        return -1;
+    }
+    PyObject *fast = PySequence_Fast(seq, "not a sequence");
+    if (!fast)
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    PyObject **items = PySequence_Fast_ITEMS(fast);
+    if (e->ntok + (size_t)n > e->captok) {
+        size_t cap = e->captok;
+        while (cap < e->ntok + (size_t)n)
+            cap *= 2;
+        uint32_t *t = (uint32_t *)realloc(e->tok, cap * sizeof(uint32_t));
+        if (!t) {
+            Py_DECREF(fast);
+            PyErr_NoMemory();
+            return -1;
+        }
+        e->tok = t;
+        e->captok = cap;
+    }
+    if (e->nseq + 2 > e->capseq) {
+        size_t cap = e->capseq * 2;
+        Py_ssize_t *o = (Py_ssize_t *)realloc(e->off, cap * sizeof(Py_ssize_t));
+        if (!o) {
+            Py_DECREF(fast);
+            PyErr_NoMemory();
+            return -1;
+        }
+        e->off = o;
+        e->capseq = cap;
+    }
+    uint32_t *out = e->tok + e->ntok;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *t = items[k];
+        PyObject *v = PyDict_GetItemWithError(e->vocab, t);
+        if (v) {
+            out[k] = (uint32_t)PyLong_AsUnsignedLong(v);
+            continue;
+        }
+        if (PyErr_Occurred()) {
+            Py_DECREF(fast);
+            return -1;
+        }
+        Py_ssize_t id = PyDict_GET_SIZE(e->vocab) + 1;
+        if (id >= (Py_ssize_t)0xFFFFFFFF) {
+            Py_DECREF(fast);
+            PyErr_SetString(PyExc_OverflowError, "vocabulary too large");
+            return -1;
+        }
+        v = PyLong_FromSsize_t(id);
+        if (!v || PyDict_SetItem(e->vocab, t, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(fast);
+            return -1;
+        }
+        Py_DECREF(v);
+        out[k] = (uint32_t)id;
+    }
+    Py_DECREF(fast);
+    e->ntok += (size_t)n;
+    e->nseq += 1;
+    e->off[e->nseq] = (Py_ssize_t)e->ntok;
+    if (n > e->maxlen)
+        e->maxlen = n;
+    return 0;
+}
+
+/* Encode ``hyps`` (n sequences) then, for each item, its references.
+ * ref_start[i] .. ref_start[i+1] are the sequence numbers of item i's
+ * references.  Returns 0, or -1 with a Python error set. */
+static int enc_corpus(Enc *e, PyObject *hyps, PyObject *refs, Py_ssize_t *n_out, Py_ssize_t **ref_start_out)
+{
+    *ref_start_out = NULL;
+    if (!is_sequence(hyps) || (refs && !is_sequence(refs))) {
+        PyErr_SetString(PyExc_TypeError, "not a sequence");
+        return -1;
+    }
+    PyObject *fh = PySequence_Fast(hyps, "not a sequence");
+    if (!fh)
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fh);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (enc_add(e, PySequence_Fast_GET_ITEM(fh, i)) < 0) {
+            Py_DECREF(fh);
+            return -1;
+        }
+    }
+    Py_DECREF(fh);
+    *n_out = n;
+    if (!refs)
+        return 0;
+    PyObject *fr = PySequence_Fast(refs, "not a sequence");
+    if (!fr)
+        return -1;
+    if (PySequence_Fast_GET_SIZE(fr) != n) {
+        Py_DECREF(fr);
+        PyErr_SetString(PyExc_ValueError, "hyps and refs differ in length");
+        return -1;
+    }
+    Py_ssize_t *rs = (Py_ssize_t *)malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    if (!rs) {
+        Py_DECREF(fr);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        rs[i] = (Py_ssize_t)e->nseq;
+        PyObject *item = PySequence_Fast_GET_ITEM(fr, i);
+        if (!is_sequence(item)) {
+            PyErr_SetString(PyExc_TypeError, "not a sequence");
+            goto fail;
+        }
+        PyObject *fi = PySequence_Fast(item, "not a sequence");
+        if (!fi)
+            goto fail;
+        Py_ssize_t m = PySequence_Fast_GET_SIZE(fi);
+        for (Py_ssize_t j = 0; j < m; j++) {
+            if (enc_add(e, PySequence_Fast_GET_ITEM(fi, j)) < 0) {
+                Py_DECREF(fi);
+                goto fail;
+            }
+        }
+        Py_DECREF(fi);
+    }
+    rs[n] = (Py_ssize_t)e->nseq;
+    Py_DECREF(fr);
+    *ref_start_out = rs;
+    return 0;
+fail:
+    free(rs);
+    Py_DECREF(fr);
+    return -1;
+}
+
+/* An encoded corpus, made once and shared by the statistics functions
+ * (ids are what every kernel works on; interning is the costly part). */
+typedef struct {
+    PyObject_HEAD
+    Enc e;
+    Py_ssize_t n;      /* items (hypotheses) */
+    Py_ssize_t *rs;    /* reference sequence ranges, NULL if none encoded */
+} EncodingObject;
+
+static void Encoding_dealloc(EncodingObject *self)
+{
+    free(self->rs);
+    enc_free(&self->e);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject EncodingType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "judgekit._ckernels.Encoding",
+    .tp_basicsize = sizeof(EncodingObject),
+    .tp_dealloc = (destructor)Encoding_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "token ids of hypotheses (and references), from encode()",
+};
+
+static PyObject *fallback(void);
+
+static PyObject *k_encode(PyObject *self, PyObject *args)
+{
+    PyObject *hyps, *refs = Py_None;
+    if (!PyArg_ParseTuple(args, "O|O:encode", &hyps, &refs))
+        return NULL;
+    EncodingObject *obj = PyObject_New(EncodingObject, &EncodingType);
+    if (!obj)
+        return NULL;
+    obj->rs = NULL;
+    obj->n = 0;
+    if (enc_init(&obj->e) < 0) {
+        enc_free(&obj->e);
+        obj->e.vocab = NULL;
+        Py_DECREF(obj);
+        return NULL;
+    }
+    if (enc_corpus(&obj->e, hyps, refs == Py_None ? NULL : refs, &obj->n, &obj->rs) < 0) {
+        Py_DECREF(obj);
+        return fallback();
+    }
+    return (PyObject *)obj;
+}
+
+static EncodingObject *as_encoding(PyObject *o, int need_refs)
+{
+    if (!PyObject_TypeCheck(o, &EncodingType)) {
+        PyErr_SetString(PyExc_TypeError, "expected an Encoding from encode()");
+        return NULL;
+    }
+    EncodingObject *e = (EncodingObject *)o;
+    if (need_refs && !e->rs) {
+        PyErr_SetString(PyExc_TypeError, "this Encoding has no references");
+        return NULL;
+    }
+    return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* Exact n-gram keys and tables                                         */
+/* ------------------------------------------------------------------ */
+/* n-gram of order n at t, packed exactly; ids are >= 1 so (0, 0) never
+ * occurs and marks an empty slot. */
+static inline void gram_key(const uint32_t *t, int n, uint64_t *a, uint64_t *b)
+{
+    switch (n) {
+    case 1:
+        *a = 0;
+        *b = t[0];
+        break;
+    case 2:
+        *a = 0;
+        *b = ((uint64_t)t[0] << 32) | t[1];
+        break;
+    case 3:
+        *a = t[0];
+        *b = ((uint64_t)t[1] << 32) | t[2];
+        break;
+    default:
+        *a = ((uint64_t)t[0] << 32) | t[1];
+        *b = ((uint64_t)t[2] << 32) | t[3];
+        break;
+    }
+}
+
+static inline uint64_t hash_key(uint64_t a, uint64_t b)
+{
+    uint64_t h = a * 0x9E3779B97F4A7C15ull + b;
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBull;
+    h ^= h >> 31;
+    return h;
+}
+
+typedef struct {
+    uint64_t a, b;
+    int32_t hc;    /* count in the hypothesis */
+    int32_t cur;   /* count in the current reference */
+    int32_t mx;    /* max count over the references seen so far */
+    int32_t stamp; /* reference number (1-based) that ``cur`` belongs to */
+} Slot;
+
+typedef struct {
+    Slot *s;
+    size_t cap, mask;
+} Table;
+
+static int table_prepare(Table *t, size_t need)
+{
+    size_t want = 16;
+    while (want < need * 2)
+        want <<= 1;
+    if (want > t->cap) {
+        free(t->s);
+        t->s = (Slot *)malloc(want * sizeof(Slot));
+        if (!t->s) {
+            t->cap = 0;
+            return -1;
+        }
+        t->cap = want;
+    }
+    memset(t->s, 0, want * sizeof(Slot));
+    t->mask = want - 1;
+    return 0;
+}
+
+static inline Slot *table_insert(Table *t, uint64_t a, uint64_t b, int *isnew)
+{
+    size_t h = (size_t)hash_key(a, b) & t->mask;
+    for (;;) {
+        Slot *s = &t->s[h];
+        if (s->a == a && s->b == b) {
+            *isnew = 0;
+            return s;
+        }
+        if (s->a == 0 && s->b == 0) {
+            s->a = a;
+            s->b = b;
+            *isnew = 1;
+            return s;
+        }
+        h = (h + 1) & t->mask;
+    }
+}
+
+static inline Slot *table_find(const Table *t, uint64_t a, uint64_t b)
+{
+    size_t h = (size_t)hash_key(a, b) & t->mask;
+    for (;;) {
+        Slot *s = &t->s[h];
+        if (s->a == a && s->b == b)
+            return s;
+        if (s->a == 0 && s->b == 0)
+            return NULL;
+        h = (h + 1) & t->mask;
+    }
+}
+
+/* A growable set of keys (corpus-wide distinct n-grams). */
+typedef struct {
+    uint64_t *k; /* pairs a, b */
+    size_t cap, count;
+} KeySet;
+
+static int keyset_grow(KeySet *s)
+{
+    size_t ncap = s->cap ? s->cap * 2 : 1024;
+    uint64_t *nk = (uint64_t *)calloc(ncap * 2, sizeof(uint64_t));
+    if (!nk)
+        return -1;
+    for (size_t i = 0; i < s->cap; i++) {
+        uint64_t a = s->k[2 * i], b = s->k[2 * i + 1];
+        if (a == 0 && b == 0)
+            continue;
+        size_t h = (size_t)hash_key(a, b) & (ncap - 1);
+        while (nk[2 * h] != 0 || nk[2 * h + 1] != 0)
+            h = (h + 1) & (ncap - 1);
+        nk[2 * h] = a;
+        nk[2 * h + 1] = b;
+    }
+    free(s->k);
+    s->k = nk;
+    s->cap = ncap;
+    return 0;
+}
+
+/* 1 added, 0 present, -1 out of memory */
+static int keyset_add(KeySet *s, uint64_t a, uint64_t b)
+{
+    if ((s->count + 1) * 2 > s->cap && keyset_grow(s) < 0)
+        return -1;
+    size_t m = s->cap - 1;
+    size_t h = (size_t)hash_key(a, b) & m;
+    for (;;) {
+        uint64_t *p = s->k + 2 * h;
+        if (p[0] == a && p[1] == b)
+            return 0;
+        if (p[0] == 0 && p[1] == 0) {
+            p[0] = a;
+            p[1] = b;
+            s->count++;
+            return 1;
+        }
+        h = (h + 1) & m;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* LCS                                                                  */
+/* ------------------------------------------------------------------ */
+typedef struct {
+    uint64_t *mw;    /* per token id: match bits within the current word */
+    uint8_t *carry;  /* per position of the longer sequence */
+    size_t nvocab, ncarry;
+} LcsWork;
+
+static int lcs_work_init(LcsWork *w, size_t vocab, size_t maxlen)
+{
+    w->nvocab = vocab + 1;
+    w->ncarry = maxlen + 1;
+    w->mw = (uint64_t *)calloc(w->nvocab, sizeof(uint64_t));
+    w->carry = (uint8_t *)malloc(w->ncarry);
+    return (w->mw && w->carry) ? 0 : -1;
+}
+
+static void lcs_work_free(LcsWork *w)
+{
+    free(w->mw);
+    free(w->carry);
+    w->mw = NULL;
+    w->carry = NULL;
+}
+
+static int64_t lcs_ids(const uint32_t *x, Py_ssize_t nx, const uint32_t *y, Py_ssize_t ny, LcsWork *w)
+{
+    if (nx > ny) { /* x: the shorter one, whose positions are the bits */
+        const uint32_t *t = x;
+        x = y;
+        y = t;
+        Py_ssize_t tn = nx;
+        nx = ny;
+        ny = tn;
+    }
+    if (nx == 0)
+        return 0;
+    uint64_t *mw = w->mw;
+    int64_t lcs = 0;
+    if (nx <= 64) {
+        uint64_t full = nx == 64 ? ~(uint64_t)0 : (((uint64_t)1 << nx) - 1);
+        for (Py_ssize_t p = 0; p < nx; p++)
+            mw[x[p]] |= (uint64_t)1 << p;
+        uint64_t v = full;
+        for (Py_ssize_t j = 0; j < ny; j++) {
+            uint64_t m = mw[y[j]];
+            uint64_t u = v & m;
+            v = ((v + u) | (v & ~m)) & full;
+        }
+        for (Py_ssize_t p = 0; p < nx; p++)
+            mw[x[p]] = 0;
+        return nx - popcount64(v);
+    }
+    uint8_t *carry = w->carry;
+    memset(carry, 0, (size_t)ny);
+    for (Py_ssize_t base = 0; base < nx; base += 64) {
+        Py_ssize_t cnt = nx - base < 64 ? nx - base : 64;
+        uint64_t full = cnt == 64 ? ~(uint64_t)0 : (((uint64_t)1 << cnt) - 1);
+        for (Py_ssize_t p = 0; p < cnt; p++)
+            mw[x[base + p]] |= (uint64_t)1 << p;
+        uint64_t v = full;
+        for (Py_ssize_t j = 0; j < ny; j++) {
+            uint64_t m = mw[y[j]];
+            uint64_t u = v & m;
+            uint64_t s = v + u;
+            uint64_t c = s < v;
+            uint64_t s2 = s + carry[j];
+            c |= s2 < s;
+            carry[j] = (uint8_t)c;
+            v = (s2 | (v & ~m)) & full;
+        }
+        for (Py_ssize_t p = 0; p < cnt; p++)
+            mw[x[base + p]] = 0;
+        lcs += cnt - popcount64(v);
+    }
+    return lcs;
+}
+
+/* ------------------------------------------------------------------ */
+/* Buffers                                                              */
+/* ------------------------------------------------------------------ */
+static int check_buf(Py_buffer *b, Py_ssize_t n_items, const char *what)
+{
+    if (b->len != n_items * 8 || b->itemsize != 8 || !PyBuffer_IsContiguous(b, 'C')) {
+        PyErr_Format(PyExc_ValueError, "%s: expected a C-contiguous buffer of %zd 8-byte items", what, n_items);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *fallback(void)
+{
+    PyErr_Clear();
+    Py_RETURN_NOTIMPLEMENTED;
+}
+
+/* ------------------------------------------------------------------ */
+/* bleu_stats                                                           */
+/* ------------------------------------------------------------------ */
+static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N, int64_t *matches, int64_t *totals,
+                        int64_t *hyp_len, int64_t *ref_len)
+{
+    Table t = {NULL, 0, 0};
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint32_t *h = e->tok + e->off[i];
+        Py_ssize_t H = e->off[i + 1] - e->off[i];
+        hyp_len[i] = H;
+        Py_ssize_t best = -1, bestd = 0;
+        for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
+            Py_ssize_t L = e->off[s + 1] - e->off[s];
+            Py_ssize_t d = L > H ? L - H : H - L;
+            if (best < 0 || d < bestd || (d == bestd && L < best)) {
+                best = L;
+                bestd = d;
+            }
+        }
+        ref_len[i] = best;
+        for (int n1 = 1; n1 <= N; n1++) {
+            int64_t *mt = matches + i * N + (n1 - 1);
+            int64_t *tt = totals + i * N + (n1 - 1);
+            Py_ssize_t G = H - n1 + 1;
+            *mt = 0;
+            *tt = 0;
+            if (G <= 0)
+                continue;
+            *tt = G;
+            if (table_prepare(&t, (size_t)G) < 0) {
+                rc = -1;
+                goto done;
+            }
+            uint64_t a, b;
+            int isnew;
+            for (Py_ssize_t p = 0; p < G; p++) {
+                gram_key(h + p, n1, &a, &b);
+                table_insert(&t, a, b, &isnew)->hc++;
+            }
+            int64_t m = 0;
+            int32_t stamp = 0;
+            for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
+                stamp++;
+                const uint32_t *r = e->tok + e->off[s];
+                Py_ssize_t R = e->off[s + 1] - e->off[s] - n1 + 1;
+                for (Py_ssize_t p = 0; p < R; p++) {
+                    gram_key(r + p, n1, &a, &b);
+                    Slot *sl = table_find(&t, a, b);
+                    if (!sl)
+                        continue;
+                    if (sl->stamp != stamp) {
+                        sl->stamp = stamp;
+                        sl->cur = 0;
+                    }
+                    sl->cur++;
+                    if (sl->cur > sl->mx) {
+                        if (sl->mx < sl->hc)
+                            m++;
+                        sl->mx = sl->cur;
+                    }
+                }
+            }
+            *mt = m;
+        }
+    }
+done:
+    free(t.s);
+    return rc;
+}
+
+static PyObject *k_bleu_stats(PyObject *self, PyObject *args)
+{
+    PyObject *enc_obj;
+    int N;
+    Py_buffer bm = {0}, bt = {0}, bh = {0}, br = {0};
+    if (!PyArg_ParseTuple(args, "Oiw*w*w*w*:bleu_stats", &enc_obj, &N, &bm, &bt, &bh, &br))
+        return NULL;
+    PyObject *result = NULL;
+    EncodingObject *enc = as_encoding(enc_obj, 1);
+    if (!enc)
+        goto out;
+    Py_ssize_t n = enc->n;
+    const Py_ssize_t *rs = enc->rs;
+    if (N < 1 || N > MAX_N) {
+        result = fallback();
+        goto out;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (rs[i] == rs[i + 1]) { /* no reference: Python raises */
+            result = fallback();
+            goto out;
+        }
+    }
+    if (check_buf(&bm, n * N, "matches") < 0 || check_buf(&bt, n * N, "totals") < 0 ||
+        check_buf(&bh, n, "hyp_len") < 0 || check_buf(&br, n, "ref_len") < 0)
+        goto out;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = bleu_compute(&enc->e, n, rs, N, (int64_t *)bm.buf, (int64_t *)bt.buf, (int64_t *)bh.buf, (int64_t *)br.buf);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    result = Py_NewRef(Py_True);
+out:
+    PyBuffer_Release(&bm);
+    PyBuffer_Release(&bt);
+    PyBuffer_Release(&bh);
+    PyBuffer_Release(&br);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* rouge_stats                                                          */
+/* ------------------------------------------------------------------ */
+static int rouge_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, const int *orders, int n_orders, int do_lcs,
+                         int64_t *item, int64_t *data, Py_ssize_t ncols, size_t vocab)
+{
+    Table t = {NULL, 0, 0};
+    LcsWork w = {NULL, NULL, 0, 0};
+    int rc = 0;
+    if (do_lcs && lcs_work_init(&w, vocab, (size_t)e->maxlen) < 0) {
+        rc = -1;
+        goto done;
+    }
+    Py_ssize_t row0 = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint32_t *h = e->tok + e->off[i];
+        Py_ssize_t H = e->off[i + 1] - e->off[i];
+        Py_ssize_t nref = rs[i + 1] - rs[i];
+        for (int oi = 0; oi < n_orders; oi++) {
+            int n1 = orders[oi];
+            Py_ssize_t G = H - n1 + 1 > 0 ? H - n1 + 1 : 0;
+            size_t need = (size_t)G;
+            for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
+                Py_ssize_t R = e->off[s + 1] - e->off[s] - n1 + 1;
+                if (R > 0)
+                    need += (size_t)R;
+            }
+            if (table_prepare(&t, need) < 0) {
+                rc = -1;
+                goto done;
+            }
+            uint64_t a, b;
+            int isnew;
+            int64_t hset = 0;
+            for (Py_ssize_t p = 0; p < G; p++) {
+                gram_key(h + p, n1, &a, &b);
+                Slot *sl = table_insert(&t, a, b, &isnew);
+                hset += isnew;
+                sl->hc++;
+            }
+            int32_t stamp = 0;
+            for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
+                stamp++;
+                const uint32_t *r = e->tok + e->off[s];
+                Py_ssize_t R = e->off[s + 1] - e->off[s] - n1 + 1;
+                if (R < 0)
+                    R = 0;
+                int64_t rset = 0, sets = 0, clip = 0;
+                for (Py_ssize_t p = 0; p < R; p++) {
+                    gram_key(r + p, n1, &a, &b);
+                    Slot *sl = table_insert(&t, a, b, &isnew);
+                    if (sl->stamp != stamp) {
+                        sl->stamp = stamp;
+                        sl->cur = 0;
+                        rset++;
+                        if (sl->hc > 0)
+                            sets++;
+                    }
+                    sl->cur++;
+                    if (sl->cur <= sl->hc)
+                        clip++;
+                }
+                int64_t *row = data + (row0 + (s - rs[i])) * ncols + 6 * oi;
+                row[0] = G;
+                row[1] = R;
+                row[2] = clip;
+                row[3] = hset;
+                row[4] = rset;
+                row[5] = sets;
+            }
+        }
+        for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
+            const uint32_t *r = e->tok + e->off[s];
+            Py_ssize_t L = e->off[s + 1] - e->off[s];
+            int64_t *row = data + (row0 + (s - rs[i])) * ncols + 6 * n_orders;
+            row[0] = do_lcs ? lcs_ids(h, H, r, L, &w) : 0;
+            row[1] = H;
+            row[2] = L;
+            item[row0 + (s - rs[i])] = i;
+        }
+        row0 += nref;
+    }
+done:
+    free(t.s);
+    lcs_work_free(&w);
+    return rc;
+}
+
+static PyObject *k_rouge_stats(PyObject *self, PyObject *args)
+{
+    PyObject *enc_obj, *orders_obj;
+    int do_lcs;
+    if (!PyArg_ParseTuple(args, "OOp:rouge_stats", &enc_obj, &orders_obj, &do_lcs))
+        return NULL;
+    EncodingObject *enc = as_encoding(enc_obj, 1);
+    if (!enc)
+        return NULL;
+    int orders[16];
+    Py_ssize_t n_orders;
+    {
+        PyObject *fo = PySequence_Fast(orders_obj, "orders");
+        if (!fo)
+            return fallback();
+        n_orders = PySequence_Fast_GET_SIZE(fo);
+        if (n_orders > 16) {
+            Py_DECREF(fo);
+            return fallback();
+        }
+        for (Py_ssize_t k = 0; k < n_orders; k++) {
+            PyObject *o = PySequence_Fast_GET_ITEM(fo, k);
+            long v = PyLong_CheckExact(o) ? PyLong_AsLong(o) : -1;
+            if (v < 1 || v > MAX_N) {
+                Py_DECREF(fo);
+                return fallback();
+            }
+            orders[k] = (int)v;
+        }
+        Py_DECREF(fo);
+    }
+    PyObject *result = NULL, *item_ba = NULL, *data_ba = NULL;
+    const Enc *e = &enc->e;
+    Py_ssize_t n = enc->n;
+    const Py_ssize_t *rs = enc->rs;
+    Py_ssize_t nrows = rs[n] - rs[0];
+    Py_ssize_t ncols = 6 * n_orders + 3;
+    item_ba = PyByteArray_FromStringAndSize(NULL, nrows * 8);
+    data_ba = PyByteArray_FromStringAndSize(NULL, nrows * ncols * 8);
+    if (!item_ba || !data_ba)
+        goto out;
+    int64_t *item = (int64_t *)PyByteArray_AS_STRING(item_ba);
+    int64_t *data = (int64_t *)PyByteArray_AS_STRING(data_ba);
+    size_t vocab = (size_t)PyDict_GET_SIZE(e->vocab);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = rouge_compute(e, n, rs, orders, (int)n_orders, do_lcs, item, data, ncols, vocab);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    result = Py_BuildValue("(OOn)", item_ba, data_ba, nrows);
+out:
+    Py_XDECREF(item_ba);
+    Py_XDECREF(data_ba);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* distinct_counts                                                      */
+/* ------------------------------------------------------------------ */
+/* With ``first`` non-NULL, the flat token offset of the first occurrence
+ * of each corpus-distinct n-gram is appended to it (for the exact sets). */
+typedef struct {
+    int64_t *v;
+    size_t n, cap;
+} I64Vec;
+
+static int i64_push(I64Vec *a, int64_t x)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 1024;
+        int64_t *v = (int64_t *)realloc(a->v, cap * sizeof(int64_t));
+        if (!v)
+            return -1;
+        a->v = v;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 0;
+}
+
+static int distinct_compute(const Enc *e, Py_ssize_t n, int n1, int64_t *uniq, int64_t *total, int64_t *pid,
+                            int64_t *pit, I64Vec *first)
+{
+    Table t = {NULL, 0, 0};
+    KeySet ks = {NULL, 0, 0};
+    int rc = 0;
+    int64_t tot = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint32_t *h = e->tok + e->off[i];
+        Py_ssize_t H = e->off[i + 1] - e->off[i];
+        Py_ssize_t G = H - n1 + 1 > 0 ? H - n1 + 1 : 0;
+        pit[i] = G;
+        tot += G;
+        if (table_prepare(&t, (size_t)G) < 0) {
+            rc = -1;
+            goto done;
+        }
+        int64_t d = 0;
+        uint64_t a, b;
+        int isnew;
+        for (Py_ssize_t p = 0; p < G; p++) {
+            gram_key(h + p, n1, &a, &b);
+            table_insert(&t, a, b, &isnew);
+            if (isnew) {
+                d++;
+                int added = keyset_add(&ks, a, b);
+                if (added < 0 || (added && first && i64_push(first, (int64_t)(e->off[i] + p)) < 0)) {
+                    rc = -1;
+                    goto done;
+                }
+            }
+        }
+        pid[i] = d;
+    }
+    *uniq = (int64_t)ks.count;
+    *total = tot;
+done:
+    free(t.s);
+    free(ks.k);
+    return rc;
+}
+
+/* The set of n-gram tuples, as Python's set(zip(...)) builds it. */
+static PyObject *gram_set(const Enc *e, PyObject **objs, const I64Vec *first, int n1)
+{
+    PyObject *set = PySet_New(NULL);
+    if (!set)
+        return NULL;
+    for (size_t k = 0; k < first->n; k++) {
+        const uint32_t *t = e->tok + first->v[k];
+        PyObject *tup = PyTuple_New(n1);
+        if (!tup) {
+            Py_DECREF(set);
+            return NULL;
+        }
+        for (int j = 0; j < n1; j++) {
+            PyObject *o = objs[t[j]];
+            Py_INCREF(o);
+            PyTuple_SET_ITEM(tup, j, o);
+        }
+        int rc = PySet_Add(set, tup);
+        Py_DECREF(tup);
+        if (rc < 0) {
+            Py_DECREF(set);
+            return NULL;
+        }
+    }
+    return set;
+}
+
+static PyObject *k_distinct_counts(PyObject *self, PyObject *args)
+{
+    PyObject *enc_obj, *orders_obj;
+    int with_sets = 0;
+    if (!PyArg_ParseTuple(args, "OO|p:distinct_counts", &enc_obj, &orders_obj, &with_sets))
+        return NULL;
+    EncodingObject *enc = as_encoding(enc_obj, 0);
+    if (!enc)
+        return NULL;
+    PyObject *fo = PySequence_Fast(orders_obj, "orders");
+    if (!fo)
+        return fallback();
+    Py_ssize_t n_orders = PySequence_Fast_GET_SIZE(fo);
+    for (Py_ssize_t k = 0; k < n_orders; k++) {
+        PyObject *o = PySequence_Fast_GET_ITEM(fo, k);
+        long v = PyLong_CheckExact(o) ? PyLong_AsLong(o) : -1;
+        if (v < 1 || v > MAX_N) {
+            Py_DECREF(fo);
+            return fallback();
+        }
+    }
+    PyObject *result = NULL;
+    PyObject **objs = NULL;
+    I64Vec first = {NULL, 0, 0};
+    const Enc *e = &enc->e;
+    Py_ssize_t n = enc->n;
+    if (with_sets) { /* token objects by id (borrowed from the vocabulary) */
+        objs = (PyObject **)calloc((size_t)PyDict_GET_SIZE(e->vocab) + 1, sizeof(PyObject *));
+        if (!objs) {
+            PyErr_NoMemory();
+            goto out;
+        }
+        Py_ssize_t pos = 0;
+        PyObject *key, *val;
+        while (PyDict_Next(e->vocab, &pos, &key, &val))
+            objs[PyLong_AsSsize_t(val)] = key;
+    }
+    result = PyList_New(n_orders);
+    if (!result)
+        goto out;
+    for (Py_ssize_t k = 0; k < n_orders; k++) {
+        int n1 = (int)PyLong_AsLong(PySequence_Fast_GET_ITEM(fo, k));
+        PyObject *pid_ba = PyByteArray_FromStringAndSize(NULL, n * 8);
+        PyObject *pit_ba = PyByteArray_FromStringAndSize(NULL, n * 8);
+        if (!pid_ba || !pit_ba) {
+            Py_XDECREF(pid_ba);
+            Py_XDECREF(pit_ba);
+            Py_CLEAR(result);
+            goto out;
+        }
+        int64_t uniq = 0, total = 0;
+        int rc;
+        int64_t *pid = (int64_t *)PyByteArray_AS_STRING(pid_ba), *pit = (int64_t *)PyByteArray_AS_STRING(pit_ba);
+        first.n = 0;
+        I64Vec *fp = with_sets ? &first : NULL;
+        Py_BEGIN_ALLOW_THREADS
+        rc = distinct_compute(e, n, n1, &uniq, &total, pid, pit, fp);
+        Py_END_ALLOW_THREADS
+        if (rc < 0) {
+            Py_DECREF(pid_ba);
+            Py_DECREF(pit_ba);
+            Py_CLEAR(result);
+            PyErr_NoMemory();
+            goto out;
+        }
+        PyObject *head = with_sets ? gram_set(e, objs, &first, n1) : PyLong_FromLongLong(uniq);
+        PyObject *tup = head ? Py_BuildValue("(NLNN)", head, (long long)total, pid_ba, pit_ba) : NULL;
+        if (!tup) {
+            if (!head) {
+                Py_DECREF(pid_ba);
+                Py_DECREF(pit_ba);
+            }
+            Py_CLEAR(result);
+            goto out;
+        }
+        PyList_SET_ITEM(result, k, tup);
+    }
+out:
+    Py_DECREF(fo);
+    free(objs);
+    free(first.v);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* lcs_length                                                           */
+/* ------------------------------------------------------------------ */
+static PyObject *k_lcs_length(PyObject *self, PyObject *args)
+{
+    PyObject *a, *b;
+    if (!PyArg_ParseTuple(args, "OO:lcs_length", &a, &b))
+        return NULL;
+    Enc e;
+    PyObject *result = NULL;
+    if (enc_init(&e) < 0)
+        goto out;
+    if (enc_add(&e, a) < 0 || enc_add(&e, b) < 0) {
+        result = fallback();
+        goto out;
+    }
+    LcsWork w;
+    if (lcs_work_init(&w, (size_t)enc_vocab_size(&e), (size_t)e.maxlen) < 0) {
+        lcs_work_free(&w);
+        PyErr_NoMemory();
+        goto out;
+    }
+    int64_t v;
+    Py_BEGIN_ALLOW_THREADS
+    v = lcs_ids(e.tok, e.off[1], e.tok + e.off[1], e.off[2] - e.off[1], &w);
+    Py_END_ALLOW_THREADS
+    lcs_work_free(&w);
+    result = PyLong_FromLongLong(v);
+out:
+    enc_free(&e);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* Float arithmetic of the references                                   */
+/* ------------------------------------------------------------------ */
+/* math.fsum (CPython's msum, finite inputs), n <= 32 */
+static double py_fsum(const double *xs, int nx)
+{
+    double p[32];
+    int n = 0;
+    double x, y, t, hi, yr, lo = 0.0;
+    for (int k = 0; k < nx; k++) {
+        x = xs[k];
+        int i = 0;
+        for (int j = 0; j < n; j++) {
+            y = p[j];
+            if (fabs(x) < fabs(y)) {
+                t = x;
+                x = y;
+                y = t;
+            }
+            hi = x + y;
+            yr = hi - x;
+            lo = y - yr;
+            if (lo != 0.0)
+                p[i++] = lo;
+            x = hi;
+        }
+        n = i;
+        if (x != 0.0)
+            p[n++] = x;
+    }
+    hi = 0.0;
+    if (n > 0) {
+        hi = p[--n];
+        while (n > 0) {
+            x = hi;
+            y = p[--n];
+            hi = x + y;
+            yr = hi - x;
+            lo = y - yr;
+            if (lo != 0.0)
+                break;
+        }
+        if (n > 0 && ((lo < 0.0 && p[n - 1] < 0.0) || (lo > 0.0 && p[n - 1] > 0.0))) {
+            y = lo * 2.0;
+            x = hi + y;
+            yr = x - hi;
+            if (y == yr)
+                hi = x;
+        }
+    }
+    return hi;
+}
+
+/* builtin sum() of floats, as the running interpreter does it */
+static double py_sum(const double *xs, int nx)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    double f = 0.0, c = 0.0;
+    for (int k = 0; k < nx; k++) {
+        double x = xs[k];
+        double t = f + x;
+        if (fabs(f) >= fabs(x))
+            c += (f - t) + x;
+        else
+            c += (x - t) + f;
+        f = t;
+    }
+    if (c != 0.0 && isfinite(c))
+        f += c;
+    return f;
+#else
+    double f = 0.0;
+    for (int k = 0; k < nx; k++)
+        f += xs[k];
+    return f;
+#endif
+}
+
+enum { SM_NONE = 0, SM_METHOD1, SM_METHOD3, SM_EXP, SM_FLOOR, SM_ADDK };
+
+static const double CUM_W[4][4] = {
+    {1.0, 0, 0, 0}, {0.5, 0.5, 0, 0}, {1.0 / 3, 1.0 / 3, 1.0 / 3, 0}, {0.25, 0.25, 0.25, 0.25}};
+
+/* nltk: scores for cumulative weights 1..N then (if individual) one-hot
+ * weights 1..N, from one row; ``width`` orders are used for p. */
+static void nltk_row(const int64_t *num, const int64_t *tot, int64_t hyp_len, int64_t ref_len, int width, int N,
+                     int individual, int method3, double *out, Py_ssize_t stride)
+{
+    int nw = individual ? 2 * N : N;
+    if (num[0] == 0) {
+        for (int k = 0; k < nw; k++)
+            out[k * stride] = 0.0;
+        return;
+    }
+    double bp;
+    if (hyp_len > ref_len)
+        bp = 1.0;
+    else if (hyp_len == 0)
+        bp = 0.0;
+    else
+        bp = exp(1.0 - (double)ref_len / (double)hyp_len);
+    double p[MAX_N], lg[MAX_N];
+    int k2 = 1;
+    for (int n = 0; n < width; n++) {
+        int64_t den = tot[n] > 1 ? tot[n] : 1;
+        if (num[n] == 0) {
+            if (method3) {
+                p[n] = 1.0 / (double)(((int64_t)1 << k2) * den);
+                k2++;
+            } else {
+                p[n] = (0 + 0.1) / (double)den;
+            }
+        } else {
+            p[n] = (double)num[n] / (double)den;
+        }
+        lg[n] = p[n] > 0 ? log(p[n]) : 0.0;
+    }
+    double terms[MAX_N];
+    for (int wi = 0; wi < nw; wi++) {
+        int nt = 0;
+        if (wi < N) {
+            int len = wi + 1 < width ? wi + 1 : width;
+            for (int i = 0; i < len; i++)
+                if (p[i] > 0)
+                    terms[nt++] = CUM_W[wi][i] * lg[i];
+        } else {
+            int order = wi - N; /* one-hot at order */
+            int len = 4 < width ? 4 : width;
+            for (int i = 0; i < len; i++)
+                if (p[i] > 0)
+                    terms[nt++] = (i == order ? 1.0 : 0.0) * lg[i];
+        }
+        double s = py_fsum(terms, nt);
+        out[wi * stride] = bp * exp(s);
+    }
+}
+
+/* sacreBLEU compute_bleu for max_order = order (cumulative when ind == 0,
+ * else BP times p_order alone, effective order off) */
+static double sacre_one(const int64_t *correct, const int64_t *total, int64_t sys_len, int64_t ref_len, int order,
+                        int smooth, double sv, int effective, int ind)
+{
+    double bp = 1.0;
+    if (sys_len < ref_len)
+        bp = sys_len > 0 ? exp(1.0 - (double)ref_len / (double)sys_len) : 0.0;
+    int any = 0;
+    for (int n = 0; n < order; n++)
+        if (correct[n] != 0)
+            any = 1;
+    if (!any)
+        return 0.0;
+    double prec[MAX_N] = {0.0, 0.0, 0.0, 0.0};
+    double smooth_mteval = 1.0;
+    int eff = order;
+    for (int n = 1; n <= order; n++) {
+        double c = (double)correct[n - 1], t = (double)total[n - 1];
+        if (smooth == SM_ADDK && n > 1) {
+            c += sv;
+            t += sv;
+        }
+        if (t == 0)
+            break;
+        if (effective && !ind)
+            eff = n;
+        if (c == 0) {
+            if (smooth == SM_EXP) {
+                smooth_mteval *= 2;
+                prec[n - 1] = 100.0 / (smooth_mteval * t);
+            } else if (smooth == SM_FLOOR) {
+                prec[n - 1] = 100.0 * sv / t;
+            }
+        } else {
+            prec[n - 1] = 100.0 * c / t;
+        }
+    }
+    if (ind) {
+        double lp = prec[order - 1] == 0.0 ? -9999999999.0 : log(prec[order - 1]);
+        return bp * exp(lp);
+    }
+    double lg[MAX_N];
+    for (int n = 0; n < eff; n++)
+        lg[n] = prec[n] == 0.0 ? -9999999999.0 : log(prec[n]);
+    return bp * exp(py_sum(lg, eff) / eff);
+}
+
+static PyObject *k_bleu_sentences(PyObject *self, PyObject *args)
+{
+    Py_buffer bm = {0}, bt = {0}, bh = {0}, br = {0}, bo = {0};
+    Py_ssize_t n, ncols;
+    int family, smooth, effective, N, individual;
+    double sv;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*nniidpip:bleu_sentences", &bm, &bt, &bh, &br, &bo, &n, &ncols, &family,
+                          &smooth, &sv, &effective, &N, &individual))
+        return NULL;
+    PyObject *result = NULL;
+    int nw = individual ? 2 * N : N;
+    if (check_buf(&bm, n * ncols, "matches") < 0 || check_buf(&bt, n * ncols, "totals") < 0 ||
+        check_buf(&bh, n, "hyp_len") < 0 || check_buf(&br, n, "ref_len") < 0 || check_buf(&bo, n * nw, "out") < 0)
+        goto out;
+    if (N < 1 || N > MAX_N || ncols < 1) {
+        result = fallback();
+        goto out;
+    }
+    const int64_t *m = (const int64_t *)bm.buf, *t = (const int64_t *)bt.buf;
+    const int64_t *hl = (const int64_t *)bh.buf, *rl = (const int64_t *)br.buf;
+    double *o = (double *)bo.buf;
+    /* only values where int and double arithmetic agree */
+    for (Py_ssize_t k = 0; k < n * ncols; k++)
+        if (m[k] < 0 || m[k] > EXACT_INT_MAX || t[k] < 0 || t[k] > EXACT_INT_MAX) {
+            result = fallback();
+            goto out;
+        }
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (hl[k] < 0 || hl[k] > EXACT_INT_MAX || rl[k] < 0 || rl[k] > EXACT_INT_MAX) {
+            result = fallback();
+            goto out;
+        }
+    if (family == 0) {
+        int width = individual ? 4 : N;
+        if (width > ncols)
+            width = (int)ncols;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++)
+            nltk_row(m + i * ncols, t + i * ncols, hl[i], rl[i], width, N, individual, smooth == SM_METHOD3, o + i, n);
+        Py_END_ALLOW_THREADS
+    } else {
+        if (ncols < N) {
+            result = fallback();
+            goto out;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const int64_t *mi = m + i * ncols, *ti = t + i * ncols;
+            for (int k = 1; k <= N; k++)
+                o[(k - 1) * n + i] = sacre_one(mi, ti, hl[i], rl[i], k, smooth, sv, effective, 0);
+            if (individual)
+                for (int k = 1; k <= N; k++)
+                    o[(N + k - 1) * n + i] = sacre_one(mi, ti, hl[i], rl[i], k, smooth, sv, 0, 1);
+        }
+        Py_END_ALLOW_THREADS
+    }
+    result = Py_NewRef(Py_True);
+out:
+    PyBuffer_Release(&bm);
+    PyBuffer_Release(&bt);
+    PyBuffer_Release(&bh);
+    PyBuffer_Release(&br);
+    PyBuffer_Release(&bo);
+    return result;
+}
+
+/* test hooks: the two summations against math.fsum and sum() */
+static int floats_of(PyObject *seq, double *xs, int *nx)
+{
+    PyObject *f = PySequence_Fast(seq, "expected a sequence of floats");
+    if (!f)
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(f);
+    if (n > 32) {
+        Py_DECREF(f);
+        PyErr_SetString(PyExc_ValueError, "at most 32 values");
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        xs[k] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(f, k));
+        if (xs[k] == -1.0 && PyErr_Occurred()) {
+            Py_DECREF(f);
+            return -1;
+        }
+    }
+    Py_DECREF(f);
+    *nx = (int)n;
+    return 0;
+}
+
+static PyObject *k_fsum(PyObject *self, PyObject *seq)
+{
+    double xs[32];
+    int nx;
+    if (floats_of(seq, xs, &nx) < 0)
+        return NULL;
+    return PyFloat_FromDouble(py_fsum(xs, nx));
+}
+
+static PyObject *k_sum(PyObject *self, PyObject *seq)
+{
+    double xs[32];
+    int nx;
+    if (floats_of(seq, xs, &nx) < 0)
+        return NULL;
+    return PyFloat_FromDouble(py_sum(xs, nx));
+}
+
+static PyMethodDef methods[] = {
+    {"encode", k_encode, METH_VARARGS,
+     "encode(hyps, refs=None) -> Encoding (token ids, interned once), or NotImplemented"},
+    {"bleu_stats", k_bleu_stats, METH_VARARGS,
+     "bleu_stats(encoding, max_order, matches, totals, hyp_len, ref_len): fill the int64 buffers; "
+     "True, or NotImplemented for inputs left to the Python code"},
+    {"rouge_stats", k_rouge_stats, METH_VARARGS,
+     "rouge_stats(encoding, orders, lcs) -> (item bytes, data bytes, n_rows) of int64, or NotImplemented"},
+    {"distinct_counts", k_distinct_counts, METH_VARARGS,
+     "distinct_counts(encoding, orders, with_sets=False) -> [(uniq or set of n-gram tuples, total, per-item distinct, "
+     "per-item total)], or NotImplemented"},
+    {"lcs_length", k_lcs_length, METH_VARARGS, "lcs_length(a, b) -> int, or NotImplemented"},
+    {"bleu_sentences", k_bleu_sentences, METH_VARARGS,
+     "bleu_sentences(matches, totals, hyp_len, ref_len, out, n, ncols, family, smoothing, smooth_value, "
+     "effective_order, max_order, individual): per-item BLEU into out (names x items)"},
+    {"_fsum", k_fsum, METH_O, "math.fsum port (test hook)"},
+    {"_sum", k_sum, METH_O, "builtin sum() of floats (test hook)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef ckernels_module = {
+    PyModuleDef_HEAD_INIT, "judgekit._ckernels",
+    "Compiled n-gram, LCS and BLEU kernels (twins of judgekit.ngram._stats and bleu)", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__ckernels(void)
+{
+    if (PyType_Ready(&EncodingType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&ckernels_module);
+    if (!m)
+        return NULL;
+    Py_INCREF(&EncodingType);
+    if (PyModule_AddObject(m, "Encoding", (PyObject *)&EncodingType) < 0) {
+        Py_DECREF(&EncodingType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
