@@ -1,0 +1,209 @@
+"""The pytest plugin, exercised with pytest's own ``pytester`` on a sample
+model repository: a gate that passes, one that fails its threshold with a
+readable message, a baseline written with --judgekit-update-baseline and
+then enforced, CI lower bounds, replay-only judges under CI, the end-of-run
+summary, and a session that does not use the plugin."""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests._openai_server import OpenAIServer
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "smilechat-100.jsonl"
+
+
+def _installed() -> bool:
+    return any(e.value == "judgekit.pytest_plugin" for e in importlib.metadata.entry_points(group="pytest11"))
+
+
+@pytest.fixture
+def repo(pytester, monkeypatch):
+    """A model repository: real Chinese replies (SmileChat, CC0) in data/."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    (pytester.path / "data").mkdir()
+    shutil.copy(EXAMPLE, pytester.path / "data" / "pairs.jsonl")
+    pytester.makeconftest("""
+import json, pathlib
+import pytest
+
+@pytest.fixture
+def pairs():
+    rows = [json.loads(l) for l in (pathlib.Path(__file__).parent / "data" / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    return rows
+""")
+    return pytester
+
+
+def run(pytester, *args):
+    extra = [] if _installed() else ["-p", "judgekit.pytest_plugin"]
+    # a subprocess: in-process runs would unload numpy between runs
+    return pytester.runpytest_subprocess(*extra, "-p", "no:cacheprovider", *args)
+
+
+@pytest.fixture(scope="session")
+def s():
+    """The example's scores.  Session scope: numpy, pandas and jieba load
+    before pytester snapshots sys.modules (it unloads what a test imports,
+    and numpy cannot be imported twice in one process)."""
+    import judgekit
+
+    rows = [json.loads(x) for x in EXAMPLE.read_text(encoding="utf-8").splitlines()]
+    return judgekit.evaluate([r["pred"] for r in rows], [r["ref"] for r in rows]).scores
+
+
+def test_passing_gate_and_summary(s, repo):
+    repo.makepyfile(test_quality=f"""
+def test_reply_quality(judgekit_gate, pairs):
+    gate = judgekit_gate("smile-model", [r["pred"] for r in pairs], [r["ref"] for r in pairs])
+    gate.check(min={{"bleu-4": {s["bleu-4"] - 1:.4f}, "rouge-l": {s["rouge-l"] - 1:.4f}}},
+               ci_lower={{"rouge-l": {s["rouge-l"] - 10:.4f}}})
+""")
+    res = run(repo)
+    res.assert_outcomes(passed=1)
+    out = res.stdout.str()
+    assert "judgekit scores" in out
+    assert "smile-model [passed] 100 items" in out
+    assert f"{s['bleu-4']:.4f}" in out or f"{s['bleu-4']:.2f}" in out
+
+
+def test_failing_threshold_names_the_metric_and_the_gap(s, repo):
+    threshold = s["bleu-4"] + 2.5
+    repo.makepyfile(test_quality=f"""
+def test_reply_quality(judgekit_gate, pairs):
+    gate = judgekit_gate("smile-model", [r["pred"] for r in pairs], [r["ref"] for r in pairs])
+    gate.check(min={{"bleu-4": {threshold!r}, "rouge-l": 0.0}})
+""")
+    res = run(repo)
+    res.assert_outcomes(failed=1)
+    out = res.stdout.str()
+    assert "judgekit gate 'smile-model' failed (100 items)" in out
+    line = next(x for x in out.splitlines() if x.strip().startswith("bleu-4") and "below the threshold" in x)
+    assert f"below the threshold by {2.5:.4f}" in line  # the gap, not just "failed"
+    assert "rouge-l" not in [x.split()[0] for x in out.splitlines() if "below the threshold" in x]
+    assert "signature: judgekit:" in out
+    assert "Traceback" not in out  # a readable message, not a stack dump
+    assert "smile-model [failed]" in out
+
+
+def test_ci_lower_bound_can_fail_where_the_score_passes(s, repo):
+    # 100 items: the score clears the bar but its 95% interval does not
+    bar = s["rouge-l"] - 0.3
+    repo.makepyfile(test_quality=f"""
+def test_reply_quality(judgekit_gate, pairs):
+    gate = judgekit_gate("smile-model", [r["pred"] for r in pairs], [r["ref"] for r in pairs])
+    lo, hi = gate.ci("rouge-l")
+    assert lo < {bar!r} < gate.scores["rouge-l"] < hi
+    gate.check(min={{"rouge-l": {bar!r}}}, ci_lower={{"rouge-l": {bar!r}}})
+""")
+    res = run(repo)
+    res.assert_outcomes(failed=1)
+    out = res.stdout.str()
+    assert "95% CI lower >=" in out and "lower bound short by" in out
+
+
+def test_baseline_update_then_regression(s, repo, monkeypatch):
+    repo.makepyfile(test_quality="""
+import os
+def test_reply_quality(judgekit_gate, pairs):
+    preds = [r["pred"] for r in pairs]
+    if os.environ.get("REGRESS"):
+        preds = [p[: len(p) // 2] for p in preds]   # a fine-tune that got worse
+    gate = judgekit_gate("smile-model", preds, [r["ref"] for r in pairs])
+    gate.check(max_drop={"bleu-4": 0.5, "rouge-l": 0.5})
+""")
+    # no baseline yet: a clear failure telling how to create it
+    res = run(repo)
+    res.assert_outcomes(failed=1)
+    assert "no baseline in" in res.stdout.str() and "--judgekit-update-baseline" in res.stdout.str()
+    # write it
+    res = run(repo, "--judgekit-update-baseline")
+    res.assert_outcomes(passed=1)
+    base = json.loads((repo.path / "judgekit-baseline.json").read_text(encoding="utf-8"))
+    assert base["gates"]["smile-model"]["scores"]["bleu-4"] == s["bleu-4"]
+    assert base["gates"]["smile-model"]["signature"].startswith("judgekit:")
+    assert "baseline written to" in res.stdout.str()
+    # same outputs: passes against the baseline
+    run(repo).assert_outcomes(passed=1)
+    # regression: fails, showing the move per metric
+    monkeypatch.setenv("REGRESS", "1")
+    res = run(repo)
+    res.assert_outcomes(failed=1)
+    out = res.stdout.str()
+    assert f"baseline {s['bleu-4']:.4f}, max drop 0.5000" in out
+    moved = [x for x in out.splitlines() if "moved -" in x]
+    assert {x.split()[0] for x in moved} <= {"bleu-4", "rouge-l"} and moved
+
+
+def test_baseline_with_another_signature_is_refused(s, repo, monkeypatch):
+    repo.makepyfile(test_quality="""
+import os
+def test_reply_quality(judgekit_gate, pairs):
+    gate = judgekit_gate("smile-model", [r["pred"] for r in pairs], [r["ref"] for r in pairs],
+                         tokenizer=os.environ.get("TOK", "jieba"))
+    gate.check(max_drop=0.5)
+""")
+    run(repo, "--judgekit-update-baseline").assert_outcomes(passed=1)
+    monkeypatch.setenv("TOK", "char")
+    res = run(repo)
+    res.assert_outcomes(failed=1)
+    assert "scored differently" in res.stdout.str() and "tok:char" in res.stdout.str()
+
+
+def test_judge_gate_replays_under_ci_without_network(s, repo, monkeypatch, tmp_path):
+    """A judged gate: first run live against a loopback server fills the
+    cache; under CI the same test replays with the server gone."""
+    cache = tmp_path / "judge.sqlite"
+    with OpenAIServer() as server:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-plugin-test")
+        repo.makepyfile(test_quality=f"""
+def test_judged(judgekit_gate, pairs):
+    pairs = pairs[:12]
+    gate = judgekit_gate("smile-judged", [r["pred"] for r in pairs], [r["ref"] for r in pairs],
+                         contexts=[r["context"] for r in pairs], ids=[r["id"] for r in pairs],
+                         judge=dict(rubric="empathy-3pt", model="m", base_url={server.base_url!r}, cache={str(cache)!r}))
+    assert gate.judge_result.summary["n_scored"] == 12
+    gate.check(min={{"judge:empathy": 0.0}})
+""")
+        res = run(repo)
+        res.assert_outcomes(passed=1)
+        sent = len(server.log)
+        assert sent == 12
+        assert "judge:empathy" in res.stdout.str()
+    # server stopped; CI set: replay-only by default
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("OPENAI_API_KEY")
+    run(repo).assert_outcomes(passed=1)
+    # a new item under CI: replay-only names it instead of calling out
+    text = (repo.path / "test_quality.py").read_text(encoding="utf-8").replace("pairs[:12]", "pairs[:13]")
+    (repo.path / "test_quality.py").write_text(text, encoding="utf-8")
+    res = run(repo)
+    res.assert_outcomes(failed=1)
+    assert "replay-only" in res.stdout.str() and "smile-" in res.stdout.str()
+
+
+def test_session_without_gates_is_untouched(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(test_plain="def test_one():\n    assert 1 + 1 == 2\n")
+    res = run(pytester)
+    res.assert_outcomes(passed=1)
+    assert "judgekit" not in res.stdout.str()
+
+
+def test_plugin_module_imports_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = ("import sys; import judgekit.pytest_plugin; "
+            "heavy = [m for m in ('pandas', 'numpy', 'jieba', 'openai', 'matplotlib', 'scipy') if m in sys.modules]; "
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == ""
