@@ -46,7 +46,7 @@ def test_happy_path_scores_match_the_server(server, tmp_path):
     assert res.summary["n_scored"] == 12 and res.summary["requests_sent"] == 12
     assert res.summary["tokens"]["prompt"] == 12 * 100 and res.summary["tokens"]["completion"] == 12 * 10
     assert res.summary["means"]["empathy"] == pytest.approx(df["empathy"].mean())
-    assert "rubric:empathy-3pt@1+" in res.signature and "host:127.0.0.1" in res.signature
+    assert "rubric:empathy-3pt@2+" in res.signature and "host:127.0.0.1" in res.signature
     # every request carried the JSON schema and temperature 0
     body = server.log[0].body
     assert body["response_format"]["type"] == "json_schema" and body["temperature"] == 0
@@ -185,28 +185,28 @@ def test_replay_only_with_the_network_off(tmp_path, monkeypatch):
 
 
 def test_samples_aggregate_and_spread(server, tmp_path):
-    server.add_rule("#item0#", "ok", times=1, scores={"empathy": 0})
-    server.add_rule("#item0#", "ok", times=1, scores={"empathy": 2})
-    server.add_rule("#item0#", "ok", times=1, scores={"empathy": 2})
+    server.add_rule("#item0#", "ok", times=1, scores={"empathy": 1})
+    server.add_rule("#item0#", "ok", times=1, scores={"empathy": 3})
+    server.add_rule("#item0#", "ok", times=1, scores={"empathy": 3})
     server.add_rule("#item1#", "text", times=1, text="no idea")
     server.add_rule("#item1#", "ok", scores={"empathy": 1})
     common = dict(model="m", base_url=server.base_url, samples=3, temperature=0.7, concurrency=1, **FAST)
     res = judge(_items(2), cache=tmp_path / "c.sqlite", **common)
     df = res.per_item.set_index("id")
-    assert df.loc["item0", "empathy"] == pytest.approx(4 / 3)
+    assert df.loc["item0", "empathy"] == pytest.approx(7 / 3)
     assert df.loc["item0", "empathy_sd"] == pytest.approx(math.sqrt(8 / 9))
     assert df.loc["item1", "empathy"] == 1 and df.loc["item1", "samples_scored"] == 2
     assert "2 of 3 samples scored" in df.loc["item1", "reason"]
     maj = judge(_items(2), cache=tmp_path / "c.sqlite", aggregate="majority", **common)
-    assert maj.per_item.set_index("id").loc["item0", "empathy"] == 2
+    assert maj.per_item.set_index("id").loc["item0", "empathy"] == 3
     assert maj.summary["requests_sent"] == 0  # same samples, answered from the cache
     med = judge(_items(2), cache=tmp_path / "c.sqlite", aggregate="median", **common)
-    assert med.per_item.set_index("id").loc["item0", "empathy"] == 2
+    assert med.per_item.set_index("id").loc["item0", "empathy"] == 3
 
 
 def test_majority_tie_is_unscored(server, tmp_path):
-    server.add_rule("#item0#", "ok", times=1, scores={"empathy": 0})
-    server.add_rule("#item0#", "ok", times=1, scores={"empathy": 2})
+    server.add_rule("#item0#", "ok", times=1, scores={"empathy": 1})
+    server.add_rule("#item0#", "ok", times=1, scores={"empathy": 3})
     res = judge(_items(1), model="m", base_url=server.base_url, samples=2, aggregate="majority", concurrency=1, **FAST)
     row = res.per_item.iloc[0]
     assert row["status"] == "unscored" and "no majority" in row["reason"] and math.isnan(row["empathy"])
@@ -218,9 +218,9 @@ def test_logprobs_expected_score(server, tmp_path):
         v = int(row["empathy"])
         # server alternatives: v (.7), v+1 (.2), v-1 (.1); renormalised over on-scale values
         cands = {v: 0.7}
-        if v + 1 <= 2:
+        if v + 1 <= 3:
             cands[v + 1] = 0.2
-        if v >= 1:
+        if v >= 2:
             cands[v - 1] = cands.get(v - 1, 0) + 0.1
         expected = sum(k * w for k, w in cands.items()) / sum(cands.values())
         assert row["empathy_expected"] == pytest.approx(expected, rel=1e-12)

@@ -18,15 +18,15 @@ ED = load_rubric("empatheticdialogues-eval")
 
 
 @pytest.mark.parametrize("text, value", [
-    ('{"empathy": 2}', 2),
+    ('{"empathy": 3}', 3),
     ('```json\n{"empathy": 1}\n```', 1),
-    ('Here is my rating:\n```\n{"empathy": 0}\n```\nThanks', 0),
+    ('Here is my rating:\n```\n{"empathy": 2}\n```\nThanks', 2),
     ("评分：２", 2),
     ("评分：二", 2),
     ("得分: 1", 1),
-    ("Rating: Good", 2),
-    ("**Score:** Okay", 1),
-    ("差", 0),
+    ("Rating: Good", 3),
+    ("**Score:** Okay", 2),
+    ("差", 1),
     ("2", 2),
     ('{"score": "1"}', 1),
     ('{"Empathy": 2.0}', 2),
@@ -40,7 +40,8 @@ def test_reads_common_shapes(text, value):
 
 
 @pytest.mark.parametrize("text, why", [
-    ('{"empathy": 3}', "off the scale"),
+    ('{"empathy": 4}', "off the scale"),
+    ('{"empathy": 0}', "off the scale"),
     ('{"empathy": 1.5}', "off the scale"),
     ("Score: 7", "off the scale"),
     ('{"empathy": true}', "not a score"),

@@ -32,7 +32,7 @@ def test_builtins_load_and_are_the_repo_files():
 def test_empathy_3pt_inputs_match_the_issue():
     r = load_rubric("empathy-3pt")
     assert [(i.name, i.required) for i in r.inputs] == [("context", True), ("response", True), ("emotion", False)]
-    assert [(lv.value, lv.label["en"]) for lv in r.dimension("empathy").scale] == [(0, "Bad"), (1, "Okay"), (2, "Good")]
+    assert [(lv.value, lv.label["en"]) for lv in r.dimension("empathy").scale] == [(1, "Bad"), (2, "Okay"), (3, "Good")]
 
 
 def test_soulchat_scales():
