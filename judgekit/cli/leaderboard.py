@@ -34,6 +34,9 @@ def add_parser(sub) -> None:
     p.add_argument("--system-field", default="system", help="--table: the system column (default: system)")
     p.add_argument("--emotion-field", help="field of the references file holding an emotion label: per-emotion table and heatmap")
     p.add_argument("--emotion-metric", help="per-item metric of the per-emotion table (default: first judge dimension, else rouge-l)")
+    p.add_argument("--levels", action="append", default=[], metavar="DIM=BAD,OKAY,GOOD",
+                   help="the three values of a judge dimension meaning Bad/Okay/Good, for the stacked bars "
+                        "(default: from the rubric or the values seen), e.g. empathy=1,2,3; repeat")
     p.add_argument("--out", metavar="DIR", help="write leaderboard.md, leaderboard.csv, leaderboard.html and plots here")
     p.add_argument("--format", default="md,csv,html,png",
                    help="comma-separated outputs for --out: md, csv, html, png (png and the HTML plots need matplotlib)")
@@ -173,6 +176,12 @@ def run(args: argparse.Namespace) -> int:
         if not args.refs:
             refs = table_refs
     judges = {name: path for name, path in _named(args.judge, "--judge")}
+    levels = {}
+    for dim, values in _named(args.levels, "--levels"):
+        try:
+            levels[dim] = tuple(float(v) for v in values.split(","))
+        except ValueError:
+            raise InputError(f"--levels {dim}={values}: expected three numbers, e.g. {dim}=1,2,3") from None
     tests = () if args.tests.strip() == "none" else tuple(t.strip() for t in args.tests.split(",") if t.strip())
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
@@ -181,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, k):
             opts[k] = getattr(args, k)
     lb = leaderboard(systems, refs, baseline=args.baseline, judges=judges or None, emotions=emotions,
-                     emotion_metric=args.emotion_metric, tests=tests, n_bootstrap=args.bootstrap,
+                     emotion_metric=args.emotion_metric, levels=levels, tests=tests, n_bootstrap=args.bootstrap,
                      n_randomization=args.randomization, seed=args.seed, alpha=args.alpha, columns=columns,
                      n_examples=args.examples, progress=sys.stderr.isatty(), **opts)
     sys.stdout.write(lb.to_markdown())

@@ -209,6 +209,41 @@ def _judge_dims(frame: Any) -> list[str]:
     return [c for c in frame.columns if c not in _JUDGE_META and not c.endswith("_expected")]
 
 
+def _rubric_scales(signatures: Any) -> dict[str, tuple]:
+    """dimension -> scale values of the rubrics named in judge signatures
+    (``rubric:ID@VERSION``), when that built-in rubric and version load."""
+    import re
+
+    out: dict[str, tuple] = {}
+    for sig in signatures:
+        m = re.search(r"rubric:([^@|]+)@(\d+)", sig or "")
+        if not m:
+            continue
+        try:
+            from ..judge import load_rubric
+
+            rubric = load_rubric(m.group(1))
+        except Exception:  # a user rubric file not at hand: fall back to the observed values
+            continue
+        if str(rubric.version) != m.group(2):
+            continue
+        for d in rubric.dimensions:
+            out[d.name] = tuple(s.value for s in d.scale)
+    return out
+
+
+def _level_values(dim: str, observed: set, given: dict, rubric_scales: dict) -> tuple | None:
+    if dim in given:
+        return given[dim]
+    if dim in rubric_scales:
+        return rubric_scales[dim] if len(rubric_scales[dim]) == 3 else None
+    if observed and observed <= {0.0, 1.0, 2.0} and 0.0 in observed:
+        return (0, 1, 2)
+    if observed and observed <= {1.0, 2.0, 3.0} and 3.0 in observed:
+        return (1, 2, 3)
+    return None
+
+
 # --- the build ---
 
 def leaderboard(
@@ -219,6 +254,7 @@ def leaderboard(
     judges: Mapping[str, Any] | None = None,
     emotions: Any = None,
     emotion_metric: str | None = None,
+    levels: Mapping[str, Sequence[float]] | None = None,
     tests: Sequence[str] = ("bs", "ar"),
     n_bootstrap: int = 1000,
     n_randomization: int = 10000,
@@ -239,7 +275,10 @@ def leaderboard(
     ``judgekit judge --output``), ids matching the references';
     ``emotions``: id -> emotion label, for the per-emotion table and heatmap
     of ``emotion_metric`` (default: the first judge dimension, else
-    ``rouge-l``).  ``tests``: any of ``bs`` (paired bootstrap,
+    ``rouge-l``).  ``levels``: judge dimension -> its three values meaning
+    Bad, Okay, Good, for the stacked bars (default: the rubric's scale when
+    a JudgeResult names a three-level built-in rubric, else values seen
+    within 0/1/2 including 0, or within 1/2/3 including 3).  ``tests``: any of ``bs`` (paired bootstrap,
     ``n_bootstrap`` resamples) and ``ar`` (approximate randomization,
     ``n_randomization`` trials); a system is marked when every test gives
     p < ``alpha``.  Other keyword arguments go to ``judgekit.evaluate``.
@@ -349,7 +388,12 @@ def leaderboard(
                 test_map.setdefault((s, m), {})["ar"] = t
 
     judge_counts: dict[str, dict[str, int]] = {}
-    levels: dict[str, Any] = {}
+    levels_out: dict[str, Any] = {}
+    levels = {str(k): tuple(v) for k, v in (levels or {}).items()}
+    for k, v in levels.items():
+        if len(v) != 3:
+            raise InputError(f"levels[{k!r}]: give the three values meaning Bad, Okay, Good, e.g. (1, 2, 3)")
+    rubric_scales = _rubric_scales(judge_sigs.values())
     for s, f in judge_frames.items():
         judge_counts[s] = {"scored": int((f["status"] == "scored").sum()), "unscored": int((f["status"] != "scored").sum())}
     for d in dims:
@@ -385,12 +429,17 @@ def leaderboard(
         observed = set()
         for v in per_sys.values():
             observed |= set(v[np.isfinite(v)].tolist())
-        if observed and observed <= {0.0, 1.0, 2.0}:
+        values = _level_values(d, observed, levels, rubric_scales)
+        if values is not None:
+            outside = observed - set(values)
+            if outside:
+                raise InputError(f"judge dimension {d!r} has value(s) {sorted(outside)} outside its three levels "
+                                 f"{list(values)}")
             rows = {}
             for s, v in per_sys.items():
                 ok = v[np.isfinite(v)]
-                rows[s] = [float((ok == k).mean()) if len(ok) else math.nan for k in (0, 1, 2)]
-            levels[d] = pd.DataFrame.from_dict(rows, orient="index", columns=list(LEVEL_LABELS))
+                rows[s] = [float((ok == k).mean()) if len(ok) else math.nan for k in values]
+            levels_out[d] = pd.DataFrame.from_dict(rows, orient="index", columns=list(LEVEL_LABELS))
 
     # per-item table and emotions
     per_item = {}
@@ -437,5 +486,5 @@ def leaderboard(
                  " Judge dimensions: mean over scored items, tested on the items scored for both systems.")
     return Leaderboard(systems=names, baseline=baseline, columns=show, scores=scores, ci=ci, tests=test_map,
                        signatures=signatures, n_items=n, alpha=alpha, judge_dims=dims, judge_counts=judge_counts,
-                       levels=levels, emotions=emo_table, emotion_metric=emotion_metric, examples=examples,
+                       levels=levels_out, emotions=emo_table, emotion_metric=emotion_metric, examples=examples,
                        per_item=per_item, notes=notes)

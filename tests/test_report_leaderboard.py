@@ -1,0 +1,232 @@
+"""Leaderboards on three systems built from the SmileChat pairs: A = the
+pairs' prediction, B = a degraded A, C = a reference-derived system; judge
+results from the real judge engine on a loopback server; the CLI end to
+end; Markdown/CSV/plots."""
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import judgekit
+from judgekit.errors import InputError
+from judgekit.report import leaderboard, paired_bootstrap, paired_randomization
+from tests._openai_server import OpenAIServer
+from tests.conftest import require_data
+
+ROOT = Path(__file__).resolve().parents[1]
+N = 240
+FAST = dict(n_bootstrap=300, n_randomization=300)
+
+
+def _emotion(context: str) -> str:
+    for word, label in (("焦虑", "anxiety"), ("难过", "sadness"), ("压力", "stress"), ("担心", "worry")):
+        if word in context:
+            return label
+    return "other"
+
+
+@pytest.fixture(scope="module")
+def smile():
+    path = require_data("smilechat-zh", "pairs.jsonl.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        rows = [json.loads(next(f)) for _ in range(N)]
+    ids = [r["id"] for r in rows]
+    refs = {r["id"]: r["ref"] for r in rows}
+    a = {r["id"]: r["pred"] for r in rows}
+    b = {r["id"]: r["pred"][: max(1, len(r["pred"]) * 2 // 3)] for r in rows}  # truncated replies
+    c = {r["id"]: r["ref"][: len(r["ref"]) // 2] + r["pred"][len(r["pred"]) // 2:] for r in rows}
+    emotions = {r["id"]: _emotion(r["context"]) for r in rows}
+    contexts = {r["id"]: r["context"] for r in rows}
+    return dict(ids=ids, refs=refs, A=a, B=b, C=c, emotions=emotions, contexts=contexts)
+
+
+@pytest.fixture(scope="module")
+def board(smile):
+    systems = {"A": smile["A"], "B": smile["B"], "C": smile["C"]}
+    return leaderboard(systems, smile["refs"], baseline="A", emotions=smile["emotions"], **FAST)
+
+
+def test_scores_equal_evaluate_per_system(smile, board):
+    refs = [smile["refs"][i] for i in smile["ids"]]
+    for s in "ABC":
+        direct = judgekit.evaluate([smile[s][i] for i in smile["ids"]], refs).scores
+        for m, v in direct.items():
+            assert board.scores.at[s, m] == v
+    assert len({board.signatures["ngram"]}) == 1 and board.signatures["ngram"].startswith("judgekit:")
+
+
+def test_significance_marks_and_p_values(smile, board):
+    # C (half the reference) is far above A, B (truncated) below: every test agrees
+    for m in ("bleu-4", "rouge-l"):
+        assert board.scores.at["C", m] > board.scores.at["A", m] and board.significant("C", m)
+        assert board.scores.at["B", m] < board.scores.at["A", m]
+    assert board.significant("A", "bleu-4") is None  # the baseline
+    # the p-values are those of the public test functions with the same seed
+    refs = [smile["refs"][i] for i in smile["ids"]]
+    ra = judgekit.evaluate([smile["A"][i] for i in smile["ids"]], refs)
+    rb = judgekit.evaluate([smile["B"][i] for i in smile["ids"]], refs)
+    bs = paired_bootstrap(ra, rb, n_samples=300)
+    ar = paired_randomization(ra, rb, n_samples=300)
+    for m in ("bleu-1", "bleu-4", "rouge-1", "rouge-l", "len-pred"):
+        assert board.tests[("B", m)]["bs"].p_value == bs[m].p_value
+        assert board.tests[("B", m)]["ar"].p_value == ar[m].p_value
+        assert board.tests[("B", m)]["bs"].ci == pytest.approx(board.ci[("B", m)])
+    for (s, m), (lo, hi) in board.ci.items():
+        assert lo <= board.scores.at[s, m] + 1e-9 and board.scores.at[s, m] <= hi + 1e-9 or m.startswith("len")
+
+
+def test_markdown_and_csv(board):
+    md = board.to_markdown()
+    assert "| **A** (baseline) |" in md
+    c_row = next(x for x in md.splitlines() if x.startswith("| C |"))
+    assert c_row.count("*") >= 7  # BLEU-1..4, ROUGE-1/2/L
+    assert "p < 0.05 versus A in every test" in md and "## Signatures" in md and "anxiety" in md
+    frame = pd.read_csv(__import__("io").StringIO(board.to_csv()))
+    assert set(frame["system"]) == {"A", "B", "C"}
+    row = frame[(frame.system == "C") & (frame.metric == "bleu-4")].iloc[0]
+    assert row["value"] == pytest.approx(board.scores.at["C", "bleu-4"], rel=1e-9)
+    assert row["significant"] and row["p_bs"] < 0.05 and row["p_ar"] < 0.05
+    assert (frame[frame.system == "A"]["significant"] == False).all()  # noqa: E712
+
+
+def test_emotion_table_is_the_per_item_mean(smile, board):
+    per_item = board.per_item["B"]
+    emo = pd.Series([smile["emotions"][i] for i in smile["ids"]], index=per_item.index)
+    expected = per_item["rouge-l"].groupby(emo).mean()
+    assert board.emotion_metric == "rouge-l"
+    for label, v in expected.items():
+        assert board.emotions.at["B", label] == pytest.approx(v)
+
+
+def test_items_are_paired_by_id_and_missing_ones_named(smile):
+    refs = smile["refs"]
+    rev = {i: smile["B"][i] for i in reversed(smile["ids"])}
+    lb1 = leaderboard({"A": smile["A"], "B": smile["B"]}, refs, tests=(), n_bootstrap=20)
+    lb2 = leaderboard({"A": smile["A"], "B": rev}, refs, tests=(), n_bootstrap=20)
+    assert lb1.scores.equals(lb2.scores)
+    short = dict(smile["C"])
+    gone = smile["ids"][7]
+    del short[gone]
+    with pytest.raises(InputError, match=f"system 'C' lacks 1 of the {N} item\\(s\\): '{gone}'"):
+        leaderboard({"A": smile["A"], "C": short}, refs)
+    extra = dict(smile["C"], **{"not-an-item": "多出来的回复"})
+    with pytest.raises(InputError, match="'not-an-item'"):
+        leaderboard({"A": smile["A"], "C": extra}, refs)
+    with pytest.raises(InputError, match="baseline 'Z' is not one of the systems"):
+        leaderboard({"A": smile["A"], "C": smile["C"]}, refs, baseline="Z")
+
+
+def _judge_all(smile, server, cache):
+    from judgekit.judge import Judge
+
+    j = Judge(rubric="empathy-3pt", model="m", base_url=server.base_url, cache=str(cache))
+    out = {}
+    ids = smile["ids"][:40]
+    for s in "ABC":
+        out[s] = j.score_pairs([smile[s][i] for i in ids], None, [smile["contexts"][i] for i in ids], ids=ids)
+    return ids, out
+
+
+def test_judge_dimensions_are_tested_and_levels_counted(smile, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-leaderboard-test")
+    with OpenAIServer() as server:
+        server.add_rule(smile["B"][smile["ids"][3]][:12], "text", text="I'm sorry, I can't rate this.")
+        ids, judged = _judge_all(smile, server, tmp_path / "j.sqlite")
+    refs = {i: smile["refs"][i] for i in ids}
+    systems = {s: {i: smile[s][i] for i in ids} for s in "ABC"}
+    # one system's results through the JSONL the CLI writes
+    path = tmp_path / "B.judge.jsonl"
+    rows = judged["B"].per_item[["id", "status", "empathy"]].to_dict(orient="records")
+    path.write_text("\n".join(json.dumps({k: (None if v != v else v) for k, v in r.items()}) for r in rows) + "\n")
+    lb = leaderboard(systems, refs, judges={"A": judged["A"], "B": str(path), "C": judged["C"].per_item}, **FAST)
+    assert "judge:empathy" in lb.columns
+    for s in "ABC":
+        df = judged[s].per_item
+        assert lb.scores.at[s, "judge:empathy"] == pytest.approx(df.loc[df.status == "scored", "empathy"].mean())
+    assert lb.judge_counts["B"] == {"scored": 39, "unscored": 1}
+    assert any("39 of 40 items both judges scored" in n for n in lb.notes)
+    t = lb.tests[("B", "judge:empathy")]
+    assert t["bs"].n_items == 39 and t["ar"].n_items == 39
+    levels = lb.levels["empathy"]  # the rubric's scale 1/2/3, from the JudgeResult signature
+    assert list(levels.columns) == ["Bad", "Okay", "Good"]
+    for s in "ABC":
+        df = judged[s].per_item
+        got = df.loc[df.status == "scored", "empathy"]
+        assert list(levels.loc[s]) == [float((got == k).mean()) for k in (1, 2, 3)]
+    # explicit levels, and values outside them refused
+    with pytest.raises(InputError, match="outside its three levels"):
+        leaderboard(systems, refs, judges={s: judged[s] for s in "ABC"}, levels={"empathy": (0, 1, 2)}, tests=(),
+                    n_bootstrap=10)
+    assert "judge:A" in lb.signatures and lb.signatures["judge:A"].startswith("judge:m|")
+    assert "## empathy: share of Bad / Okay / Good" in lb.to_markdown()
+    with pytest.raises(InputError, match="judge results for system 'A' lacks"):
+        leaderboard(systems, refs, judges={"A": judged["A"].per_item.iloc[:-1]})
+
+
+def test_plots_written(board, tmp_path):
+    pytest.importorskip("matplotlib")
+    written = board.write(tmp_path, formats=("md", "csv", "html", "png"))
+    names = sorted(Path(p).name for p in written)
+    assert names == ["emotions.png", "leaderboard.csv", "leaderboard.html", "leaderboard.md", "metrics.png"]
+    for p in written:
+        if p.endswith(".png"):
+            assert Path(p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and Path(p).stat().st_size > 5000
+    html = (tmp_path / "leaderboard.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == 2
+    assert "http://" not in html and "https://" not in html  # self-contained
+
+
+def test_missing_matplotlib_names_the_extra(board, monkeypatch):
+    from judgekit.report._plots import MissingPlotExtra
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(MissingPlotExtra, match=r"pip install 'judgekit\[plot\]'"):
+        board.plot("/nonexistent")
+    assert "data:image/png" not in board.to_html()  # plots are optional in the page
+
+
+def _cli(*args, check=0):
+    proc = subprocess.run([sys.executable, "-m", "judgekit", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == check, proc.stderr
+    return proc
+
+
+def test_cli_files_directory_and_table(smile, tmp_path):
+    ids = smile["ids"][:80]
+    refs = tmp_path / "refs.jsonl"
+    refs.write_text("".join(json.dumps({"id": i, "ref": smile["refs"][i], "emotion": smile["emotions"][i]},
+                                       ensure_ascii=False) + "\n" for i in ids), encoding="utf-8")
+    sysdir = tmp_path / "systems"
+    sysdir.mkdir()
+    for s in "ABC":
+        (sysdir / f"{s}.jsonl").write_text("".join(json.dumps({"id": i, "pred": smile[s][i]}, ensure_ascii=False)
+                                                   + "\n" for i in ids), encoding="utf-8")
+    out = tmp_path / "out"
+    common = ["--refs", refs, "--baseline", "A", "--bootstrap", 200, "--randomization", 200,
+              "--emotion-field", "emotion"]
+    p1 = _cli("leaderboard", "--system", f"A={sysdir / 'A.jsonl'}", "--system", f"B={sysdir / 'B.jsonl'}",
+              "--system", f"C={sysdir / 'C.jsonl'}", *common, "--out", out, "--format", "md,csv,html")
+    assert p1.stdout == (out / "leaderboard.md").read_text(encoding="utf-8")
+    assert "| **A** (baseline) |" in p1.stdout and "anxiety" in p1.stdout
+    p2 = _cli("leaderboard", "--systems-dir", sysdir, *common)
+    assert p2.stdout == p1.stdout
+    table = tmp_path / "long.csv"
+    pd.DataFrame([{"system": s, "id": i, "pred": smile[s][i], "ref": smile["refs"][i]} for s in "ABC" for i in ids]
+                 ).to_csv(table, index=False)
+    p3 = _cli("leaderboard", "--table", table, "--baseline", "A", "--bootstrap", 200, "--randomization", 200)
+    first = lambda text: text.split("\n\n")[1]  # noqa: E731  the main table
+    assert first(p3.stdout) == first(p1.stdout)
+    # a system missing an item: exit 2 naming it
+    (sysdir / "C.jsonl").write_text("".join(json.dumps({"id": i, "pred": smile["C"][i]}, ensure_ascii=False) + "\n"
+                                            for i in ids[:-1]), encoding="utf-8")
+    bad = _cli("leaderboard", "--systems-dir", sysdir, "--refs", refs, check=2)
+    assert f"system 'C' lacks 1 of the 80 item(s): '{ids[-1]}'" in bad.stderr
+    bad = _cli("leaderboard", "--refs", refs, check=2)
+    assert "give the systems one way" in bad.stderr
