@@ -216,6 +216,9 @@ class BLEU:
             out = self._native_sentence_scores(ck, stats, names)
             if out is not None:
                 return out
+        return self._sentence_scores_py(stats, names)
+
+    def _sentence_scores_py(self, stats: BleuStats, names: list[str]) -> dict[str, np.ndarray]:
         out = {k: np.zeros(len(stats)) for k in names}
         m, t, h, r = stats.matches.tolist(), stats.totals.tolist(), stats.hyp_len.tolist(), stats.ref_len.tolist()
         for i in range(len(stats)):
