@@ -47,6 +47,11 @@ def _cjk_font(matplotlib: Any) -> None:
         matplotlib.rcParams["font.sans-serif"] = found + list(matplotlib.rcParams["font.sans-serif"])
 
 
+def _short(name: Any, width: int = 18) -> str:
+    text = str(name)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _metrics_figure(plt: Any, lb: Any) -> Any:
     cols = lb.columns
     ncols = min(4, len(cols))
@@ -68,11 +73,11 @@ def _metrics_figure(plt: Any, lb: Any) -> Any:
                             color="#b00000")
         ax.set_title(c, fontsize=9)
         ax.set_xticks(x)
-        ax.set_xticklabels(lb.systems, rotation=30, ha="right", fontsize=8)
+        ax.set_xticklabels([_short(s) for s in lb.systems], rotation=30, ha="right", fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
     for ax in axes.ravel()[len(cols):]:
         ax.set_visible(False)
-    fig.suptitle(f"95% bootstrap CIs; * differs from {lb.baseline}", fontsize=9)
+    fig.suptitle(f"95% bootstrap CIs; * differs from {_short(lb.baseline)}", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -81,7 +86,7 @@ def _levels_figure(plt: Any, dim: str, table: Any) -> Any:
     fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(table), 3.2))
     bottom = [0.0] * len(table)
     colors = {"Bad": "#d9534f", "Okay": "#f0ad4e", "Good": "#5cb85c"}
-    names = [str(s) for s in table.index]
+    names = [_short(s) for s in table.index]
     for level in table.columns:
         vals = [100 * (v if math.isfinite(v) else 0.0) for v in table[level]]
         ax.bar(names, vals, bottom=bottom, label=level, color=colors.get(level))
@@ -100,9 +105,9 @@ def _emotions_figure(plt: Any, lb: Any) -> Any:
     fig, ax = plt.subplots(figsize=(1.5 + 0.6 * t.shape[1], 1.2 + 0.5 * t.shape[0]))
     im = ax.imshow(t.to_numpy(dtype=float), aspect="auto", cmap="viridis")
     ax.set_xticks(range(t.shape[1]))
-    ax.set_xticklabels([str(c) for c in t.columns], rotation=45, ha="right", fontsize=8)
+    ax.set_xticklabels([_short(c) for c in t.columns], rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(t.shape[0]))
-    ax.set_yticklabels([str(s) for s in t.index], fontsize=8)
+    ax.set_yticklabels([_short(s) for s in t.index], fontsize=8)
     ax.set_title(f"{lb.emotion_metric} per emotion", fontsize=9)
     fig.colorbar(im, ax=ax)
     fig.tight_layout()

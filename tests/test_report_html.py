@@ -1,0 +1,96 @@
+"""The leaderboard page in headless Chromium (Debian's ``chromium``): a
+screenshot, and model outputs / system names holding HTML or script that
+show as text and run nothing, while the page's own sorter does run."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from judgekit.report import leaderboard
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "smilechat-100.jsonl"
+
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed "
+                                    "(Debian: apt-get install -y chromium; .ci/run installs it)")
+
+SCRIPT = "<script>document.title='PWNED';document.body.insertAdjacentHTML('beforeend','<div id=\"pwned\"></div>')</script>"
+IMG = "<img src=x onerror=\"document.title='PWNED-IMG'\">"
+EVIL_NAME = "<b id=\"evilname\" onmouseover=\"document.title='PWNED-NAME'\">sys</b>"
+
+
+def _chromium(*args: str, tmp: Path) -> subprocess.CompletedProcess:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+           "--hide-scrollbars", f"--user-data-dir={tmp / 'profile'}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    rows = [json.loads(x) for x in EXAMPLE.read_text(encoding="utf-8").splitlines()][:40]
+    refs = {r["id"]: r["ref"] for r in rows}
+    a = {r["id"]: r["pred"] for r in rows}
+    b = {r["id"]: r["pred"][: len(r["pred"]) // 2] for r in rows}
+    c = {r["id"]: r["ref"][: len(r["ref"]) // 2] + r["pred"] for r in rows}
+    first, second = rows[0]["id"], rows[1]["id"]
+    b[first] = SCRIPT + b[first]
+    c[first] = IMG + c[first]
+    c[second] = "</td></tr></table>" + SCRIPT
+    lb = leaderboard({"A": a, EVIL_NAME: b, "C": c}, refs, baseline="A", n_bootstrap=200, n_randomization=200)
+    out = tmp_path_factory.mktemp("html")
+    path = out / "leaderboard.html"
+    path.write_text(lb.to_html(), encoding="utf-8")
+    return path
+
+
+def test_source_escapes_every_output(page):
+    html = page.read_text(encoding="utf-8")
+    assert "<script>document.title" not in html and "<img src=x" not in html and '<b id="evilname"' not in html
+    assert "&lt;script&gt;document.title=&#x27;PWNED&#x27;" in html
+    assert html.count("<script>") == 1  # only the sorter
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)  # self-contained
+
+
+@needs_chromium
+def test_chromium_shows_scripts_as_text_and_runs_none(page, tmp_path):
+    proc = _chromium("--virtual-time-budget=3000", "--dump-dom", page.as_uri(), tmp=tmp_path)
+    dom = proc.stdout
+    assert "</html>" in dom, proc.stderr[-2000:]
+    assert re.search(r"<title>judgekit leaderboard</title>", dom)  # no payload changed the title
+    assert '<div id="pwned"' not in dom and '<b id="evilname"' not in dom and "<img src=\"x\"" not in dom
+    # the payloads are on the page as text
+    assert "&lt;script&gt;document.title='PWNED'" in dom
+    assert "&lt;img src=x onerror=" in dom
+    assert "&lt;b id=\"evilname\"" in dom
+    # and the page's own script did run (allowed by its hash in the CSP)
+    assert dom.count('data-sortable="ready"') >= 2
+
+
+@needs_chromium
+def test_chromium_screenshot(page, tmp_path):
+    shot = tmp_path / "leaderboard.png"
+    proc = _chromium(f"--screenshot={shot}", "--window-size=1400,1600", page.as_uri(), tmp=tmp_path)
+    assert shot.exists(), proc.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    mpimg = pytest.importorskip("matplotlib.image")
+    img = mpimg.imread(str(shot))
+    assert img.shape[0] == 1600 and img.shape[1] == 1400
+    assert img[..., :3].std() > 0.05  # a rendered page, not a blank one
+
+
+@needs_chromium
+def test_the_check_detects_a_payload_that_runs(tmp_path):
+    """Control: the same payload left unescaped on a page without the CSP
+    does run in this Chromium, so the assertions above can fail."""
+    control = tmp_path / "control.html"
+    control.write_text(f"<!DOCTYPE html><html><head><title>judgekit leaderboard</title></head><body><table><tr><td>"
+                       f"{SCRIPT}</td></tr></table></body></html>", encoding="utf-8")
+    dom = _chromium("--virtual-time-budget=3000", "--dump-dom", control.as_uri(), tmp=tmp_path).stdout
+    assert "<title>PWNED</title>" in dom and '<div id="pwned"' in dom
