@@ -1,0 +1,63 @@
+"""Chinese-correct corpus BLEU-1..4 for Hugging Face ``evaluate``, computed
+by judgekit (jieba words by default; characters, sacreBLEU ``zh`` and the
+ChatGLM / LLaMA-Factory presets on request), with judgekit's signature in
+the output.  Loads offline from this folder:
+``evaluate.load("metrics/judgekit_chinese_bleu")``; needs ``pip install judgekit``.
+"""
+from __future__ import annotations
+
+import datasets
+import evaluate
+
+_CITATION = """\
+@misc{judgekit, title={judgekit: evaluation for empathetic and supportive dialogue systems}}
+"""
+
+_DESCRIPTION = """\
+Corpus BLEU-1..4 (cumulative, sacreBLEU arithmetic, exp smoothing, effective order) and the
+individual-order BLEU-n on jieba-segmented Chinese (English: sacreBLEU 13a), as judgekit.evaluate
+computes it. Unlike evaluate's `bleu`/`sacrebleu` with default settings, Chinese is not scored 0
+or on characters by accident: the segmentation is chosen explicitly and recorded in `signature`.
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions: list of strings.
+    references: list of strings, or list of lists of strings (several references per item).
+    lang: "auto" (default), "zh" or "en".
+    tokenizer: "jieba" (default for Chinese), "char", "zh", "13a", "intl", "whitespace".
+    preset: re-enact a pipeline: "chatglm", "llamafactory", "glm4", "sacrebleu".
+    scale: 100 (default) or 1.
+    Other judgekit.evaluate options (smoothing, normalize, user_dicts, hmm, ...) pass through.
+Returns:
+    bleu-1 .. bleu-4 (and bleu-n-ind), n_items, signature.
+Examples:
+    >>> bleu = evaluate.load("metrics/judgekit_chinese_bleu")
+    >>> bleu.compute(predictions=["我理解你的感受"], references=["我能理解你的感受"])["bleu-1"]  # doctest: +SKIP
+"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class JudgekitChineseBleu(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=[
+                datasets.Features({"predictions": datasets.Value("string"),
+                                   "references": datasets.Sequence(datasets.Value("string"))}),
+                datasets.Features({"predictions": datasets.Value("string"), "references": datasets.Value("string")}),
+            ],
+            reference_urls=["https://github.com/mjpost/sacrebleu"],
+        )
+
+    def _compute(self, predictions, references, **options):
+        import judgekit
+
+        options.setdefault("metrics", ["bleu"])
+        result = judgekit.evaluate(list(predictions), list(references), **options)
+        out = {k: float(v) for k, v in result.scores.items()}
+        out["n_items"] = len(predictions)
+        out["signature"] = str(result.signature)
+        return out
