@@ -14,7 +14,7 @@ import math
 from html import escape
 from typing import Any
 
-from ._render import cell, fmt_for
+from ._render import cell, delta_cell, fmt_for
 
 # Click a header to sort by that column (numbers by data-v, text otherwise);
 # sets data-sortable="ready" so a test can see that this script ran.
@@ -104,13 +104,9 @@ def html_page(lb: Any, *, plots: bool | None = None, title: str = "judgekit lead
         for s in others:
             r = [f'<td class="name">{_e(s)}</td>']
             for c in cols:
-                t = lb.tests.get((s, c))
-                if not t:
-                    r.append("<td>–</td>")
-                    continue
-                d = next(iter(t.values())).delta
-                ps = " / ".join(f"{t[k].p_value:.4f}" for k in ("bs", "ar") if k in t)
-                r.append(f'<td data-v="{d!r}">{_e(format(d, "+.4g"))}<span class="ci">p {_e(ps)}</span></td>')
+                got = delta_cell(lb.tests.get((s, c)), fmts[c])
+                r.append("<td>–</td>" if got is None else
+                         f'<td data-v="{got[0]!r}">{_e(got[1])}<span class="ci">p {_e(got[2])}</span></td>')
             trs.append(r)
         parts += [f"<h2>Versus {_e(lb.baseline)}: difference, p-values (bootstrap / randomization)</h2>",
                   _table(["system"] + cols, trs)]

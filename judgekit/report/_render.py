@@ -15,6 +15,15 @@ def cell(v: float, fmt: str) -> str:
     return "–" if v is None or not math.isfinite(v) else fmt.format(v)
 
 
+def delta_cell(tests: dict | None, fmt: str) -> tuple[float, str, str] | None:
+    """(delta, delta text, "p_bs / p_ar") of one comparison, or None."""
+    if not tests:
+        return None
+    d = next(iter(tests.values())).delta
+    ps = " / ".join(f"{tests[k].p_value:.4f}" for k in ("bs", "ar") if k in tests)
+    return d, f"{d:+.{2 if fmt == '{:.2f}' else 4}f}", ps
+
+
 def _md_escape(text: str) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -53,13 +62,8 @@ def markdown(lb: Any) -> str:
         for s in others:
             cells = []
             for c in cols:
-                t = lb.tests.get((s, c))
-                if not t:
-                    cells.append("–")
-                    continue
-                d = next(iter(t.values())).delta
-                ps = " / ".join(f"{t[k].p_value:.4f}" for k in ("bs", "ar") if k in t)
-                cells.append(f"{d:+.{2 if fmts[c] == '{:.2f}' else 4}f} (p {ps})")
+                got = delta_cell(lb.tests.get((s, c)), fmts[c])
+                cells.append("–" if got is None else f"{got[1]} (p {got[2]})")
             lines.append(f"| {_md_escape(s)} | " + " | ".join(cells) + " |")
     if lb.judge_counts:
         lines += ["", "## Judge coverage", "", "| system | scored | unscored |", "|---|---:|---:|"]

@@ -203,6 +203,18 @@ def _progress(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, unit="resample", leave=False)
 
 
+def _prepare(baseline: Any, system: Any, metrics: Sequence[str] | None, n_samples: int):
+    """The pool, n, both full scores and the metrics to test."""
+    import numpy as np
+
+    pool = _pool(baseline, system)
+    if n_samples < 1:
+        raise InputError("n_samples must be at least 1")
+    n = pool.n
+    bl_full, sys_full = pool.score(np.arange(n)), pool.score(np.arange(n, 2 * n))
+    return pool, n, bl_full, sys_full, _select(bl_full, metrics)
+
+
 def paired_bootstrap(baseline: Any, system: Any, *, metrics: Sequence[str] | None = None, n_samples: int = 1000,
                      seed: int | None = DEFAULT_SEED, confidence: float = 0.95,
                      progress: bool = False) -> dict[str, PairedTest]:
@@ -214,12 +226,7 @@ def paired_bootstrap(baseline: Any, system: Any, *, metrics: Sequence[str] | Non
     """
     import numpy as np
 
-    pool = _pool(baseline, system)
-    if n_samples < 1:
-        raise InputError("n_samples must be at least 1")
-    n = pool.n
-    bl_full, sys_full = pool.score(np.arange(n)), pool.score(np.arange(n, 2 * n))
-    names = _select(bl_full, metrics)
+    pool, n, bl_full, sys_full, names = _prepare(baseline, system, metrics, n_samples)
     idxs = _bootstrap_indices(n, n_samples, seed)
     bl = _resample(pool.score, idxs, names, progress, "paired bootstrap (baseline)")
     sy = _resample(lambda i: pool.score(i + n), idxs, names, progress, "paired bootstrap (system)")
@@ -268,12 +275,7 @@ def paired_randomization(baseline: Any, system: Any, *, metrics: Sequence[str] |
     against ``baseline``; inputs as for ``paired_bootstrap``."""
     import numpy as np
 
-    pool = _pool(baseline, system)
-    if n_samples < 1:
-        raise InputError("n_samples must be at least 1")
-    n = pool.n
-    bl_full, sys_full = pool.score(np.arange(n)), pool.score(np.arange(n, 2 * n))
-    names = _select(bl_full, metrics)
+    pool, n, bl_full, sys_full, names = _prepare(baseline, system, metrics, n_samples)
     rng = np.random.default_rng(seed)
     pos_sel = rng.integers(2, size=(n_samples, n), dtype=bool)
     base = np.arange(n)
