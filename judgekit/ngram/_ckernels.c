@@ -567,10 +567,36 @@ static PyObject *fallback(void)
 /* ------------------------------------------------------------------ */
 /* bleu_stats                                                           */
 /* ------------------------------------------------------------------ */
+/* Grow a scratch buffer to at least ``n`` elements of ``size`` bytes. */
+static int scratch(void **buf, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 256;
+    while (c < n)
+        c *= 2;
+    void *p = realloc(*buf, c * size);
+    if (!p)
+        return -1;
+    *buf = p;
+    *cap = c;
+    return 0;
+}
+
+#define NO_SLOT ((uint32_t)0xFFFFFFFFu)
+
+/* Per item and order: the hypothesis n-grams go into the table, each
+ * reference is streamed through it.  An n-gram can occur in both only if
+ * its two (n-1)-grams do, so positions whose (n-1)-grams found no partner
+ * at the previous order are skipped (``halive``/``ralive``): the counts are
+ * the same, the work on unrelated texts is mostly order 1. */
 static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N, int64_t *matches, int64_t *totals,
                         int64_t *hyp_len, int64_t *ref_len)
 {
     Table t = {NULL, 0, 0};
+    uint32_t *hslot = NULL;
+    uint8_t *halive = NULL, *ralive = NULL;
+    size_t cap_h = 0, cap_h2 = 0, cap_r = 0;
     int rc = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         const uint32_t *h = e->tok + e->off[i];
@@ -586,6 +612,15 @@ static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N,
             }
         }
         ref_len[i] = best;
+        /* the item's references are contiguous in e->tok */
+        Py_ssize_t rbase = e->off[rs[i]], rtot = e->off[rs[i + 1]] - rbase;
+        if (scratch((void **)&hslot, &cap_h, (size_t)H + 1, sizeof(uint32_t)) < 0 ||
+            scratch((void **)&halive, &cap_h2, (size_t)H + 1, 1) < 0 ||
+            scratch((void **)&ralive, &cap_r, (size_t)rtot + 1, 1) < 0) {
+            rc = -1;
+            goto done;
+        }
+        int dead = 0;
         for (int n1 = 1; n1 <= N; n1++) {
             int64_t *mt = matches + i * N + (n1 - 1);
             int64_t *tt = totals + i * N + (n1 - 1);
@@ -595,25 +630,45 @@ static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N,
             if (G <= 0)
                 continue;
             *tt = G;
+            if (dead) /* no (n-1)-gram matched: no n-gram can */
+                continue;
             if (table_prepare(&t, (size_t)G) < 0) {
                 rc = -1;
                 goto done;
             }
             uint64_t a, b;
             int isnew;
+            Py_ssize_t inserted = 0;
             for (Py_ssize_t p = 0; p < G; p++) {
+                if (n1 > 1 && !(halive[p] && halive[p + 1])) {
+                    hslot[p] = NO_SLOT;
+                    continue;
+                }
                 gram_key(h + p, n1, &a, &b);
-                table_insert(&t, a, b, &isnew)->hc++;
+                Slot *sl = table_insert(&t, a, b, &isnew);
+                sl->hc++;
+                hslot[p] = (uint32_t)(sl - t.s);
+                inserted++;
+            }
+            if (inserted == 0) {
+                dead = 1;
+                continue;
             }
             int64_t m = 0;
             int32_t stamp = 0;
             for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
                 stamp++;
                 const uint32_t *r = e->tok + e->off[s];
+                uint8_t *ra = ralive + (e->off[s] - rbase);
                 Py_ssize_t R = e->off[s + 1] - e->off[s] - n1 + 1;
                 for (Py_ssize_t p = 0; p < R; p++) {
+                    if (n1 > 1 && !(ra[p] && ra[p + 1])) {
+                        ra[p] = 0;
+                        continue;
+                    }
                     gram_key(r + p, n1, &a, &b);
                     Slot *sl = table_find(&t, a, b);
+                    ra[p] = sl != NULL;
                     if (!sl)
                         continue;
                     if (sl->stamp != stamp) {
@@ -629,10 +684,15 @@ static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N,
                 }
             }
             *mt = m;
+            for (Py_ssize_t p = 0; p < G; p++)
+                halive[p] = hslot[p] != NO_SLOT && t.s[hslot[p]].mx > 0;
         }
     }
 done:
     free(t.s);
+    free(hslot);
+    free(halive);
+    free(ralive);
     return rc;
 }
 
