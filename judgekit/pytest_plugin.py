@@ -224,7 +224,7 @@ def _judge_scores(gate_name: str, jr: Any) -> tuple[dict[str, float], dict[str, 
 
     df = jr.per_item
     meta = {"id", "status", "reason", "raw", "prompt_tokens", "completion_tokens", "cached"}
-    dims = [c for c in df.columns if c not in meta and not str(c).endswith("_expected")]
+    dims = [c for c in df.columns if c not in meta and not str(c).endswith(("_sd", "_expected"))]
     scored = df["status"] == "scored"
     scores, values, problems = {}, {}, []
     for d in dims:
@@ -266,7 +266,8 @@ def judgekit_gate(request):
 
             settings = dict(judge)
             settings.setdefault("replay_only", replay_only_default(config))
-            judge_result = Judge(**settings).score_pairs(list(preds), None, contexts,
+            ref_list = [r if isinstance(r, str) else list(r)[0] for r in refs]  # a "reference" input, if any
+            judge_result = Judge(**settings).score_pairs(list(preds), ref_list, contexts,
                                                          ids=[str(i) for i in ids] if ids is not None else None)
             j_scores, values, problems = _judge_scores(name, judge_result)
             scores.update(j_scores)

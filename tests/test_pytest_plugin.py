@@ -171,7 +171,9 @@ def test_judged(judgekit_gate, pairs):
                          contexts=[r["context"] for r in pairs], ids=[r["id"] for r in pairs],
                          judge=dict(rubric="empathy-3pt", model="m", base_url={server.base_url!r}, cache={str(cache)!r}))
     assert gate.judge_result.summary["n_scored"] == 12
-    gate.check(min={{"judge:empathy": 0.0}})
+    lo, hi = gate.ci("judge:empathy")
+    assert 1 <= lo <= gate.scores["judge:empathy"] <= hi <= 3
+    gate.check(min={{"judge:empathy": 1.0}}, ci_lower={{"judge:empathy": 1.0}})
 """)
         res = run(repo)
         res.assert_outcomes(passed=1)

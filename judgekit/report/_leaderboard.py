@@ -206,7 +206,8 @@ def _judge_frame(x: Any, system: str) -> tuple[Any, str | None]:
 
 
 def _judge_dims(frame: Any) -> list[str]:
-    return [c for c in frame.columns if c not in _JUDGE_META and not c.endswith("_expected")]
+    # "<dim>_sd" (several samples) and "<dim>_expected" (logprobs) describe a dimension
+    return [c for c in frame.columns if c not in _JUDGE_META and not str(c).endswith(("_sd", "_expected"))]
 
 
 def _rubric_scales(signatures: Any) -> dict[str, tuple]:
