@@ -213,7 +213,8 @@ def test_no_native_env_gives_same_results(monkeypatch, smilechat):
 # ---------------------------------------------------------------------------
 # A small alphabet so that n-grams repeat and match; empty-string and
 # whitespace tokens are tokens like any other.
-TOKENS = st.sampled_from(["的", "我", "你", "中文", "a", "b", "", " ", "\t", "。", "😀", "𠀀", "ab", "A"])
+TOKENS = st.sampled_from(["的", "我", "你", "中文", "a", "b", "", " ", "\t", "。", "😀", "𠀀", "ab", "A", "é", "中文😀",
+                          "abcdefghij", "abcdefghik"]).map(lambda t: "".join(list(t)))  # fresh objects, equal text
 SEQ = st.lists(TOKENS, max_size=30)
 
 
@@ -284,6 +285,19 @@ def test_lcs_word_boundaries(native, n):
         assert S.lcs_length(a, b) == _lcs_py(a, b)
     assert S.lcs_length(["x"] * n, ["x"] * n) == n
     assert S.lcs_length(["x"] * n, ["y"] * n) == 0
+
+
+class _Str(str):
+    """A str subclass: equal to the plain str with the same text."""
+
+
+def test_non_str_token_after_str_tokens(native):
+    """The str table hands over to the dict when a later token is not an
+    exact str; equal text still means one token."""
+    hyps = [["a", "b", "a"], ["c", _Str("a"), "b"], [_Str("b"), 3]]
+    refs = [[["a", "b"]], [[_Str("c"), "a", "b"]], [["b", 3.0]]]
+    check_all_stats(hyps, refs)
+    assert S.bleu_stats(hyps, refs).matches.tolist() == [[2, 1, 0, 0], [3, 2, 1, 0], [2, 1, 0, 0]]
 
 
 def test_other_hashable_tokens(native):

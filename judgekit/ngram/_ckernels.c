@@ -70,8 +70,20 @@ static inline int popcount64(uint64_t x)
 /* ------------------------------------------------------------------ */
 /* Token encoding                                                       */
 /* ------------------------------------------------------------------ */
+/* Exact-str tokens (the common case) are interned in a table keyed by
+ * their characters: CPython strings are canonical (the same text always has
+ * the same kind and code units), so equal content is exactly Python's
+ * ``==`` on str, and no siphash or dict lookup is needed.  Any other token
+ * type sends the whole corpus through a dict keyed by the token objects
+ * (Counter's own semantics: 1 == 1.0 == True, custom __eq__/__hash__). */
+
 typedef struct {
-    PyObject *vocab;   /* token -> id (1-based PyLong) */
+    int use_dict;      /* 0: exact-str table; 1: dict */
+    PyObject *vocab;   /* dict mode: token -> id (1-based PyLong) */
+    uint64_t *st;      /* str mode: open addressing of (32 hash bits << 32 | id), 0 = empty */
+    size_t st_cap;
+    PyObject **objs;   /* id -> representative token (strong refs); objs[0] unused */
+    size_t nobj, objcap;
     uint32_t *tok;     /* all token ids, sequence after sequence */
     size_t ntok, captok;
     Py_ssize_t *off;   /* sequence s is tok[off[s] .. off[s+1]) */
@@ -79,34 +91,179 @@ typedef struct {
     Py_ssize_t maxlen;
 } Enc;
 
-static int enc_init(Enc *e)
+static int enc_init(Enc *e, int use_dict)
 {
     memset(e, 0, sizeof(*e));
-    e->vocab = PyDict_New();
-    if (!e->vocab)
-        return -1;
+    e->use_dict = use_dict;
+    if (use_dict) {
+        e->vocab = PyDict_New();
+        if (!e->vocab)
+            return -1;
+    }
     e->capseq = 64;
     e->off = (Py_ssize_t *)malloc(e->capseq * sizeof(Py_ssize_t));
     e->captok = 1024;
     e->tok = (uint32_t *)malloc(e->captok * sizeof(uint32_t));
-    if (!e->off || !e->tok) {
+    e->objcap = 256;
+    e->objs = (PyObject **)malloc(e->objcap * sizeof(PyObject *));
+    if (!use_dict) {
+        e->st_cap = 1024;
+        e->st = (uint64_t *)calloc(e->st_cap, sizeof(uint64_t));
+    }
+    if (!e->off || !e->tok || !e->objs || (!use_dict && !e->st)) {
         PyErr_NoMemory();
         return -1;
     }
     e->off[0] = 0;
+    e->objs[0] = NULL;
+    e->nobj = 1;
     return 0;
 }
 
 static void enc_free(Enc *e)
 {
     Py_CLEAR(e->vocab);
+    if (e->objs)
+        for (size_t k = 1; k < e->nobj; k++)
+            Py_DECREF(e->objs[k]);
+    free(e->objs);
+    free(e->st);
     free(e->tok);
     free(e->off);
+    e->objs = NULL;
+    e->st = NULL;
     e->tok = NULL;
     e->off = NULL;
+    e->nobj = 0;
 }
 
-static Py_ssize_t enc_vocab_size(Enc *e) { return PyDict_GET_SIZE(e->vocab); }
+static size_t enc_vocab_size(const Enc *e) { return e->nobj - 1; }
+
+/* A new id for ``t``: 0 on error. */
+static uint32_t enc_new_id(Enc *e, PyObject *t)
+{
+    if (e->nobj >= 0xFFFFFFFEu) {
+        PyErr_SetString(PyExc_OverflowError, "vocabulary too large");
+        return 0;
+    }
+    if (e->nobj == e->objcap) {
+        PyObject **o = (PyObject **)realloc(e->objs, 2 * e->objcap * sizeof(PyObject *));
+        if (!o) {
+            PyErr_NoMemory();
+            return 0;
+        }
+        e->objs = o;
+        e->objcap *= 2;
+    }
+    Py_INCREF(t);
+    e->objs[e->nobj] = t;
+    return (uint32_t)e->nobj++;
+}
+
+static inline uint64_t str_hash(const unsigned char *p, size_t nbytes, int kind)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)nbytes * 0xFF51AFD7ED558CCDull) ^ (uint64_t)kind;
+    while (nbytes >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 29;
+        p += 8;
+        nbytes -= 8;
+    }
+    uint64_t v = 0;
+    memcpy(&v, p, nbytes);
+    h = (h ^ v) * 0x94D049BB133111EBull;
+    h ^= h >> 32;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 29;
+    return h;
+}
+
+/* slots are indexed by the low hash bits, tagged with the high 32 */
+static inline size_t st_slot(uint64_t h, size_t mask) { return (size_t)(h ^ (h >> 17)) & mask; }
+
+static int st_grow(Enc *e)
+{
+    size_t ncap = e->st_cap * 2;
+    uint64_t *nt = (uint64_t *)calloc(ncap, sizeof(uint64_t));
+    if (!nt) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t k = 0; k < e->st_cap; k++) {
+        uint64_t v = e->st[k];
+        if (!v)
+            continue;
+        PyObject *o = e->objs[(uint32_t)v];
+        size_t nb = (size_t)PyUnicode_GET_LENGTH(o) * (size_t)PyUnicode_KIND(o);
+        uint64_t h = str_hash((const unsigned char *)PyUnicode_DATA(o), nb, PyUnicode_KIND(o));
+        size_t j = st_slot(h, ncap - 1);
+        while (nt[j])
+            j = (j + 1) & (ncap - 1);
+        nt[j] = v;
+    }
+    free(e->st);
+    e->st = nt;
+    e->st_cap = ncap;
+    return 0;
+}
+
+/* id of an exact str (0 on error) */
+static inline uint32_t st_id(Enc *e, PyObject *t)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(t) < 0)
+        return 0;
+#endif
+    int kind = PyUnicode_KIND(t);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(t);
+    const unsigned char *data = (const unsigned char *)PyUnicode_DATA(t);
+    size_t nbytes = (size_t)len * (size_t)kind;
+    uint64_t h = str_hash(data, nbytes, kind);
+    size_t mask = e->st_cap - 1;
+    size_t j = st_slot(h, mask);
+    uint64_t tag = h & 0xFFFFFFFF00000000ull;
+    for (;;) {
+        uint64_t v = e->st[j];
+        if (!v)
+            break;
+        if ((v & 0xFFFFFFFF00000000ull) == tag) {
+            PyObject *o = e->objs[(uint32_t)v];
+            if (o == t || (PyUnicode_GET_LENGTH(o) == len && PyUnicode_KIND(o) == kind &&
+                           memcmp(PyUnicode_DATA(o), data, nbytes) == 0))
+                return (uint32_t)v;
+        }
+        j = (j + 1) & mask;
+    }
+    uint32_t id = enc_new_id(e, t);
+    if (!id)
+        return 0;
+    e->st[j] = tag | id;
+    if ((e->nobj - 1) * 2 > e->st_cap && st_grow(e) < 0)
+        return 0;
+    return id;
+}
+
+/* id through the dict (0 on error) */
+static uint32_t dict_id(Enc *e, PyObject *t)
+{
+    PyObject *v = PyDict_GetItemWithError(e->vocab, t);
+    if (v)
+        return (uint32_t)PyLong_AsUnsignedLong(v);
+    if (PyErr_Occurred())
+        return 0;
+    uint32_t id = enc_new_id(e, t);
+    if (!id)
+        return 0;
+    v = PyLong_FromUnsignedLong(id);
+    if (!v || PyDict_SetItem(e->vocab, t, v) < 0) {
+        Py_XDECREF(v);
+        return 0;
+    }
+    Py_DECREF(v);
+    return id;
+}
 
 /* Whether ``obj`` may be read as a sequence without consuming it. */
 static int is_sequence(PyObject *obj)
@@ -114,7 +271,10 @@ static int is_sequence(PyObject *obj)
     return PyList_Check(obj) || PyTuple_Check(obj) || PySequence_Check(obj);
 }
 
-/* Append one token sequence.  0 ok, -1 error (a Python error is set). */
+#define ENC_RESTART (-2)
+
+/* Append one token sequence.  0 ok, -1 error (a Python error is set),
+ * ENC_RESTART: a token that is not an exact str met the str table. */
 static int enc_add(Enc *e, PyObject *seq)
 {
     if (!is_sequence(seq)) {
@@ -126,15 +286,16 @@ static int enc_add(Enc *e, PyObject *seq)
         return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
     PyObject **items = PySequence_Fast_ITEMS(fast);
+    int rc = 0;
     if (e->ntok + (size_t)n > e->captok) {
         size_t cap = e->captok;
         while (cap < e->ntok + (size_t)n)
             cap *= 2;
         uint32_t *t = (uint32_t *)realloc(e->tok, cap * sizeof(uint32_t));
         if (!t) {
-            Py_DECREF(fast);
             PyErr_NoMemory();
-            return -1;
+            rc = -1;
+            goto out;
         }
         e->tok = t;
         e->captok = cap;
@@ -143,54 +304,48 @@ static int enc_add(Enc *e, PyObject *seq)
         size_t cap = e->capseq * 2;
         Py_ssize_t *o = (Py_ssize_t *)realloc(e->off, cap * sizeof(Py_ssize_t));
         if (!o) {
-            Py_DECREF(fast);
             PyErr_NoMemory();
-            return -1;
+            rc = -1;
+            goto out;
         }
         e->off = o;
         e->capseq = cap;
     }
-    uint32_t *out = e->tok + e->ntok;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *t = items[k];
-        PyObject *v = PyDict_GetItemWithError(e->vocab, t);
-        if (v) {
-            out[k] = (uint32_t)PyLong_AsUnsignedLong(v);
-            continue;
+    uint32_t *dst = e->tok + e->ntok;
+    if (e->use_dict) {
+        for (Py_ssize_t k = 0; k < n; k++)
+            if (!(dst[k] = dict_id(e, items[k]))) {
+                rc = -1;
+                goto out;
+            }
+    } else {
+        for (Py_ssize_t k = 0; k < n; k++) {
+            if (!PyUnicode_CheckExact(items[k])) {
+                rc = ENC_RESTART;
+                goto out;
+            }
+            if (!(dst[k] = st_id(e, items[k]))) {
+                rc = -1;
+                goto out;
+            }
         }
-        if (PyErr_Occurred()) {
-            Py_DECREF(fast);
-            return -1;
-        }
-        Py_ssize_t id = PyDict_GET_SIZE(e->vocab) + 1;
-        if (id >= (Py_ssize_t)0xFFFFFFFF) {
-            Py_DECREF(fast);
-            PyErr_SetString(PyExc_OverflowError, "vocabulary too large");
-            return -1;
-        }
-        v = PyLong_FromSsize_t(id);
-        if (!v || PyDict_SetItem(e->vocab, t, v) < 0) {
-            Py_XDECREF(v);
-            Py_DECREF(fast);
-            return -1;
-        }
-        Py_DECREF(v);
-        out[k] = (uint32_t)id;
     }
-    Py_DECREF(fast);
     e->ntok += (size_t)n;
     e->nseq += 1;
     e->off[e->nseq] = (Py_ssize_t)e->ntok;
     if (n > e->maxlen)
         e->maxlen = n;
-    return 0;
+out:
+    Py_DECREF(fast);
+    return rc;
 }
 
 /* Encode ``hyps`` (n sequences) then, for each item, its references.
  * ref_start[i] .. ref_start[i+1] are the sequence numbers of item i's
- * references.  Returns 0, or -1 with a Python error set. */
-static int enc_corpus(Enc *e, PyObject *hyps, PyObject *refs, Py_ssize_t *n_out, Py_ssize_t **ref_start_out)
+ * references.  Returns 0, -1 with a Python error set, or ENC_RESTART. */
+static int enc_corpus_once(Enc *e, PyObject *hyps, PyObject *refs, Py_ssize_t *n_out, Py_ssize_t **ref_start_out)
 {
+    int rc;
     *ref_start_out = NULL;
     if (!is_sequence(hyps) || (refs && !is_sequence(refs))) {
         PyErr_SetString(PyExc_TypeError, "not a sequence");
@@ -201,9 +356,9 @@ static int enc_corpus(Enc *e, PyObject *hyps, PyObject *refs, Py_ssize_t *n_out,
         return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(fh);
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (enc_add(e, PySequence_Fast_GET_ITEM(fh, i)) < 0) {
+        if ((rc = enc_add(e, PySequence_Fast_GET_ITEM(fh, i))) < 0) {
             Py_DECREF(fh);
-            return -1;
+            return rc;
         }
     }
     Py_DECREF(fh);
@@ -224,6 +379,7 @@ static int enc_corpus(Enc *e, PyObject *hyps, PyObject *refs, Py_ssize_t *n_out,
         PyErr_NoMemory();
         return -1;
     }
+    rc = -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         rs[i] = (Py_ssize_t)e->nseq;
         PyObject *item = PySequence_Fast_GET_ITEM(fr, i);
@@ -236,11 +392,12 @@ static int enc_corpus(Enc *e, PyObject *hyps, PyObject *refs, Py_ssize_t *n_out,
             goto fail;
         Py_ssize_t m = PySequence_Fast_GET_SIZE(fi);
         for (Py_ssize_t j = 0; j < m; j++) {
-            if (enc_add(e, PySequence_Fast_GET_ITEM(fi, j)) < 0) {
+            if ((rc = enc_add(e, PySequence_Fast_GET_ITEM(fi, j))) < 0) {
                 Py_DECREF(fi);
                 goto fail;
             }
         }
+        rc = -1;
         Py_DECREF(fi);
     }
     rs[n] = (Py_ssize_t)e->nseq;
@@ -250,7 +407,20 @@ static int enc_corpus(Enc *e, PyObject *hyps, PyObject *refs, Py_ssize_t *n_out,
 fail:
     free(rs);
     Py_DECREF(fr);
-    return -1;
+    return rc;
+}
+
+/* enc_corpus_once with the str table, redone with the dict if a token is
+ * not an exact str. */
+static int enc_corpus(Enc *e, PyObject *hyps, PyObject *refs, Py_ssize_t *n_out, Py_ssize_t **ref_start_out)
+{
+    int rc = enc_corpus_once(e, hyps, refs, n_out, ref_start_out);
+    if (rc != ENC_RESTART)
+        return rc;
+    enc_free(e);
+    if (enc_init(e, 1) < 0)
+        return -1;
+    return enc_corpus_once(e, hyps, refs, n_out, ref_start_out);
 }
 
 /* An encoded corpus, made once and shared by the statistics functions
@@ -289,9 +459,7 @@ static PyObject *k_encode(PyObject *self, PyObject *args)
         return NULL;
     obj->rs = NULL;
     obj->n = 0;
-    if (enc_init(&obj->e) < 0) {
-        enc_free(&obj->e);
-        obj->e.vocab = NULL;
+    if (enc_init(&obj->e, 0) < 0) {
         Py_DECREF(obj);
         return NULL;
     }
@@ -870,7 +1038,7 @@ static PyObject *k_rouge_stats(PyObject *self, PyObject *args)
         goto out;
     int64_t *item = (int64_t *)PyByteArray_AS_STRING(item_ba);
     int64_t *data = (int64_t *)PyByteArray_AS_STRING(data_ba);
-    size_t vocab = (size_t)PyDict_GET_SIZE(e->vocab);
+    size_t vocab = enc_vocab_size(e);
     int rc;
     Py_BEGIN_ALLOW_THREADS
     rc = rouge_compute(e, n, rs, orders, (int)n_orders, do_lcs, item, data, ncols, vocab);
@@ -1002,21 +1170,10 @@ static PyObject *k_distinct_counts(PyObject *self, PyObject *args)
         }
     }
     PyObject *result = NULL;
-    PyObject **objs = NULL;
     I64Vec first = {NULL, 0, 0};
     const Enc *e = &enc->e;
     Py_ssize_t n = enc->n;
-    if (with_sets) { /* token objects by id (borrowed from the vocabulary) */
-        objs = (PyObject **)calloc((size_t)PyDict_GET_SIZE(e->vocab) + 1, sizeof(PyObject *));
-        if (!objs) {
-            PyErr_NoMemory();
-            goto out;
-        }
-        Py_ssize_t pos = 0;
-        PyObject *key, *val;
-        while (PyDict_Next(e->vocab, &pos, &key, &val))
-            objs[PyLong_AsSsize_t(val)] = key;
-    }
+    PyObject **objs = e->objs; /* token objects by id */
     result = PyList_New(n_orders);
     if (!result)
         goto out;
@@ -1059,7 +1216,6 @@ static PyObject *k_distinct_counts(PyObject *self, PyObject *args)
     }
 out:
     Py_DECREF(fo);
-    free(objs);
     free(first.v);
     return result;
 }
@@ -1074,14 +1230,14 @@ static PyObject *k_lcs_length(PyObject *self, PyObject *args)
         return NULL;
     Enc e;
     PyObject *result = NULL;
-    if (enc_init(&e) < 0)
+    if (enc_init(&e, 1) < 0)
         goto out;
     if (enc_add(&e, a) < 0 || enc_add(&e, b) < 0) {
         result = fallback();
         goto out;
     }
     LcsWork w;
-    if (lcs_work_init(&w, (size_t)enc_vocab_size(&e), (size_t)e.maxlen) < 0) {
+    if (lcs_work_init(&w, enc_vocab_size(&e), (size_t)e.maxlen) < 0) {
         lcs_work_free(&w);
         PyErr_NoMemory();
         goto out;
