@@ -86,7 +86,7 @@ def test_markdown_and_csv(board):
     assert "| **A** (baseline) |" in md
     c_row = next(x for x in md.splitlines() if x.startswith("| C |"))
     assert c_row.count("*") >= 7  # BLEU-1..4, ROUGE-1/2/L
-    assert "p < 0.05 versus A in every test" in md and "## Signatures" in md and "anxiety" in md
+    assert "\\* p < 0.05 versus A in every test" in md and "## Signatures" in md and "anxiety" in md
     frame = pd.read_csv(__import__("io").StringIO(board.to_csv()))
     assert set(frame["system"]) == {"A", "B", "C"}
     row = frame[(frame.system == "C") & (frame.metric == "bleu-4")].iloc[0]

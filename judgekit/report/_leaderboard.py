@@ -313,6 +313,7 @@ def leaderboard(
              for name, raw in zip(names, systems)}
 
     # n-gram metrics: one evaluate per system, the same options for all
+    evaluate_options.setdefault("progress", progress)
     results = {}
     for name in names:
         results[name] = evaluate(preds[name], ref_list, **evaluate_options)

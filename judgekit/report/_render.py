@@ -44,7 +44,7 @@ def markdown(lb: Any) -> str:
         name = f"**{_md_escape(s)}** (baseline)" if s == lb.baseline else _md_escape(s)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines += [n if n.startswith("*") else f"- {n}" for n in lb.notes]
+    lines += ["\\" + n if n.startswith("*") else f"- {n}" for n in lb.notes]  # "\*": a mark, not a bullet
     lines += ["", "## 95% confidence intervals (bootstrap over items)", ""]
     lines.append("| system | " + " | ".join(_md_escape(c) for c in cols) + " |")
     lines.append("|---|" + "---:|" * len(cols))
