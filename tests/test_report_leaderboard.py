@@ -182,6 +182,26 @@ def test_plots_written(board, tmp_path):
     assert "http://" not in html and "https://" not in html  # self-contained
 
 
+def test_chinese_labels_render_with_a_cjk_font(tmp_path):
+    """System names and emotions in Chinese: with a CJK font installed
+    (e.g. Debian fonts-wqy-microhei) matplotlib finds every glyph."""
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    from matplotlib import font_manager
+
+    if not any(k in p.lower() for p in font_manager.findSystemFonts() for k in ("wqy", "notosanscjk", "noto-cjk")):
+        pytest.skip("no CJK font installed (Debian: apt-get install -y fonts-wqy-microhei)")
+    lb = leaderboard({"基线": ["我很难过", "你好吗", "今天天气很好"], "微调": ["我很伤心", "你好", "今天天气不错"]},
+                     ["我很伤心", "你好吗", "今天天气很好"], emotions=["悲伤", "其他", "快乐"], n_bootstrap=20,
+                     n_randomization=20)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = lb.plot(tmp_path)
+    assert [w for w in caught if "Glyph" in str(w.message)] == []
+    assert sorted(Path(p).name for p in written) == ["emotions.png", "metrics.png"]
+
+
 def test_missing_matplotlib_names_the_extra(board, monkeypatch):
     from judgekit.report._plots import MissingPlotExtra
 

@@ -42,6 +42,16 @@ def _cjk_font(matplotlib: Any) -> None:
     wanted = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Source Han Sans SC",
               "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC")
     have = {f.name for f in font_manager.fontManager.ttflist}
+    if not any(w in have for w in wanted):
+        # matplotlib's font cache predates fonts installed later: add CJK files
+        for path in font_manager.findSystemFonts():
+            low = path.lower()
+            if any(k in low for k in ("wqy", "notosanscjk", "noto-cjk", "sourcehansans", "simhei", "msyh")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        have = {f.name for f in font_manager.fontManager.ttflist}
     found = [w for w in wanted if w in have]
     if found:
         matplotlib.rcParams["font.sans-serif"] = found + list(matplotlib.rcParams["font.sans-serif"])
@@ -109,6 +119,18 @@ def _emotions_figure(plt: Any, lb: Any) -> Any:
     ax.set_yticks(range(t.shape[0]))
     ax.set_yticklabels([_short(s) for s in t.index], fontsize=8)
     ax.set_title(f"{lb.emotion_metric} per emotion", fontsize=9)
+    values = t.to_numpy(dtype=float)
+    if values.size <= 400:  # small enough to read the numbers in the cells
+        lo, hi = (float(values[values == values].min()), float(values[values == values].max())) \
+            if (values == values).any() else (0.0, 0.0)
+        digits = 1 if max(abs(lo), abs(hi)) > 5 else 2
+        for i in range(values.shape[0]):
+            for j in range(values.shape[1]):
+                v = values[i, j]
+                if v == v:
+                    dark = hi > lo and (v - lo) / (hi - lo) < 0.5
+                    ax.text(j, i, f"{v:.{digits}f}", ha="center", va="center", fontsize=7,
+                            color="white" if dark else "black")
     fig.colorbar(im, ax=ax)
     fig.tight_layout()
     return fig
