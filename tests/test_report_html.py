@@ -94,3 +94,20 @@ def test_the_check_detects_a_payload_that_runs(tmp_path):
                        f"{SCRIPT}</td></tr></table></body></html>", encoding="utf-8")
     dom = _chromium("--virtual-time-budget=3000", "--dump-dom", control.as_uri(), tmp=tmp_path).stdout
     assert "<title>PWNED</title>" in dom and '<div id="pwned"' in dom
+
+
+@needs_chromium
+def test_chromium_sorts_the_table(page, tmp_path):
+    """The sorter works: #sort=bleu-4 orders systems by BLEU-4, descending,
+    #sort=bleu-4:asc ascending (C has half the reference: highest)."""
+    def order(fragment):
+        dom = _chromium("--virtual-time-budget=3000", "--dump-dom", page.as_uri() + fragment, tmp=tmp_path).stdout
+        first_table = dom.split("</table>")[0]
+        return [re.sub(r"<[^>]+>", "", x).replace(" (baseline)", "")
+                for x in re.findall(r'<td class="name">(.*?)</td>', first_table)]
+
+    unsorted = order("")
+    assert unsorted[0] == "A" and unsorted[2] == "C"
+    desc = order("#sort=bleu-4")
+    asc = order("#sort=bleu-4:asc")
+    assert desc[0] == "C" and asc == desc[::-1] and sorted(desc) == sorted(unsorted)

@@ -17,7 +17,8 @@ from typing import Any
 from ._render import cell, delta_cell, fmt_for
 
 # Click a header to sort by that column (numbers by data-v, text otherwise);
-# sets data-sortable="ready" so a test can see that this script ran.
+# sets data-sortable="ready" so a test can see that this script ran; a
+# "#sort=<column>[:asc]" fragment sorts on load (shareable links).
 _SCRIPT = """
 document.querySelectorAll('table.sortable').forEach(function (t) {
   t.setAttribute('data-sortable', 'ready');
@@ -37,6 +38,15 @@ document.querySelectorAll('table.sortable').forEach(function (t) {
     });
   });
 });
+// a link can carry the order: page.html#sort=bleu-4 (descending) or #sort=bleu-4:asc
+(function () {
+  var m = /^#sort=([^:]+)(?::(asc|desc))?$/.exec(decodeURIComponent(location.hash));
+  var t = document.querySelector('table.sortable');
+  if (!m || !t) { return; }
+  t.querySelectorAll('th').forEach(function (th) {
+    if (th.textContent === m[1]) { th.click(); if (m[2] === 'asc') { th.click(); } }
+  });
+})();
 """.strip()
 
 _STYLE = """
@@ -93,7 +103,8 @@ def html_page(lb: Any, *, plots: bool | None = None, title: str = "judgekit lead
         rows.append(r)
         row_cls.append("baseline" if s == lb.baseline else "")
     parts = [f"<h1>{_e(title)}</h1>",
-             f"<p>{lb.n_items} items; baseline <b>{_e(lb.baseline)}</b>. Click a column header to sort. "
+             f"<p>{lb.n_items} items; baseline <b>{_e(lb.baseline)}</b>. Click a column header to sort "
+             "(or link to <code>#sort=COLUMN</code>). "
              "Under each score: its 95% bootstrap confidence interval.</p>",
              _table(["system"] + cols, rows, row_cls=row_cls)]
     parts += [f"<p>{_e(n)}</p>" for n in lb.notes]
