@@ -83,8 +83,8 @@ class Leaderboard:
     def to_csv(self, path: Any = None) -> str | None:
         frame = self.to_frame()
         if path is None:
-            return frame.to_csv(index=False, float_format="%.10g")
-        frame.to_csv(path, index=False, float_format="%.10g")
+            return frame.to_csv(index=False)
+        frame.to_csv(path, index=False)
         return None
 
     def to_markdown(self) -> str:
