@@ -77,10 +77,20 @@ static inline int popcount64(uint64_t x)
  * type sends the whole corpus through a dict keyed by the token objects
  * (Counter's own semantics: 1 == 1.0 == True, custom __eq__/__hash__). */
 
+/* A str table entry: text of up to 8 bytes is stored in the entry itself
+ * (compared without touching the token objects, which are cache misses);
+ * longer text is stored as its hash and compared against the
+ * representative object. */
+typedef struct {
+    uint64_t w;    /* the text bytes (zero-padded), or the hash if longer */
+    uint32_t id;   /* 0 = empty */
+    uint32_t meta; /* nbytes << 3 | kind (1, 2, 4) */
+} StrEnt;
+
 typedef struct {
     int use_dict;      /* 0: exact-str table; 1: dict */
     PyObject *vocab;   /* dict mode: token -> id (1-based PyLong) */
-    uint64_t *st;      /* str mode: open addressing of (32 hash bits << 32 | id), 0 = empty */
+    StrEnt *st;        /* str mode: open addressing */
     size_t st_cap;
     PyObject **objs;   /* id -> representative token (strong refs); objs[0] unused */
     size_t nobj, objcap;
@@ -108,7 +118,7 @@ static int enc_init(Enc *e, int use_dict)
     e->objs = (PyObject **)malloc(e->objcap * sizeof(PyObject *));
     if (!use_dict) {
         e->st_cap = 1024;
-        e->st = (uint64_t *)calloc(e->st_cap, sizeof(uint64_t));
+        e->st = (StrEnt *)calloc(e->st_cap, sizeof(StrEnt));
     }
     if (!e->off || !e->tok || !e->objs || (!use_dict && !e->st)) {
         PyErr_NoMemory();
@@ -180,28 +190,43 @@ static inline uint64_t str_hash(const unsigned char *p, size_t nbytes, int kind)
     return h;
 }
 
-/* slots are indexed by the low hash bits, tagged with the high 32 */
+
 static inline size_t st_slot(uint64_t h, size_t mask) { return (size_t)(h ^ (h >> 17)) & mask; }
+
+static inline void st_key(PyObject *t, uint64_t *w, uint32_t *meta, uint64_t *h)
+{
+    int kind = PyUnicode_KIND(t);
+    size_t nbytes = (size_t)PyUnicode_GET_LENGTH(t) * (size_t)kind;
+    const unsigned char *data = (const unsigned char *)PyUnicode_DATA(t);
+    *h = str_hash(data, nbytes, kind);
+    *meta = (uint32_t)(nbytes << 3) | (uint32_t)kind;
+    if (nbytes <= 8) {
+        uint64_t v = 0;
+        memcpy(&v, data, nbytes);
+        *w = v;
+    } else {
+        *w = *h;
+    }
+}
 
 static int st_grow(Enc *e)
 {
     size_t ncap = e->st_cap * 2;
-    uint64_t *nt = (uint64_t *)calloc(ncap, sizeof(uint64_t));
+    StrEnt *nt = (StrEnt *)calloc(ncap, sizeof(StrEnt));
     if (!nt) {
         PyErr_NoMemory();
         return -1;
     }
     for (size_t k = 0; k < e->st_cap; k++) {
-        uint64_t v = e->st[k];
-        if (!v)
+        if (!e->st[k].id)
             continue;
-        PyObject *o = e->objs[(uint32_t)v];
-        size_t nb = (size_t)PyUnicode_GET_LENGTH(o) * (size_t)PyUnicode_KIND(o);
-        uint64_t h = str_hash((const unsigned char *)PyUnicode_DATA(o), nb, PyUnicode_KIND(o));
+        uint64_t w, h;
+        uint32_t meta;
+        st_key(e->objs[e->st[k].id], &w, &meta, &h);
         size_t j = st_slot(h, ncap - 1);
-        while (nt[j])
+        while (nt[j].id)
             j = (j + 1) & (ncap - 1);
-        nt[j] = v;
+        nt[j] = e->st[k];
     }
     free(e->st);
     e->st = nt;
@@ -216,30 +241,31 @@ static inline uint32_t st_id(Enc *e, PyObject *t)
     if (PyUnicode_READY(t) < 0)
         return 0;
 #endif
-    int kind = PyUnicode_KIND(t);
-    Py_ssize_t len = PyUnicode_GET_LENGTH(t);
-    const unsigned char *data = (const unsigned char *)PyUnicode_DATA(t);
-    size_t nbytes = (size_t)len * (size_t)kind;
-    uint64_t h = str_hash(data, nbytes, kind);
+    uint64_t w, h;
+    uint32_t meta;
+    st_key(t, &w, &meta, &h);
+    int is_short = (meta >> 3) <= 8;
     size_t mask = e->st_cap - 1;
     size_t j = st_slot(h, mask);
-    uint64_t tag = h & 0xFFFFFFFF00000000ull;
     for (;;) {
-        uint64_t v = e->st[j];
-        if (!v)
+        StrEnt *en = &e->st[j];
+        if (!en->id)
             break;
-        if ((v & 0xFFFFFFFF00000000ull) == tag) {
-            PyObject *o = e->objs[(uint32_t)v];
-            if (o == t || (PyUnicode_GET_LENGTH(o) == len && PyUnicode_KIND(o) == kind &&
-                           memcmp(PyUnicode_DATA(o), data, nbytes) == 0))
-                return (uint32_t)v;
+        if (en->w == w && en->meta == meta) {
+            if (is_short)
+                return en->id;
+            PyObject *o = e->objs[en->id];
+            if (o == t || memcmp(PyUnicode_DATA(o), PyUnicode_DATA(t), (size_t)(meta >> 3)) == 0)
+                return en->id;
         }
         j = (j + 1) & mask;
     }
     uint32_t id = enc_new_id(e, t);
     if (!id)
         return 0;
-    e->st[j] = tag | id;
+    e->st[j].w = w;
+    e->st[j].meta = meta;
+    e->st[j].id = id;
     if ((e->nobj - 1) * 2 > e->st_cap && st_grow(e) < 0)
         return 0;
     return id;
@@ -320,6 +346,10 @@ static int enc_add(Enc *e, PyObject *seq)
             }
     } else {
         for (Py_ssize_t k = 0; k < n; k++) {
+#if defined(__GNUC__) || defined(__clang__)
+            if (k + 6 < n) /* fresh token objects are cache misses: ask early */
+                __builtin_prefetch(items[k + 6]);
+#endif
             if (!PyUnicode_CheckExact(items[k])) {
                 rc = ENC_RESTART;
                 goto out;
@@ -735,6 +765,14 @@ static PyObject *fallback(void)
 /* ------------------------------------------------------------------ */
 /* bleu_stats                                                           */
 /* ------------------------------------------------------------------ */
+/* Order 1 needs no table: a token id indexes this array directly.  Counts
+ * are cleared after each item through the hypothesis positions; ``stamp``
+ * runs over the whole call, so ``cur`` is reset lazily. */
+typedef struct {
+    int32_t hc, cur, mx;
+    uint32_t stamp;
+} DirEnt;
+
 /* Grow a scratch buffer to at least ``n`` elements of ``size`` bytes. */
 static int scratch(void **buf, size_t *cap, size_t n, size_t size)
 {
@@ -766,6 +804,10 @@ static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N,
     uint8_t *halive = NULL, *ralive = NULL;
     size_t cap_h = 0, cap_h2 = 0, cap_r = 0;
     int rc = 0;
+    uint32_t gstamp = 0;
+    DirEnt *dir = (DirEnt *)calloc(enc_vocab_size(e) + 1, sizeof(DirEnt));
+    if (!dir)
+        return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         const uint32_t *h = e->tok + e->off[i];
         Py_ssize_t H = e->off[i + 1] - e->off[i];
@@ -800,6 +842,43 @@ static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N,
             *tt = G;
             if (dead) /* no (n-1)-gram matched: no n-gram can */
                 continue;
+            if (n1 == 1) {
+                for (Py_ssize_t p = 0; p < H; p++)
+                    dir[h[p]].hc++;
+                int64_t m = 0;
+                for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
+                    const uint32_t *r = e->tok + e->off[s];
+                    uint8_t *ra = ralive + (e->off[s] - rbase);
+                    Py_ssize_t L = e->off[s + 1] - e->off[s];
+                    if (++gstamp == 0) { /* wrapped: forget every stamp */
+                        for (size_t k = 0; k <= enc_vocab_size(e); k++)
+                            dir[k].stamp = 0;
+                        gstamp = 1;
+                    }
+                    for (Py_ssize_t p = 0; p < L; p++) {
+                        DirEnt *d = &dir[r[p]];
+                        ra[p] = d->hc > 0;
+                        if (!d->hc)
+                            continue;
+                        if (d->stamp != gstamp) {
+                            d->stamp = gstamp;
+                            d->cur = 0;
+                        }
+                        d->cur++;
+                        if (d->cur > d->mx) {
+                            if (d->mx < d->hc)
+                                m++;
+                            d->mx = d->cur;
+                        }
+                    }
+                }
+                *mt = m;
+                for (Py_ssize_t p = 0; p < H; p++)
+                    halive[p] = dir[h[p]].mx > 0;
+                for (Py_ssize_t p = 0; p < H; p++)
+                    dir[h[p]].hc = dir[h[p]].mx = 0;
+                continue;
+            }
             if (table_prepare(&t, (size_t)G) < 0) {
                 rc = -1;
                 goto done;
@@ -861,6 +940,7 @@ done:
     free(hslot);
     free(halive);
     free(ralive);
+    free(dir);
     return rc;
 }
 
@@ -916,7 +996,9 @@ static int rouge_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, const
     Table t = {NULL, 0, 0};
     LcsWork w = {NULL, NULL, 0, 0};
     int rc = 0;
-    if (do_lcs && lcs_work_init(&w, vocab, (size_t)e->maxlen) < 0) {
+    uint32_t gstamp = 0;
+    DirEnt *dir = (DirEnt *)calloc(vocab + 1, sizeof(DirEnt));
+    if (!dir || (do_lcs && lcs_work_init(&w, vocab, (size_t)e->maxlen) < 0)) {
         rc = -1;
         goto done;
     }
@@ -928,6 +1010,44 @@ static int rouge_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, const
         for (int oi = 0; oi < n_orders; oi++) {
             int n1 = orders[oi];
             Py_ssize_t G = H - n1 + 1 > 0 ? H - n1 + 1 : 0;
+            if (n1 == 1) {
+                int64_t hset = 0;
+                for (Py_ssize_t p = 0; p < H; p++)
+                    hset += dir[h[p]].hc++ == 0;
+                for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
+                    const uint32_t *r = e->tok + e->off[s];
+                    Py_ssize_t L = e->off[s + 1] - e->off[s];
+                    if (++gstamp == 0) { /* wrapped: forget every stamp */
+                        for (size_t k = 0; k <= vocab; k++)
+                            dir[k].stamp = 0;
+                        gstamp = 1;
+                    }
+                    int64_t rset = 0, sets = 0, clip = 0;
+                    for (Py_ssize_t p = 0; p < L; p++) {
+                        DirEnt *d = &dir[r[p]];
+                        if (d->stamp != gstamp) {
+                            d->stamp = gstamp;
+                            d->cur = 0;
+                            rset++;
+                            if (d->hc > 0)
+                                sets++;
+                        }
+                        d->cur++;
+                        if (d->cur <= d->hc)
+                            clip++;
+                    }
+                    int64_t *row = data + (row0 + (s - rs[i])) * ncols + 6 * oi;
+                    row[0] = G;
+                    row[1] = L;
+                    row[2] = clip;
+                    row[3] = hset;
+                    row[4] = rset;
+                    row[5] = sets;
+                }
+                for (Py_ssize_t p = 0; p < H; p++)
+                    dir[h[p]].hc = 0;
+                continue;
+            }
             size_t need = (size_t)G;
             for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
                 Py_ssize_t R = e->off[s + 1] - e->off[s] - n1 + 1;
@@ -991,6 +1111,7 @@ static int rouge_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, const
     }
 done:
     free(t.s);
+    free(dir);
     lcs_work_free(&w);
     return rc;
 }
@@ -1085,6 +1206,41 @@ static int distinct_compute(const Enc *e, Py_ssize_t n, int n1, int64_t *uniq, i
     KeySet ks = {NULL, 0, 0};
     int rc = 0;
     int64_t tot = 0;
+    if (n1 == 1) { /* token ids index arrays directly */
+        size_t V = enc_vocab_size(e) + 1;
+        Py_ssize_t *last = (Py_ssize_t *)malloc(V * sizeof(Py_ssize_t)); /* last item seen in, -1 never */
+        if (!last)
+            return -1;
+        for (size_t k = 0; k < V; k++)
+            last[k] = -1;
+        int64_t u = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const uint32_t *h = e->tok + e->off[i];
+            Py_ssize_t H = e->off[i + 1] - e->off[i];
+            int64_t d = 0;
+            for (Py_ssize_t p = 0; p < H; p++) {
+                Py_ssize_t seen = last[h[p]];
+                if (seen == i)
+                    continue;
+                d++;
+                if (seen < 0) {
+                    u++;
+                    if (first && i64_push(first, (int64_t)(e->off[i] + p)) < 0) {
+                        free(last);
+                        return -1;
+                    }
+                }
+                last[h[p]] = i;
+            }
+            pid[i] = d;
+            pit[i] = H;
+            tot += H;
+        }
+        free(last);
+        *uniq = u;
+        *total = tot;
+        return 0;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         const uint32_t *h = e->tok + e->off[i];
         Py_ssize_t H = e->off[i + 1] - e->off[i];
