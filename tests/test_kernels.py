@@ -416,3 +416,11 @@ def test_one_million_tokens(native):
     assert rs["lcs"][0] == 1000 and rs["clip_1"][0] == 1000 and rs["hset_1"][0] == 5000
     d = S.distinct_counts([words], (1, 2))
     assert d[1][0] == 5000 and d[2][0] == 5000 and d[2][1] == n - 1
+
+
+def test_backend_description(monkeypatch):
+    monkeypatch.setenv(S.NO_NATIVE_ENV, "1")
+    assert "disabled by JUDGEKIT_NO_NATIVE" in S.backend_description()
+    monkeypatch.delenv(S.NO_NATIVE_ENV)
+    expected = "compiled (judgekit._ckernels)" if CK is not None else "is not built"
+    assert expected in S.backend_description()

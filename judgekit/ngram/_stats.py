@@ -42,6 +42,15 @@ def native_kernels():
     return _ckernels
 
 
+def backend_description() -> str:
+    """Which counting path is active, for ``judgekit --version``."""
+    if os.environ.get(NO_NATIVE_ENV, "").strip() not in ("", "0"):
+        return f"n-gram kernels: pure Python (compiled extension disabled by {NO_NATIVE_ENV})"
+    if native_kernels() is None:
+        return "n-gram kernels: pure Python (judgekit._ckernels is not built)"
+    return "n-gram kernels: compiled (judgekit._ckernels)"
+
+
 _SHARED: ContextVar[dict | None] = ContextVar("judgekit_shared_encoding", default=None)
 
 
