@@ -30,7 +30,7 @@ from ..errors import InputError
 from ..text.tokenize import JiebaTokenizer, SacreTokenizer
 from ._stats import bleu_stats, rouge_stats
 from .bleu import BLEU
-from .rouge import ROUGE, rouge_chinese_words
+from .rouge import ROUGE, rouge_chinese_words_of_jieba
 from .suite import Output, Partial, split_refs
 
 FOUR = ["rouge-1", "rouge-2", "rouge-l", "bleu-4"]
@@ -51,8 +51,8 @@ def _x100_round4(values: np.ndarray) -> np.ndarray:
 
 def _rouge_chinese(hyp_toks, ref_toks) -> tuple[dict[str, np.ndarray], list[int]]:
     """rouge-chinese F per item (x100, rounded) and the items it crashes on."""
-    hw = [rouge_chinese_words(t) for t in hyp_toks]
-    rw = [rouge_chinese_words(t) for t in ref_toks]
+    hw = [rouge_chinese_words_of_jieba(t) for t in hyp_toks]
+    rw = [rouge_chinese_words_of_jieba(t) for t in ref_toks]
     empty = [i for i, (h, r) in enumerate(zip(hw, rw)) if h is None or r is None]
     raw = ROUGE("sets").sentence_scores(rouge_stats([h or [] for h in hw], [[r or []] for r in rw]), len(hw))
     return {f"rouge-{t}": _x100_round4(raw[f"rouge-{t}"]) for t in ("1", "2", "l")}, empty

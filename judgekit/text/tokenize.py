@@ -8,6 +8,7 @@ points apart under different tokenizations.
 from __future__ import annotations
 
 import contextvars
+import re
 import unicodedata
 from typing import Callable, Iterable, Sequence
 
@@ -16,6 +17,7 @@ from ..errors import InputError
 __all__ = ["Tokenizer", "make_tokenizer", "TOKENIZERS", "NORMALIZATIONS", "WHITESPACE_POLICIES"]
 
 NORMALIZATIONS = ("none", "nfkc", "lower", "nfkc+lower")
+_HAS_SPACE = re.compile(r"\s").search
 WHITESPACE_POLICIES = ("drop", "keep")
 TOKENIZERS = ("jieba", "char", "zh", "13a", "intl", "whitespace")
 
@@ -123,7 +125,10 @@ class JiebaTokenizer(Tokenizer):
     def _tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         out = self.segmenter.cut_many(texts)
         if self.whitespace == "drop":
-            out = [[t for t in toks if not t.isspace()] for toks in out]
+            # jieba emits whitespace only as tokens of its own: filter only
+            # the texts that have any.
+            out = [[t for t in toks if not t.isspace()] if _HAS_SPACE(text) else toks
+                   for text, toks in zip(texts, out)]
         return out
 
 
