@@ -424,3 +424,24 @@ def test_backend_description(monkeypatch):
     monkeypatch.delenv(S.NO_NATIVE_ENV)
     expected = "compiled (judgekit._ckernels)" if CK is not None else "is not built"
     assert expected in S.backend_description()
+
+
+def test_shared_encoding_scope(native):
+    """Inside shared_encoding() the lists are interned once; a list that
+    grew in between is encoded again; outside, nothing is remembered."""
+    hyps, refs = [["a", "b"], ["c"]], [[["a", "b"]], [["c", "d"]]]
+    with S.shared_encoding():
+        first = S.bleu_stats(hyps, refs)
+        memo = S._SHARED.get()
+        assert len(memo) == 1
+        S.rouge_stats(hyps, refs)
+        S.distinct_counts(hyps)
+        assert len(memo) == 1  # reused by both
+        hyps.append(["x"])
+        refs.append([["x"]])
+        grown = S.bleu_stats(hyps, refs)
+        with pytest.raises(TypeError):
+            S.distinct_counts(h for h in hyps)
+    assert S._SHARED.get() is None
+    same_bleu_stats(grown, S._bleu_stats_py(hyps, refs, 4))
+    assert first.matches.shape[0] == 2

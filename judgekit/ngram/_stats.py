@@ -72,16 +72,16 @@ def _encode(ck, hyps, refs):
     """``ck.encode(hyps, refs)``, shared inside ``shared_encoding()``: an
     encoding with references also serves a hypotheses-only call."""
     memo = _SHARED.get()
-    if memo is None:
+    if memo is None or not isinstance(hyps, (list, tuple)):
         return ck.encode(hyps, refs)
     key = (id(hyps), id(refs) if refs is not None else None)
     hit = memo.get(key)
     if hit is None and refs is None:
         hit = next((v for k, v in memo.items() if k[0] == id(hyps)), None)
-    if hit is not None:
+    if hit is not None and hit[3] == len(hyps):  # a cheap guard against appending in between
         return hit[0]
     enc = ck.encode(hyps, refs)
-    memo[key] = (enc, hyps, refs)  # the lists are held so their ids stay theirs
+    memo[key] = (enc, hyps, refs, len(hyps))  # the lists are held so their ids stay theirs
     return enc
 
 
