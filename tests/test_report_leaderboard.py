@@ -237,6 +237,17 @@ def test_cli_files_directory_and_table(smile, tmp_path):
     assert "| **A** (baseline) |" in p1.stdout and "anxiety" in p1.stdout
     p2 = _cli("leaderboard", "--systems-dir", sysdir, *common)
     assert p2.stdout == p1.stdout
+    # judge results as `judgekit judge --output` writes them (1/2/3 scale, one unscored row)
+    judged = []
+    for k, s in enumerate("ABC"):
+        path = tmp_path / f"{s}.judge.jsonl"
+        rows = [{"id": i, "status": "scored", "empathy": 1 + (n + k) % 3} for n, i in enumerate(ids)]
+        rows[5] = {"id": ids[5], "status": "unscored", "empathy": None, "reason": "refusal", "raw": "no"}
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        judged += ["--judge", f"{s}={path}"]
+    p4 = _cli("leaderboard", "--systems-dir", sysdir, *common, *judged, "--levels", "empathy=1,2,3")
+    assert "judge:empathy" in p4.stdout.splitlines()[2]
+    assert "## empathy: share of Bad / Okay / Good" in p4.stdout and "| A | 79 | 1 |" in p4.stdout
     table = tmp_path / "long.csv"
     pd.DataFrame([{"system": s, "id": i, "pred": smile[s][i], "ref": smile["refs"][i]} for s in "ABC" for i in ids]
                  ).to_csv(table, index=False)
