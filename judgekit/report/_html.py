@@ -89,7 +89,7 @@ def _num(v: float, fmt: str, extra: str = "") -> str:
 
 def html_page(lb: Any, *, plots: bool | None = None, title: str = "judgekit leaderboard") -> str:
     cols = lb.columns
-    fmts = {c: fmt_for(lb.scores[c].tolist()) for c in cols}
+    fmts = {c: fmt_for(lb.scores[c].tolist(), c) for c in cols}
     rows, row_cls = [], []
     for s in lb.systems:
         r = [f'<td class="name">{_e(s)}{" (baseline)" if s == lb.baseline else ""}</td>']
@@ -133,7 +133,7 @@ def html_page(lb: Any, *, plots: bool | None = None, title: str = "judgekit lead
                           for s, row in table.iterrows()])]
     if lb.emotions is not None:
         t = lb.emotions
-        f = fmt_for(t.to_numpy().ravel().tolist())
+        f = fmt_for(t.to_numpy().ravel().tolist(), lb.emotion_metric)
         parts += [f"<h2>{_e(lb.emotion_metric)} per emotion</h2>",
                   _table(["system"] + [str(c) for c in t.columns],
                          [[f'<td class="name">{_e(s)}</td>'] + [_num(v, f) for v in row] for s, row in t.iterrows()])]

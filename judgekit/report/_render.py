@@ -5,10 +5,13 @@ import math
 from typing import Any
 
 
-def fmt_for(values: Any) -> str:
-    """Two decimals on a 0-100 scale, four on 0-1 (judge means: three)."""
+def fmt_for(values: Any, name: str = "") -> str:
+    """Judge means: three decimals; metrics on a 0-100 scale: two; on 0-1
+    (every value at most 1): four."""
+    if str(name).startswith("judge:"):
+        return "{:.3f}"
     finite = [abs(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
-    return "{:.2f}" if finite and max(finite) > 5 else "{:.4f}"
+    return "{:.2f}" if finite and max(finite) > 1.0 else "{:.4f}"
 
 
 def cell(v: float, fmt: str) -> str:
@@ -21,7 +24,7 @@ def delta_cell(tests: dict | None, fmt: str) -> tuple[float, str, str] | None:
         return None
     d = next(iter(tests.values())).delta
     ps = " / ".join(f"{tests[k].p_value:.4f}" for k in ("bs", "ar") if k in tests)
-    return d, f"{d:+.{2 if fmt == '{:.2f}' else 4}f}", ps
+    return d, f"{d:+.{int(fmt[3])}f}", ps  # as many decimals as the column
 
 
 def _md_escape(text: str) -> str:
@@ -30,7 +33,7 @@ def _md_escape(text: str) -> str:
 
 def markdown(lb: Any) -> str:
     cols = lb.columns
-    fmts = {c: fmt_for(lb.scores[c].tolist()) for c in cols}
+    fmts = {c: fmt_for(lb.scores[c].tolist(), c) for c in cols}
     lines = [f"# Leaderboard ({lb.n_items} items, baseline: {_md_escape(lb.baseline)})", ""]
     lines.append("| system | " + " | ".join(_md_escape(c) for c in cols) + " |")
     lines.append("|---|" + "---:|" * len(cols))
@@ -76,7 +79,7 @@ def markdown(lb: Any) -> str:
             lines.append(f"| {_md_escape(s)} | " + " | ".join(cell(100 * v, "{:.1f}%") for v in row) + " |")
     if lb.emotions is not None:
         t = lb.emotions
-        f = fmt_for(t.to_numpy().ravel().tolist())
+        f = fmt_for(t.to_numpy().ravel().tolist(), lb.emotion_metric)
         lines += ["", f"## {_md_escape(lb.emotion_metric)} per emotion", "",
                   "| system | " + " | ".join(_md_escape(c) for c in t.columns) + " |", "|---|" + "---:|" * len(t.columns)]
         for s, row in t.iterrows():
