@@ -257,6 +257,10 @@ def judgekit_gate(request):
              baseline: str | os.PathLike[str] | None = None, seed: int = 12345, **evaluate_options: Any) -> Gate:
         import judgekit
 
+        for nodeid, other in config.stash.get(_gates_key, []):
+            if other.name == name:
+                pytest.fail(f"judgekit gate name {name!r} is already used by {nodeid}; the name keys the baseline "
+                            "file, so give each gate its own", pytrace=False)
         result = judgekit.evaluate(preds, refs, **evaluate_options)
         scores = {k: float(v) for k, v in result.scores.items()}
         signature = str(result.signature)

@@ -192,6 +192,19 @@ def test_judged(judgekit_gate, pairs):
     assert "replay-only" in res.stdout.str() and "smile-" in res.stdout.str()
 
 
+def test_a_gate_name_is_used_once(s, repo):
+    repo.makepyfile(test_quality="""
+import pytest
+
+@pytest.mark.parametrize("cut", [30, 60])
+def test_cut(judgekit_gate, pairs, cut):
+    judgekit_gate("same-name", [r["pred"][:cut] for r in pairs], [r["ref"] for r in pairs]).check(min={"bleu-1": 0})
+""")
+    res = run(repo)
+    res.assert_outcomes(passed=1, failed=1)
+    assert "judgekit gate name 'same-name' is already used by test_quality.py::test_cut[30]" in res.stdout.str()
+
+
 def test_session_without_gates_is_untouched(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makepyfile(test_plain="def test_one():\n    assert 1 + 1 == 2\n")
