@@ -552,13 +552,70 @@ static inline uint64_t hash_key(uint64_t a, uint64_t b)
     return h;
 }
 
+/* The counts of one n-gram of an item.  ``stamp`` names the reference
+ * that ``cur`` belongs to, so ``cur`` restarts lazily for each reference. */
+typedef struct {
+    int32_t hc;     /* count in the hypothesis */
+    int32_t cur;    /* count in the current reference */
+    int32_t mx;     /* max count over the references seen so far */
+    uint32_t stamp; /* reference that ``cur`` counts (0: none) */
+} Counts;
+
 typedef struct {
     uint64_t a, b;
-    int32_t hc;    /* count in the hypothesis */
-    int32_t cur;   /* count in the current reference */
-    int32_t mx;    /* max count over the references seen so far */
-    int32_t stamp; /* reference number (1-based) that ``cur`` belongs to */
+    Counts c;
 } Slot;
+
+static inline void restamp(Counts *c, uint32_t stamp)
+{
+    if (c->stamp != stamp) {
+        c->stamp = stamp;
+        c->cur = 0;
+    }
+}
+
+/* One occurrence of a hypothesis n-gram in a reference, for BLEU: the
+ * clipped match count grows while the running count stays within both the
+ * hypothesis count and the best count of earlier references, i.e. the sum
+ * ends as sum_g min(hc_g, max_r count_r(g)). */
+static inline void bleu_hit(Counts *c, uint32_t stamp, int64_t *matches)
+{
+    restamp(c, stamp);
+    c->cur++;
+    if (c->cur > c->mx) {
+        if (c->mx < c->hc)
+            (*matches)++;
+        c->mx = c->cur;
+    }
+}
+
+/* One reference n-gram, for ROUGE: distinct reference n-grams, n-grams
+ * shared with the hypothesis (sets) and the clipped overlap. */
+static inline void rouge_hit(Counts *c, uint32_t stamp, int64_t *rset, int64_t *sets, int64_t *clip)
+{
+    if (c->stamp != stamp) {
+        c->stamp = stamp;
+        c->cur = 0;
+        (*rset)++;
+        if (c->hc > 0)
+            (*sets)++;
+    }
+    c->cur++;
+    if (c->cur <= c->hc)
+        (*clip)++;
+}
+
+/* A new stamp for the next reference; on wrap-around every stamp in
+ * ``dir`` is forgotten. */
+static inline uint32_t next_stamp(uint32_t *g, Counts *dir, size_t n)
+{
+    if (++*g == 0) {
+        for (size_t k = 0; k < n; k++)
+            dir[k].stamp = 0;
+        *g = 1;
+    }
+    return *g;
+}
 
 typedef struct {
     Slot *s;
@@ -765,14 +822,6 @@ static PyObject *fallback(void)
 /* ------------------------------------------------------------------ */
 /* bleu_stats                                                           */
 /* ------------------------------------------------------------------ */
-/* Order 1 needs no table: a token id indexes this array directly.  Counts
- * are cleared after each item through the hypothesis positions; ``stamp``
- * runs over the whole call, so ``cur`` is reset lazily. */
-typedef struct {
-    int32_t hc, cur, mx;
-    uint32_t stamp;
-} DirEnt;
-
 /* Grow a scratch buffer to at least ``n`` elements of ``size`` bytes. */
 static int scratch(void **buf, size_t *cap, size_t n, size_t size)
 {
@@ -805,7 +854,7 @@ static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N,
     size_t cap_h = 0, cap_h2 = 0, cap_r = 0;
     int rc = 0;
     uint32_t gstamp = 0;
-    DirEnt *dir = (DirEnt *)calloc(enc_vocab_size(e) + 1, sizeof(DirEnt));
+    Counts *dir = (Counts *)calloc(enc_vocab_size(e) + 1, sizeof(Counts)); /* order 1: indexed by token id */
     if (!dir)
         return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -850,26 +899,12 @@ static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N,
                     const uint32_t *r = e->tok + e->off[s];
                     uint8_t *ra = ralive + (e->off[s] - rbase);
                     Py_ssize_t L = e->off[s + 1] - e->off[s];
-                    if (++gstamp == 0) { /* wrapped: forget every stamp */
-                        for (size_t k = 0; k <= enc_vocab_size(e); k++)
-                            dir[k].stamp = 0;
-                        gstamp = 1;
-                    }
+                    uint32_t stamp = next_stamp(&gstamp, dir, enc_vocab_size(e) + 1);
                     for (Py_ssize_t p = 0; p < L; p++) {
-                        DirEnt *d = &dir[r[p]];
+                        Counts *d = &dir[r[p]];
                         ra[p] = d->hc > 0;
-                        if (!d->hc)
-                            continue;
-                        if (d->stamp != gstamp) {
-                            d->stamp = gstamp;
-                            d->cur = 0;
-                        }
-                        d->cur++;
-                        if (d->cur > d->mx) {
-                            if (d->mx < d->hc)
-                                m++;
-                            d->mx = d->cur;
-                        }
+                        if (d->hc)
+                            bleu_hit(d, stamp, &m);
                     }
                 }
                 *mt = m;
@@ -893,7 +928,7 @@ static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N,
                 }
                 gram_key(h + p, n1, &a, &b);
                 Slot *sl = table_insert(&t, a, b, &isnew);
-                sl->hc++;
+                sl->c.hc++;
                 hslot[p] = (uint32_t)(sl - t.s);
                 inserted++;
             }
@@ -902,7 +937,7 @@ static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N,
                 continue;
             }
             int64_t m = 0;
-            int32_t stamp = 0;
+            uint32_t stamp = 0; /* the table is cleared for each item and order */
             for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
                 stamp++;
                 const uint32_t *r = e->tok + e->off[s];
@@ -916,23 +951,13 @@ static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N,
                     gram_key(r + p, n1, &a, &b);
                     Slot *sl = table_find(&t, a, b);
                     ra[p] = sl != NULL;
-                    if (!sl)
-                        continue;
-                    if (sl->stamp != stamp) {
-                        sl->stamp = stamp;
-                        sl->cur = 0;
-                    }
-                    sl->cur++;
-                    if (sl->cur > sl->mx) {
-                        if (sl->mx < sl->hc)
-                            m++;
-                        sl->mx = sl->cur;
-                    }
+                    if (sl)
+                        bleu_hit(&sl->c, stamp, &m);
                 }
             }
             *mt = m;
             for (Py_ssize_t p = 0; p < G; p++)
-                halive[p] = hslot[p] != NO_SLOT && t.s[hslot[p]].mx > 0;
+                halive[p] = hslot[p] != NO_SLOT && t.s[hslot[p]].c.mx > 0;
         }
     }
 done:
@@ -990,6 +1015,18 @@ out:
 /* ------------------------------------------------------------------ */
 /* rouge_stats                                                          */
 /* ------------------------------------------------------------------ */
+/* the six ROUGE columns of one order in a (item, reference) row */
+static inline void rouge_row(int64_t *row, int64_t G, int64_t R, int64_t clip, int64_t hset, int64_t rset,
+                             int64_t sets)
+{
+    row[0] = G;
+    row[1] = R;
+    row[2] = clip;
+    row[3] = hset;
+    row[4] = rset;
+    row[5] = sets;
+}
+
 static int rouge_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, const int *orders, int n_orders, int do_lcs,
                          int64_t *item, int64_t *data, Py_ssize_t ncols, size_t vocab)
 {
@@ -997,7 +1034,7 @@ static int rouge_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, const
     LcsWork w = {NULL, NULL, 0, 0};
     int rc = 0;
     uint32_t gstamp = 0;
-    DirEnt *dir = (DirEnt *)calloc(vocab + 1, sizeof(DirEnt));
+    Counts *dir = (Counts *)calloc(vocab + 1, sizeof(Counts)); /* order 1: indexed by token id */
     if (!dir || (do_lcs && lcs_work_init(&w, vocab, (size_t)e->maxlen) < 0)) {
         rc = -1;
         goto done;
@@ -1017,32 +1054,11 @@ static int rouge_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, const
                 for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
                     const uint32_t *r = e->tok + e->off[s];
                     Py_ssize_t L = e->off[s + 1] - e->off[s];
-                    if (++gstamp == 0) { /* wrapped: forget every stamp */
-                        for (size_t k = 0; k <= vocab; k++)
-                            dir[k].stamp = 0;
-                        gstamp = 1;
-                    }
+                    uint32_t stamp = next_stamp(&gstamp, dir, vocab + 1);
                     int64_t rset = 0, sets = 0, clip = 0;
-                    for (Py_ssize_t p = 0; p < L; p++) {
-                        DirEnt *d = &dir[r[p]];
-                        if (d->stamp != gstamp) {
-                            d->stamp = gstamp;
-                            d->cur = 0;
-                            rset++;
-                            if (d->hc > 0)
-                                sets++;
-                        }
-                        d->cur++;
-                        if (d->cur <= d->hc)
-                            clip++;
-                    }
-                    int64_t *row = data + (row0 + (s - rs[i])) * ncols + 6 * oi;
-                    row[0] = G;
-                    row[1] = L;
-                    row[2] = clip;
-                    row[3] = hset;
-                    row[4] = rset;
-                    row[5] = sets;
+                    for (Py_ssize_t p = 0; p < L; p++)
+                        rouge_hit(&dir[r[p]], stamp, &rset, &sets, &clip);
+                    rouge_row(data + (row0 + (s - rs[i])) * ncols + 6 * oi, G, L, clip, hset, rset, sets);
                 }
                 for (Py_ssize_t p = 0; p < H; p++)
                     dir[h[p]].hc = 0;
@@ -1065,9 +1081,9 @@ static int rouge_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, const
                 gram_key(h + p, n1, &a, &b);
                 Slot *sl = table_insert(&t, a, b, &isnew);
                 hset += isnew;
-                sl->hc++;
+                sl->c.hc++;
             }
-            int32_t stamp = 0;
+            uint32_t stamp = 0; /* the table is cleared for each item and order */
             for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
                 stamp++;
                 const uint32_t *r = e->tok + e->off[s];
@@ -1077,25 +1093,9 @@ static int rouge_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, const
                 int64_t rset = 0, sets = 0, clip = 0;
                 for (Py_ssize_t p = 0; p < R; p++) {
                     gram_key(r + p, n1, &a, &b);
-                    Slot *sl = table_insert(&t, a, b, &isnew);
-                    if (sl->stamp != stamp) {
-                        sl->stamp = stamp;
-                        sl->cur = 0;
-                        rset++;
-                        if (sl->hc > 0)
-                            sets++;
-                    }
-                    sl->cur++;
-                    if (sl->cur <= sl->hc)
-                        clip++;
+                    rouge_hit(&table_insert(&t, a, b, &isnew)->c, stamp, &rset, &sets, &clip);
                 }
-                int64_t *row = data + (row0 + (s - rs[i])) * ncols + 6 * oi;
-                row[0] = G;
-                row[1] = R;
-                row[2] = clip;
-                row[3] = hset;
-                row[4] = rset;
-                row[5] = sets;
+                rouge_row(data + (row0 + (s - rs[i])) * ncols + 6 * oi, G, R, clip, hset, rset, sets);
             }
         }
         for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
