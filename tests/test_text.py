@@ -83,3 +83,15 @@ def test_tokenize_many_equals_one_by_one_and_shares_duplicates(texts):
     tok = make_tokenizer("jieba", whitespace="keep")
     many = tok.tokenize_many(texts)
     assert many == [tok.tokenize(t) for t in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(st.characters(max_codepoint=0x7F), st.characters(min_codepoint=0x2000, max_codepoint=0x2B00),
+                                  st.characters(min_codepoint=0x3000, max_codepoint=0xFFEF),
+                                  st.characters(min_codepoint=0x20000, max_codepoint=0x2FA1F)), max_size=40))
+def test_fast_sacrebleu_tokenizers_equal_sacrebleu(text):
+    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+    from sacrebleu.tokenizers.tokenizer_zh import TokenizerZh
+
+    assert make_tokenizer("zh").tokenize(text) == TokenizerZh()(text.rstrip()).split()
+    assert make_tokenizer("13a").tokenize(text) == Tokenizer13a()(text.rstrip()).split()
