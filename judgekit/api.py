@@ -407,7 +407,7 @@ def evaluate_file(
     (.txt one segment per line, .jsonl or .csv).  ``lang="auto"`` is decided
     on the first chunk.  Other options are those of ``evaluate``.
     """
-    from .ngram._parallel import Pool, resolve_jobs
+    from .ngram._parallel import Pool, _mergeable_factory, mergeable, resolve_jobs
     from .ngram.suite import merge
     from .text.lang import detect_language
     from .text.tokenize import SHOW_PROGRESS
@@ -464,8 +464,9 @@ def evaluate_file(
                 detected = detect_language(p + [x for rs in r for x in rs]) if lang == "auto" else lang
                 plan = _Plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
                              tokenize=tokenize, suite_kwargs=suite_kwargs)
+                mergeable(plan.runner)
                 if jobs > 1:
-                    pool = Pool(plan.runner, plan.factory, jobs)
+                    pool = Pool(plan.runner, functools.partial(_mergeable_factory, plan.factory), jobs)
             ep, er = _empties(p, r)
             empty_pred += ep
             empty_ref += er

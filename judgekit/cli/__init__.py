@@ -30,10 +30,11 @@ def _version_text() -> str:
     from .._version import __version__
 
     try:
-        from ..text.segment import backend_description
+        from ..ngram._stats import backend_description as kernels
+        from ..text.segment import backend_description as segmenter
     except ImportError:  # pragma: no cover - partial installs
         return f"judgekit {__version__}"
-    return f"judgekit {__version__} ({backend_description()})"
+    return f"judgekit {__version__} ({segmenter()}; {kernels()})"
 
 
 def build_parser() -> argparse.ArgumentParser:

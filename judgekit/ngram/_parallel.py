@@ -6,6 +6,7 @@ gives exactly the numbers of a single in-process call.
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, Callable, Iterable, Sequence
 
@@ -68,11 +69,22 @@ class Pool:
         self.executor.shutdown()
 
 
+def mergeable(runner: Any) -> Any:
+    """Ask a runner for partials that merge exactly (Distinct's sets)."""
+    if hasattr(runner, "mergeable"):
+        runner.mergeable = True
+    return runner
+
+
+def _mergeable_factory(factory: Callable[[], Any]) -> Any:
+    return mergeable(factory())
+
+
 def run_partials(runner: Any, factory: Callable[[], Any], preds: Sequence[str], refs: Sequence[Sequence[str]],
                  n_jobs: int) -> Partial:
     if n_jobs == 1 or len(preds) < 2 * n_jobs:
         return runner.partial(preds, refs)
-    pool = Pool(runner, factory, n_jobs)
+    pool = Pool(mergeable(runner), functools.partial(_mergeable_factory, factory), n_jobs)
     try:
         bounds = split(len(preds), n_jobs * 4)
         return merge(pool.map([(preds[a:b], refs[a:b]) for a, b in bounds]))

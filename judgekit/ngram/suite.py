@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..text.tokenize import make_tokenizer
-from ._stats import BleuStats, bleu_stats, distinct_counts, rouge_stats
+from ._stats import BleuStats, bleu_stats, distinct_counts, rouge_stats, shared_encoding
 from .bleu import BLEU
 from .rouge import ROUGE
 
@@ -123,6 +123,9 @@ class Suite:
     def __init__(self, *, lang: str, tokenizer: str, tokenizer_options: dict, smoothing: str = "exp",
                  aggregation: str = "corpus", effective_order: bool = True, rouge_counting: str = "counts",
                  scale: int = 100, metrics: Sequence[str] | None = None):
+        # Set when chunks will be merged (worker processes, streaming): the
+        # partials then carry Distinct's n-gram sets, not only their sizes.
+        self.mergeable = False
         self.tokenizer = make_tokenizer(tokenizer, **dict(tokenizer_options))
         self.bleu = BLEU(smoothing=smoothing, aggregation=aggregation, effective_order=effective_order)
         self.rouge = ROUGE(counting=rouge_counting)
@@ -134,18 +137,21 @@ class Suite:
         toks = self.tokenizer.tokenize_many(list(preds) + [r for rs in refs for r in rs])
         hyps, ref_toks = split_refs(toks, n, refs)
         per_item: dict[str, np.ndarray] = {}
-        bs = bleu_stats(hyps, ref_toks) if fams & {"bleu", "length"} else None
+        with shared_encoding():
+            bs = bleu_stats(hyps, ref_toks) if fams & {"bleu", "length"} else None
+            rs = rouge_stats(hyps, ref_toks) if "rouge" in fams else None
+            dc = distinct_counts(hyps, with_sets=self.mergeable) if "distinct" in fams else None
         if "bleu" in fams:
             f = scale / self.bleu.native_scale
             for k, v in self.bleu.sentence_scores(bs).items():
                 per_item[k] = v * f if f != 1 else v
         if "rouge" in fams:
-            for k, v in self.rouge.sentence_scores(rouge_stats(hyps, ref_toks), n).items():
+            for k, v in self.rouge.sentence_scores(rs, n).items():
                 per_item[k] = v * scale if scale != 1 else v
         distinct = None
-        if "distinct" in fams:
+        if dc is not None:
             distinct = {}
-            for order, (seen, total, pid, pit) in distinct_counts(hyps, with_sets=True).items():
+            for order, (seen, total, pid, pit) in dc.items():
                 distinct[order] = (seen, total)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     per_item[f"distinct-{order}"] = np.where(pit > 0, pid / np.where(pit > 0, pit, 1), 0.0) * scale
@@ -169,7 +175,8 @@ class Suite:
             scores.update({k: float(np.mean(per_item[k])) for k in ROUGE.names()})
         if "distinct" in fams and part.distinct is not None:
             for order, (seen, total) in part.distinct.items():
-                scores[f"distinct-{order}"] = (len(seen) / total if total else 0.0) * scale
+                uniq = len(seen) if isinstance(seen, set) else seen
+                scores[f"distinct-{order}"] = (uniq / total if total else 0.0) * scale
         if "length" in fams:
             scores["len-pred"] = float(np.mean(bs.hyp_len))
             scores["len-ref"] = float(np.mean(bs.ref_len))
