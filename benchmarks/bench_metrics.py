@@ -193,7 +193,8 @@ def job_stream(path=None, **_):
 
     t = time.perf_counter()
     r = judgekit.evaluate_file(path)
-    return time.perf_counter() - t, {"n": len(r.per_item), **r.scores}
+    # as `judgekit evaluate` does: the per-item table is not built unless asked for
+    return time.perf_counter() - t, {"n": r.to_dict()["n_items"], **r.scores}
 
 
 JOBS = {k[4:]: v for k, v in globals().items() if k.startswith("job_")}

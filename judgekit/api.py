@@ -53,6 +53,8 @@ class Result:
             import pandas as pd
 
             columns, index, empty_pred, empty_ref = self._items
+            if isinstance(index, list):
+                index = pd.Index(index, name="id")
             frame = pd.DataFrame(columns, index=index)
             frame["empty_pred"] = empty_pred
             frame["empty_ref"] = empty_ref
@@ -387,7 +389,7 @@ def evaluate_file(
     pred_field: str = "pred",
     ref_field: str = "ref",
     id_field: str | None = "id",
-    chunk_size: int = 10_000,
+    chunk_size: int = 5_000,
     n_jobs: int = 1,
     lang: str = "auto",
     preset: str | None = None,
@@ -408,7 +410,8 @@ def evaluate_file(
     on the first chunk.  Other options are those of ``evaluate``.
     """
     from .ngram._parallel import Pool, _mergeable_factory, mergeable, resolve_jobs
-    from .ngram.suite import merge
+    from .ngram._parallel import partial as run_partial
+    from .ngram.suite import Accumulator
     from .text.lang import detect_language
     from .text.tokenize import SHOW_PROGRESS
     from ._io import iter_pairs
@@ -432,7 +435,6 @@ def evaluate_file(
     ids: list = []
     empty_pred: list[bool] = []
     empty_ref: list[bool] = []
-    merged = None
     bar = None
     token = SHOW_PROGRESS.set(False)
     try:
@@ -441,9 +443,11 @@ def evaluate_file(
 
             bar = tqdm(desc="evaluating", unit="item")
 
+        acc = Accumulator()
+
         def fold(parts):
-            nonlocal merged
-            merged = merge(([merged] if merged is not None else []) + list(parts))
+            for part in parts:
+                acc.add(part)
 
         pending: list = []
         done = False
@@ -471,11 +475,11 @@ def evaluate_file(
             empty_pred += ep
             empty_ref += er
             if pool is None:
-                fold([plan.runner.partial(p, r)])
+                fold([run_partial(plan.runner, p, r)])
             else:
                 from .ngram._parallel import split
 
-                pending += [pool.executor.submit(_chunk_work, (p[a:b], r[a:b])) for a, b in split(len(p), jobs)]
+                pending += [pool.submit((p[a:b], r[a:b])) for a, b in split(len(p), jobs)]
                 if len(pending) >= 2 * jobs:
                     fold([f.result() for f in pending])
                     pending = []
@@ -491,12 +495,8 @@ def evaluate_file(
             bar.close()
     if plan is None:
         raise InputError("no items to evaluate: the input has no rows")
-    import pandas as pd
-
-    return plan.finish(merged, empty_pred, empty_ref, pd.Index(ids, name="id"))
+    return plan.finish(acc.result(), empty_pred, empty_ref, _IdIndex(ids))
 
 
-def _chunk_work(chunk):
-    from .ngram._parallel import _work
-
-    return _work(chunk)
+class _IdIndex(list):
+    """Item ids, turned into a pandas index only when ``per_item`` is built."""

@@ -29,7 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--aggregation", choices=["corpus", "mean"], help="default suite BLEU: corpus (default) or mean")
     p.add_argument("--rouge-counting", choices=["counts", "sets"], help="default suite ROUGE: counts (default) or sets")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (-1: one per core); same numbers")
-    p.add_argument("--chunk-size", type=int, default=10_000, help="items read and scored at a time (memory stays flat)")
+    p.add_argument("--chunk-size", type=int, default=5_000, help="items read and scored at a time (memory stays flat)")
     p.add_argument("--scale", type=int, choices=[1, 100])
     p.add_argument("--strict", action="store_true", help="error on empty predictions or references instead of flagging")
     p.add_argument("--format", default="table", choices=["table", "json", "csv"])

@@ -48,31 +48,55 @@ class Partial:
     flagged: list[int] = field(default_factory=list)
 
 
+class Accumulator:
+    """Merges chunk partials in order as they arrive: per-item arrays are
+    concatenated once at the end, Distinct's n-gram sets are unioned as
+    they come, so that streaming holds one copy of the per-item values."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.per_item: dict[str, list[np.ndarray]] = {}
+        self.bleu: dict[str, list[np.ndarray]] | None = None
+        self.distinct: dict[int, tuple[set, int]] | None = None
+        self.flagged: list[int] = []
+
+    def add(self, p: Partial) -> None:
+        for k, v in p.per_item.items():
+            self.per_item.setdefault(k, []).append(v)
+        if p.bleu is not None:
+            if self.bleu is None:
+                self.bleu = {f: [] for f in ("hyp_len", "ref_len", "matches", "totals")}
+            for f, parts in self.bleu.items():
+                parts.append(getattr(p.bleu, f))
+        if p.distinct is not None:
+            if self.distinct is None:
+                self.distinct = {order: (set(), 0) for order in p.distinct}
+            for order, (seen, total) in p.distinct.items():
+                acc, acc_total = self.distinct[order]
+                acc |= seen
+                self.distinct[order] = (acc, acc_total + total)
+        self.flagged += [self.n + i for i in p.flagged]
+        self.n += p.n
+
+    def result(self) -> Partial:
+        per_item = {}
+        for k in list(self.per_item):  # one column at a time: the chunks go as it is built
+            v = self.per_item.pop(k)
+            per_item[k] = v[0] if len(v) == 1 else np.concatenate(v)
+        bleu = None
+        if self.bleu is not None:
+            bleu = BleuStats(*(v[0] if len(v) == 1 else np.concatenate(v) for v in self.bleu.values()))
+        return Partial(self.n, per_item, bleu, self.distinct, self.flagged)
+
+
 def merge(parts: Sequence[Partial]) -> Partial:
     """Concatenate chunk partials in order; offsets flagged item indices."""
     if len(parts) == 1:
         return parts[0]
-    per_item = {k: np.concatenate([p.per_item[k] for p in parts]) for k in parts[0].per_item}
-    bleu = None
-    if parts[0].bleu is not None:
-        bleu = BleuStats(*(np.concatenate([getattr(p.bleu, f) for p in parts])
-                           for f in ("hyp_len", "ref_len", "matches", "totals")))
-    distinct = None
-    if parts[0].distinct is not None:
-        distinct = {}
-        for order in parts[0].distinct:
-            seen: set = set()
-            total = 0
-            for p in parts:
-                s, t = p.distinct[order]
-                seen |= s
-                total += t
-            distinct[order] = (seen, total)
-    flagged, offset = [], 0
+    acc = Accumulator()
     for p in parts:
-        flagged += [offset + i for i in p.flagged]
-        offset += p.n
-    return Partial(offset, per_item, bleu, distinct, flagged)
+        acc.add(p)
+    return acc.result()
 
 
 def _family(name: str) -> str:
@@ -110,6 +134,8 @@ def select_families(metrics: Sequence[str] | None, valid: Sequence[str]) -> tupl
 
 def split_refs(toks: list, n: int, refs: Sequence[Sequence[str]]) -> tuple[list, list]:
     """Undo ``tokenize_many(preds + flat_refs)``: hypotheses, refs per item."""
+    if len(toks) == 2 * n:  # one reference per item
+        return toks[:n], [[t] for t in toks[n:]]
     hyps, ref_toks, k = toks[:n], [], n
     for rs in refs:
         ref_toks.append(toks[k: k + len(rs)])

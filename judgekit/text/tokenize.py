@@ -28,13 +28,18 @@ _CHUNK = 1000
 
 # Token lists of recently seen texts, per tokenizer signature: references
 # shared by several systems (a leaderboard) are segmented once per process.
+# Bounded by tokens (about 90 bytes each), so that streaming a large file of
+# distinct texts keeps memory flat: when full, it keeps what it has and adds
+# nothing more (the texts seen first are the ones a leaderboard repeats).
 _CACHE: dict[str, dict[str, list[str]]] = {}
-CACHE_MAX = 200_000
+_CACHE_SIZE: dict[str, int] = {}
+CACHE_MAX_TOKENS = 1_500_000
 
 
 def clear_cache() -> None:
     """Forget every cached token list."""
     _CACHE.clear()
+    _CACHE_SIZE.clear()
 
 
 def _normalizer(name: str) -> Callable[[str], str] | None:
@@ -74,7 +79,8 @@ class Tokenizer:
         """Tokenize each distinct text once; equal texts share one token list."""
         if self._norm is not None:
             texts = [self._norm(t) for t in texts]
-        cache = _CACHE.setdefault(self.signature(), {})
+        sig = self.signature()
+        cache = _CACHE.setdefault(sig, {})
         index: dict[str, int] = {}
         unique: list[str] = []
         for t in texts:
@@ -94,9 +100,10 @@ class Tokenizer:
             done = self._tokenize_many(unique)
         fresh = dict(zip(unique, done))
         out = [fresh[t] if t in fresh else cache[t] for t in texts]
-        if len(cache) + len(fresh) > CACHE_MAX:
-            cache.clear()
-        cache.update(fresh if len(fresh) <= CACHE_MAX else {})
+        added = sum(map(len, done))
+        if _CACHE_SIZE.get(sig, 0) + added <= CACHE_MAX_TOKENS:
+            cache.update(fresh)
+            _CACHE_SIZE[sig] = _CACHE_SIZE.get(sig, 0) + added
         return out
 
     def __repr__(self) -> str:
