@@ -213,8 +213,8 @@ def child(spec: dict) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "result": result}, default=float))
 
 
-def measure(**spec) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def measure(env_extra: dict | None = None, **spec) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **(env_extra or {}))
     out = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
                          env=env, cwd=ROOT)
     if out.returncode != 0:
@@ -284,7 +284,8 @@ def main() -> None:
     theirs = {common.get(k, k): v * (100 if k in common else 1) for k, v in ref["result"].items()}
     emit(row(f"(b) default suite (BLEU-1..4 cum+ind, ROUGE-1/2/L P/R/F, Distinct-1/2) vs rouge-score(jieba) + "
              f"sacreBLEU BLEU-1..4 zh, {n:,} pairs", jk_default, ref,
-             "different conventions (word vs char BLEU); same ROUGE: " + same(
+             "different conventions (word vs char BLEU); ROUGE-1/2/L (x100 per item here, after the mean there): "
+             + same(
                  {k: jk_default["result"][k] for k in ("rouge-1", "rouge-2", "rouge-l")},
                  {k: theirs[k] for k in ("rouge-1", "rouge-2", "rouge-l")}, 1e-9)))
     floor = measure(job="jieba_only", n=n)
@@ -296,10 +297,18 @@ def main() -> None:
     par = measure(job="judgekit", n=n, n_jobs=-1)
     emit(f"| (e) default suite with n_jobs=-1 vs one process | {jk_default['seconds']:.2f} s | {par['seconds']:.2f} s | "
          f"**{jk_default['seconds'] / par['seconds']:.2f}x** throughput | {same(par['result'], jk_default['result'])} |")
+    small = min(n, 5000)
+    for preset in (None, "chatglm"):
+        one = measure(env_extra={"JUDGEKIT_NO_NATIVE": "1"}, job="judgekit", n=small, preset=preset)
+        two = measure(env_extra={"JUDGEKIT_NO_NATIVE": "1"}, job="judgekit", n=small, preset=preset, n_jobs=-1)
+        emit(f"| (e) pure-Python path (JUDGEKIT_NO_NATIVE=1), {preset or 'default suite'}, {small:,} pairs: n_jobs=-1 vs "
+             f"one process | {one['seconds']:.2f} s | {two['seconds']:.2f} s | **{one['seconds'] / two['seconds']:.2f}x** "
+             f"throughput | {same(two['result'], one['result'])} |")
     sizes = [1000, 10000] if a.quick else [1000, 10000, 100000]
     for size in sizes:
         ours = measure(job="judgekit", n=size)
-        note = f"{size / ours['seconds']:,.0f} pairs/s"
+        note = f"{size / ours['seconds']:,.0f} pairs/s" + (" (SmileChat repeated: repeats hit the token cache)"
+                                                          if size > 20000 else "")
         if size <= 10000:
             theirs = measure(job="reference_chatglm", n=size)
             ours_c = measure(job="judgekit", n=size, preset="chatglm")
