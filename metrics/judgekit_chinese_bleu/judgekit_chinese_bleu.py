@@ -6,8 +6,9 @@ the output.  Loads offline from this folder:
 """
 from __future__ import annotations
 
-import datasets
 import evaluate
+
+from judgekit._hf import compute_ngram, text_pair_features
 
 _CITATION = """\
 @misc{judgekit, title={judgekit: evaluation for empathetic and supportive dialogue systems}}
@@ -44,20 +45,9 @@ class JudgekitChineseBleu(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=[
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Sequence(datasets.Value("string"))}),
-                datasets.Features({"predictions": datasets.Value("string"), "references": datasets.Value("string")}),
-            ],
+            features=text_pair_features(),
             reference_urls=["https://github.com/mjpost/sacrebleu"],
         )
 
     def _compute(self, predictions, references, **options):
-        import judgekit
-
-        options.setdefault("metrics", ["bleu"])
-        result = judgekit.evaluate(list(predictions), list(references), **options)
-        out = {k: float(v) for k, v in result.scores.items()}
-        out["n_items"] = len(predictions)
-        out["signature"] = str(result.signature)
-        return out
+        return compute_ngram("bleu", predictions, references, **options)
