@@ -72,7 +72,7 @@ def bench_replay(n: int, tmp: Path) -> dict[str, float]:
     j = Judge(model="bench", base_url="http://127.0.0.1:9/v1", cache=tmp / "replay.sqlite", replay_only=True, progress=False)
     _, _, ids, reqs = j.prepare(items)
     with JudgeCache(tmp / "replay.sqlite") as c:
-        c.put_many((per[0].key, {"text": json.dumps({"empathy": i % 3}), "refusal": None, "finish_reason": "stop",
+        c.put_many((per[0].key, {"text": json.dumps({"empathy": 1 + i % 3}), "refusal": None, "finish_reason": "stop",
                                  "usage": {"prompt_tokens": 300, "completion_tokens": 8}, "logprobs": None, "model": "bench"},
                     "bench", "empathy-3pt") for i, per in enumerate(reqs))
     c0 = time.process_time()
