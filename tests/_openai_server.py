@@ -124,6 +124,10 @@ class OpenAIServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # TCP_NODELAY, as uvicorn (vLLM, SGLang) sets it: headers and body
+            # go out in two writes, and with Nagle's algorithm the body waits
+            # for the client's delayed ACK (~40 ms a request).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
