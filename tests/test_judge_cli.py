@@ -146,7 +146,7 @@ def test_kill_9_then_resume_asks_each_finished_item_once(tmp_path):
 
 def test_batch_export_import_then_replay(server, tmp_path):
     inp = tmp_path / "in.jsonl"
-    items = _write_items(inp, 6)
+    _write_items(inp, 6)
     cache = tmp_path / "c.sqlite"
     req_file = tmp_path / "batch_requests.jsonl"
     _cli("judge", inp, "--model", "m", "--base-url", server.base_url, "--cache", cache, "--export-batch", req_file, check=0)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import sqlite3
 
 import pytest
 
 from judgekit.errors import InputError
 from judgekit.judge import Judge, ReplayMissError, judge
 from judgekit.judge._client import Budget, Engine, EngineConfig, JudgeAbort, Request, _Window, retry_after_seconds
-from judgekit.judge.cache import JudgeCache
 from tests._openai_server import OpenAIServer, scores_for
 
 FAST = dict(backoff_base=0.01, backoff_max=0.05, timeout=2.0, progress=False)

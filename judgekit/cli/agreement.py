@@ -44,7 +44,6 @@ def _spec(v: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
 
     from ..errors import InputError
     from ..human import agreement, human_ceiling, load_ratings, panel_agreement

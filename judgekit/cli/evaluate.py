@@ -38,7 +38,6 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
 
     from ..api import evaluate_file
 

@@ -12,7 +12,6 @@ cannot forge another speaker's line.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any, Mapping, Sequence
 

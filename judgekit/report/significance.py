@@ -224,7 +224,6 @@ def paired_bootstrap(baseline: Any, system: Any, *, metrics: Sequence[str] | Non
     order (same signature), or mappings metric -> per-item values (judge
     dimensions; the score is their mean).  Returns metric -> ``PairedTest``.
     """
-    import numpy as np
 
     pool, n, bl_full, sys_full, names = _prepare(baseline, system, metrics, n_samples)
     idxs = _bootstrap_indices(n, n_samples, seed)
@@ -265,7 +264,6 @@ def _bs_test(metric: str, bl_full: float, sys_full: float, bl: Any, sy: Any, n: 
     p = _p_value(sample_diffs - sample_diffs.mean(), diff)
     return PairedTest(metric, "bs", bl_full, sys_full, p, n, len(bl), seed, float(sy.mean()),
                       _interval(sy, confidence))
-    return out
 
 
 def paired_randomization(baseline: Any, system: Any, *, metrics: Sequence[str] | None = None,

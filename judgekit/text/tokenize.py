@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import re
 import unicodedata
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 from ..errors import InputError
 
