@@ -535,6 +535,22 @@ calc_route(const SegObject *S, Work *w, const Py_UCS4 *s, Py_ssize_t a, Py_ssize
     return 0;
 }
 
+/* __cut_DAG's buffer of one-character words [bs, bs + bl) of the block at a:
+   one character as it is; a run that is a dictionary word (freq > 0) character
+   by character; any other run through finalseg's HMM. */
+static int
+flush_singles(const SegObject *S, Work *w, const Py_UCS4 *s, Py_ssize_t a, Py_ssize_t bs, Py_ssize_t bl)
+{
+    if (bl == 1)
+        return emit_span(w, a + bs, a + bs + 1);
+    uint32_t node = trie_find(&S->trie, s, a + bs, a + bs + bl);
+    if (node == NO_NODE || S->trie.freq[node] == 0)
+        return finalseg_cut(S, w, s, a + bs, a + bs + bl);
+    for (Py_ssize_t k = bs; k < bs + bl; k++)
+        if (emit_span(w, a + k, a + k + 1) < 0) return -1;
+    return 0;
+}
+
 /* Tokenizer.__cut_DAG / __cut_DAG_NO_HMM on one block [a, b) */
 static int
 cut_block(const SegObject *S, Work *w, const Py_UCS4 *s, Py_ssize_t a, Py_ssize_t b, int hmm, double logtotal)
@@ -549,38 +565,14 @@ cut_block(const SegObject *S, Work *w, const Py_UCS4 *s, Py_ssize_t a, Py_ssize_
                 bl++;
             } else {
                 if (bl) {
-                    if (bl == 1) {
-                        if (emit_span(w, a + bs, a + bs + 1) < 0) return -1;
-                    } else {
-                        uint32_t node = trie_find(&S->trie, s, a + bs, a + bs + bl);
-                        if (node == NO_NODE || S->trie.freq[node] == 0) {
-                            if (finalseg_cut(S, w, s, a + bs, a + bs + bl) < 0) return -1;
-                        } else {
-                            Py_ssize_t k;
-                            for (k = bs; k < bs + bl; k++)
-                                if (emit_span(w, a + k, a + k + 1) < 0) return -1;
-                        }
-                    }
+                    if (flush_singles(S, w, s, a, bs, bl) < 0) return -1;
                     bl = 0;
                 }
                 if (emit_span(w, a + x, a + y) < 0) return -1;
             }
             x = y;
         }
-        if (bl) {
-            if (bl == 1) {
-                if (emit_span(w, a + bs, a + bs + 1) < 0) return -1;
-            } else {
-                uint32_t node = trie_find(&S->trie, s, a + bs, a + bs + bl);
-                if (node == NO_NODE || S->trie.freq[node] == 0) {
-                    if (finalseg_cut(S, w, s, a + bs, a + bs + bl) < 0) return -1;
-                } else {
-                    Py_ssize_t k;
-                    for (k = bs; k < bs + bl; k++)
-                        if (emit_span(w, a + k, a + k + 1) < 0) return -1;
-                }
-            }
-        }
+        if (bl && flush_singles(S, w, s, a, bs, bl) < 0) return -1;
     } else {
         while (x < N) {
             Py_ssize_t y = w->rx[x] + 1;
