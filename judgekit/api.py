@@ -7,6 +7,7 @@ Data flows one way: text (``judgekit.text``) -> counts and scores
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -138,6 +139,10 @@ def _as_list(seq: Any, name: str) -> tuple[list, Any]:
         raise InputError(f"{name} is {type(seq).__name__}; pass a sequence of strings") from None
 
 
+def _all_str(items: list) -> bool:
+    return set(map(type, items)) == {str}
+
+
 def validate(preds: Any, refs: Any) -> tuple[list[str], list[list[str]], Any]:
     """Check and normalize ``preds`` and ``refs``; errors name the item."""
     p, index = _as_list(preds, "preds")
@@ -146,7 +151,11 @@ def validate(preds: Any, refs: Any) -> tuple[list[str], list[list[str]], Any]:
         raise InputError(f"preds has {len(p)} items but refs has {len(r)}; they must pair up one to one")
     if not p:
         raise InputError("no items to evaluate: preds and refs are empty")
-    clean_p = [_check_text(x, f"preds[{i}]") for i, x in enumerate(p)]
+    # fast paths for the common case (every item an exact str); anything else
+    # is checked item by item so that the error names the item
+    clean_p = p if _all_str(p) else [_check_text(x, f"preds[{i}]") for i, x in enumerate(p)]
+    if _all_str(r):
+        return clean_p, [[x] for x in r], index
     clean_r: list[list[str]] = []
     for i, x in enumerate(r):
         if isinstance(x, (list, tuple)) or (hasattr(x, "tolist") and not isinstance(x, str)):
@@ -196,8 +205,10 @@ def evaluate(
     method1, method3, exp, floor, add-k), ``aggregation`` (corpus/mean),
     ``rouge_counting`` (counts/sets) and ``scale`` (1 or 100).
     ``progress=True`` shows a progress bar on stderr for large inputs;
-    ``n_jobs`` runs the per-item work in that many processes (-1: one per
-    core), with identical results.
+    ``n_jobs`` spreads the per-item work over that many cores (-1: all),
+    with identical results: threads inside the compiled core for the
+    default suite (segmenting and counting run without the GIL), worker
+    threads or processes for the presets.
 
     ``judge``: a ``judgekit.judge.Judge``; each prediction is judged (the
     rubric's ``response``; ``contexts`` fill its ``context``/``dialogue``
@@ -363,8 +374,23 @@ def _check_common(lang, scale):
         raise InputError(f"scale must be 1 or 100, not {scale!r}")
 
 
+def _blank(texts: list[str]) -> list[bool]:
+    """``not x.strip()`` for each text, without building stripped copies."""
+    flags = list(map(str.isspace, texts))
+    if "" in texts:  # ''.isspace() is False, but an empty text is blank too
+        for i, x in enumerate(texts):
+            if not x:
+                flags[i] = True
+    return flags
+
+
 def _empties(p, r):
-    return [not x.strip() for x in p], [any(not y.strip() for y in rs) for rs in r]
+    """Flags of empty or whitespace-only predictions and of items with such
+    a reference."""
+    flat = list(itertools.chain.from_iterable(r))
+    if len(flat) == len(r):  # one reference per item
+        return _blank(p), _blank(flat)
+    return _blank(p), [any(not y or y.isspace() for y in rs) for rs in r]
 
 
 def _evaluate(preds, refs, *, lang, preset, metrics, scale, tokenize, strict, n_jobs, suite_kwargs) -> Result:
@@ -373,7 +399,7 @@ def _evaluate(preds, refs, *, lang, preset, metrics, scale, tokenize, strict, n_
 
     p, r, index = validate(preds, refs)
     _check_common(lang, scale)
-    detected = detect_language(p + [x for rs in r for x in rs]) if lang == "auto" else lang
+    detected = detect_language(itertools.chain(p, itertools.chain.from_iterable(r))) if lang == "auto" else lang
     plan = _Plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
                  tokenize=tokenize, suite_kwargs=suite_kwargs)
     part = run_partials(plan.runner, plan.factory, p, r, resolve_jobs(n_jobs))
@@ -409,7 +435,7 @@ def evaluate_file(
     (.txt one segment per line, .jsonl or .csv).  ``lang="auto"`` is decided
     on the first chunk.  Other options are those of ``evaluate``.
     """
-    from .ngram._parallel import Pool, _mergeable_factory, mergeable, resolve_jobs
+    from .ngram._parallel import Pool, _mergeable_factory, in_call_threads, mergeable, resolve_jobs
     from .ngram._parallel import partial as run_partial
     from .ngram.suite import Accumulator
     from .text.lang import detect_language
@@ -465,11 +491,14 @@ def evaluate_file(
                 break
             p, r, _ = validate(chunk_p, chunk_r)
             if plan is None:
-                detected = detect_language(p + [x for rs in r for x in rs]) if lang == "auto" else lang
+                detected = detect_language(itertools.chain(p, itertools.chain.from_iterable(r))) \
+                    if lang == "auto" else lang
                 plan = _Plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
                              tokenize=tokenize, suite_kwargs=suite_kwargs)
                 mergeable(plan.runner)
-                if jobs > 1:
+                if jobs > 1 and in_call_threads(plan.runner):
+                    plan.runner.threads = jobs  # each chunk spread over threads by the runner itself
+                elif jobs > 1:
                     pool = Pool(plan.runner, functools.partial(_mergeable_factory, plan.factory), jobs)
             ep, er = _empties(p, r)
             empty_pred += ep

@@ -460,11 +460,16 @@ typedef struct {
     Enc e;
     Py_ssize_t n;      /* items (hypotheses) */
     Py_ssize_t *rs;    /* reference sequence ranges, NULL if none encoded */
+    PyObject *owner;   /* from_ids: the bytes that e.tok points into (not malloc'd) */
 } EncodingObject;
 
 static void Encoding_dealloc(EncodingObject *self)
 {
     free(self->rs);
+    if (self->owner) {
+        self->e.tok = NULL; /* borrowed from owner */
+        Py_CLEAR(self->owner);
+    }
     enc_free(&self->e);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -489,6 +494,7 @@ static PyObject *k_encode(PyObject *self, PyObject *args)
         return NULL;
     obj->rs = NULL;
     obj->n = 0;
+    obj->owner = NULL;
     if (enc_init(&obj->e, 0) < 0) {
         Py_DECREF(obj);
         return NULL;
@@ -498,6 +504,110 @@ static PyObject *k_encode(PyObject *self, PyObject *args)
         return fallback();
     }
     return (PyObject *)obj;
+}
+
+/* An Encoding from ids made elsewhere (judgekit._cjieba's encode_many),
+ * checked so that no kernel can read out of bounds. */
+static PyObject *k_from_ids(PyObject *self, PyObject *args)
+{
+    Py_buffer bt = {0}, bo = {0}, br = {0};
+    PyObject *tok_obj, *vocab, *refs_obj = Py_None;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "O!y*O!n|O:from_ids", &PyBytes_Type, &tok_obj, &bo, &PyList_Type, &vocab, &n,
+                          &refs_obj))
+        return NULL;
+    if (PyObject_GetBuffer(tok_obj, &bt, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&bo);
+        return NULL;
+    }
+    EncodingObject *obj = NULL;
+    PyObject *result = NULL;
+    if (refs_obj != Py_None && PyObject_GetBuffer(refs_obj, &br, PyBUF_SIMPLE) < 0)
+        goto out;
+    if (bt.len % 4 || bo.len % 8 || bo.len < 8 || (refs_obj != Py_None && br.len != (n + 1) * 8)) {
+        PyErr_SetString(PyExc_ValueError, "from_ids: ids must be uint32, offsets int64 (one more than sequences), "
+                                          "ref_start int64 (n + 1)");
+        goto out;
+    }
+    size_t ntok = (size_t)bt.len / 4, nseq = (size_t)bo.len / 8 - 1;
+    Py_ssize_t nv = PyList_GET_SIZE(vocab);
+    const uint32_t *tok = (const uint32_t *)bt.buf;
+    const int64_t *off = (const int64_t *)bo.buf;
+    const int64_t *rs = refs_obj != Py_None ? (const int64_t *)br.buf : NULL;
+    if (n < 0 || (size_t)n > nseq || off[0] != 0 || (size_t)off[nseq] != ntok) {
+        PyErr_SetString(PyExc_ValueError, "from_ids: offsets do not cover the ids");
+        goto out;
+    }
+    Py_ssize_t maxlen = 0;
+    for (size_t s = 0; s < nseq; s++) {
+        if (off[s + 1] < off[s]) {
+            PyErr_SetString(PyExc_ValueError, "from_ids: offsets decrease");
+            goto out;
+        }
+        if (off[s + 1] - off[s] > maxlen)
+            maxlen = (Py_ssize_t)(off[s + 1] - off[s]);
+    }
+    for (size_t k = 0; k < ntok; k++) {
+        if (tok[k] < 1 || (Py_ssize_t)tok[k] > nv) {
+            PyErr_SetString(PyExc_ValueError, "from_ids: an id is outside the vocabulary");
+            goto out;
+        }
+    }
+    if (rs) {
+        if (rs[0] != n || (size_t)rs[n] != nseq) {
+            PyErr_SetString(PyExc_ValueError, "from_ids: ref_start must run from n to the number of sequences");
+            goto out;
+        }
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (rs[i + 1] < rs[i]) {
+                PyErr_SetString(PyExc_ValueError, "from_ids: ref_start decreases");
+                goto out;
+            }
+    }
+    for (Py_ssize_t k = 0; k < nv; k++)
+        if (!PyUnicode_CheckExact(PyList_GET_ITEM(vocab, k))) {
+            PyErr_SetString(PyExc_TypeError, "from_ids: the vocabulary must hold str");
+            goto out;
+        }
+    obj = PyObject_New(EncodingObject, &EncodingType);
+    if (!obj)
+        goto out;
+    memset(&obj->e, 0, sizeof(obj->e));
+    obj->n = n;
+    obj->rs = NULL;
+    /* the ids are read in place: bytes are immutable, and kept alive here */
+    obj->owner = Py_NewRef(tok_obj);
+    Enc *e = &obj->e;
+    e->tok = (uint32_t *)bt.buf;
+    e->off = (Py_ssize_t *)malloc((nseq + 1) * sizeof(Py_ssize_t));
+    e->objs = (PyObject **)malloc(((size_t)nv + 1) * sizeof(PyObject *));
+    if (rs)
+        obj->rs = (Py_ssize_t *)malloc(((size_t)n + 1) * sizeof(Py_ssize_t));
+    if (!e->off || !e->objs || (rs && !obj->rs)) {
+        Py_DECREF(obj);
+        PyErr_NoMemory();
+        goto out;
+    }
+    for (size_t s = 0; s <= nseq; s++)
+        e->off[s] = (Py_ssize_t)off[s];
+    if (rs)
+        for (Py_ssize_t i = 0; i <= n; i++)
+            obj->rs[i] = (Py_ssize_t)rs[i];
+    e->objs[0] = NULL;
+    for (Py_ssize_t k = 0; k < nv; k++)
+        e->objs[k + 1] = Py_NewRef(PyList_GET_ITEM(vocab, k));
+    e->nobj = (size_t)nv + 1;
+    e->objcap = e->nobj;
+    e->ntok = e->captok = ntok;
+    e->nseq = e->capseq = nseq;
+    e->maxlen = maxlen;
+    result = (PyObject *)obj;
+out:
+    PyBuffer_Release(&bt);
+    PyBuffer_Release(&bo);
+    if (br.obj)
+        PyBuffer_Release(&br);
+    return result;
 }
 
 static EncodingObject *as_encoding(PyObject *o, int need_refs)
@@ -722,6 +832,60 @@ static int keyset_add(KeySet *s, uint64_t a, uint64_t b)
     }
 }
 
+/* The same for 32-bit keys (bigrams of a vocabulary below 65535 ids,
+ * packed as id1 * (V + 1) + id2, never 0): a quarter of the memory, which
+ * matters because the set is the one large table of a corpus and fresh
+ * pages cost more than the hashing. */
+typedef struct {
+    uint32_t *k;
+    size_t cap, count;
+} KeySet32;
+
+static inline size_t hash32(uint32_t x, size_t mask)
+{
+    return (size_t)(((uint64_t)x * 0x9E3779B97F4A7C15ull) >> 29) & mask;
+}
+
+static int keyset32_grow(KeySet32 *s)
+{
+    size_t ncap = s->cap ? s->cap * 4 : 4096;
+    uint32_t *nk = (uint32_t *)calloc(ncap, sizeof(uint32_t));
+    if (!nk)
+        return -1;
+    for (size_t i = 0; i < s->cap; i++) {
+        uint32_t x = s->k[i];
+        if (!x)
+            continue;
+        size_t h = hash32(x, ncap - 1);
+        while (nk[h])
+            h = (h + 1) & (ncap - 1);
+        nk[h] = x;
+    }
+    free(s->k);
+    s->k = nk;
+    s->cap = ncap;
+    return 0;
+}
+
+/* 1 added, 0 present, -1 out of memory */
+static inline int keyset32_add(KeySet32 *s, uint32_t x)
+{
+    if ((s->count + 1) * 2 > s->cap && keyset32_grow(s) < 0)
+        return -1;
+    size_t m = s->cap - 1, h = hash32(x, m);
+    for (;;) {
+        uint32_t y = s->k[h];
+        if (y == x)
+            return 0;
+        if (!y) {
+            s->k[h] = x;
+            s->count++;
+            return 1;
+        }
+        h = (h + 1) & m;
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* LCS                                                                  */
 /* ------------------------------------------------------------------ */
@@ -845,7 +1009,7 @@ static int scratch(void **buf, size_t *cap, size_t n, size_t size)
  * its two (n-1)-grams do, so positions whose (n-1)-grams found no partner
  * at the previous order are skipped (``halive``/``ralive``): the counts are
  * the same, the work on unrelated texts is mostly order 1. */
-static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N, int64_t *matches, int64_t *totals,
+static int bleu_compute(const Enc *e, Py_ssize_t lo, Py_ssize_t n, const Py_ssize_t *rs, int N, int64_t *matches, int64_t *totals,
                         int64_t *hyp_len, int64_t *ref_len)
 {
     Table t = {NULL, 0, 0};
@@ -857,7 +1021,7 @@ static int bleu_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, int N,
     Counts *dir = (Counts *)calloc(enc_vocab_size(e) + 1, sizeof(Counts)); /* order 1: indexed by token id */
     if (!dir)
         return -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = lo; i < n; i++) {
         const uint32_t *h = e->tok + e->off[i];
         Py_ssize_t H = e->off[i + 1] - e->off[i];
         hyp_len[i] = H;
@@ -974,7 +1138,8 @@ static PyObject *k_bleu_stats(PyObject *self, PyObject *args)
     PyObject *enc_obj;
     int N;
     Py_buffer bm = {0}, bt = {0}, bh = {0}, br = {0};
-    if (!PyArg_ParseTuple(args, "Oiw*w*w*w*:bleu_stats", &enc_obj, &N, &bm, &bt, &bh, &br))
+    Py_ssize_t lo = 0, hi = -1;
+    if (!PyArg_ParseTuple(args, "Oiw*w*w*w*|nn:bleu_stats", &enc_obj, &N, &bm, &bt, &bh, &br, &lo, &hi))
         return NULL;
     PyObject *result = NULL;
     EncodingObject *enc = as_encoding(enc_obj, 1);
@@ -982,11 +1147,17 @@ static PyObject *k_bleu_stats(PyObject *self, PyObject *args)
         goto out;
     Py_ssize_t n = enc->n;
     const Py_ssize_t *rs = enc->rs;
+    if (hi < 0)
+        hi = n;
+    if (lo < 0 || lo > hi || hi > n) {
+        PyErr_SetString(PyExc_ValueError, "bleu_stats: item range out of bounds");
+        goto out;
+    }
     if (N < 1 || N > MAX_N) {
         result = fallback();
         goto out;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = lo; i < hi; i++) {
         if (rs[i] == rs[i + 1]) { /* no reference: Python raises */
             result = fallback();
             goto out;
@@ -997,7 +1168,7 @@ static PyObject *k_bleu_stats(PyObject *self, PyObject *args)
         goto out;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = bleu_compute(&enc->e, n, rs, N, (int64_t *)bm.buf, (int64_t *)bt.buf, (int64_t *)bh.buf, (int64_t *)br.buf);
+    rc = bleu_compute(&enc->e, lo, hi, rs, N, (int64_t *)bm.buf, (int64_t *)bt.buf, (int64_t *)bh.buf, (int64_t *)br.buf);
     Py_END_ALLOW_THREADS
     if (rc < 0) {
         PyErr_NoMemory();
@@ -1027,7 +1198,7 @@ static inline void rouge_row(int64_t *row, int64_t G, int64_t R, int64_t clip, i
     row[5] = sets;
 }
 
-static int rouge_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, const int *orders, int n_orders, int do_lcs,
+static int rouge_compute(const Enc *e, Py_ssize_t lo, Py_ssize_t n, const Py_ssize_t *rs, const int *orders, int n_orders, int do_lcs,
                          int64_t *item, int64_t *data, Py_ssize_t ncols, size_t vocab)
 {
     Table t = {NULL, 0, 0};
@@ -1040,7 +1211,7 @@ static int rouge_compute(const Enc *e, Py_ssize_t n, const Py_ssize_t *rs, const
         goto done;
     }
     Py_ssize_t row0 = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = lo; i < n; i++) {
         const uint32_t *h = e->tok + e->off[i];
         Py_ssize_t H = e->off[i + 1] - e->off[i];
         Py_ssize_t nref = rs[i + 1] - rs[i];
@@ -1120,11 +1291,18 @@ static PyObject *k_rouge_stats(PyObject *self, PyObject *args)
 {
     PyObject *enc_obj, *orders_obj;
     int do_lcs;
-    if (!PyArg_ParseTuple(args, "OOp:rouge_stats", &enc_obj, &orders_obj, &do_lcs))
+    Py_ssize_t lo = 0, hi = -1;
+    if (!PyArg_ParseTuple(args, "OOp|nn:rouge_stats", &enc_obj, &orders_obj, &do_lcs, &lo, &hi))
         return NULL;
     EncodingObject *enc = as_encoding(enc_obj, 1);
     if (!enc)
         return NULL;
+    if (hi < 0)
+        hi = enc->n;
+    if (lo < 0 || lo > hi || hi > enc->n) {
+        PyErr_SetString(PyExc_ValueError, "rouge_stats: item range out of bounds");
+        return NULL;
+    }
     int orders[16];
     Py_ssize_t n_orders;
     {
@@ -1149,9 +1327,8 @@ static PyObject *k_rouge_stats(PyObject *self, PyObject *args)
     }
     PyObject *result = NULL, *item_ba = NULL, *data_ba = NULL;
     const Enc *e = &enc->e;
-    Py_ssize_t n = enc->n;
     const Py_ssize_t *rs = enc->rs;
-    Py_ssize_t nrows = rs[n] - rs[0];
+    Py_ssize_t nrows = rs[hi] - rs[lo];
     Py_ssize_t ncols = 6 * n_orders + 3;
     item_ba = PyByteArray_FromStringAndSize(NULL, nrows * 8);
     data_ba = PyByteArray_FromStringAndSize(NULL, nrows * ncols * 8);
@@ -1162,7 +1339,7 @@ static PyObject *k_rouge_stats(PyObject *self, PyObject *args)
     size_t vocab = enc_vocab_size(e);
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = rouge_compute(e, n, rs, orders, (int)n_orders, do_lcs, item, data, ncols, vocab);
+    rc = rouge_compute(e, lo, hi, rs, orders, (int)n_orders, do_lcs, item, data, ncols, vocab);
     Py_END_ALLOW_THREADS
     if (rc < 0) {
         PyErr_NoMemory();
@@ -1241,6 +1418,9 @@ static int distinct_compute(const Enc *e, Py_ssize_t n, int n1, int64_t *uniq, i
         *total = tot;
         return 0;
     }
+    KeySet32 ks32 = {NULL, 0, 0};
+    size_t V1 = enc_vocab_size(e) + 1;
+    int narrow = n1 == 2 && V1 < 65535;
     for (Py_ssize_t i = 0; i < n; i++) {
         const uint32_t *h = e->tok + e->off[i];
         Py_ssize_t H = e->off[i + 1] - e->off[i];
@@ -1259,7 +1439,7 @@ static int distinct_compute(const Enc *e, Py_ssize_t n, int n1, int64_t *uniq, i
             table_insert(&t, a, b, &isnew);
             if (isnew) {
                 d++;
-                int added = keyset_add(&ks, a, b);
+                int added = narrow ? keyset32_add(&ks32, (uint32_t)(h[p] * V1 + h[p + 1])) : keyset_add(&ks, a, b);
                 if (added < 0 || (added && first && i64_push(first, (int64_t)(e->off[i] + p)) < 0)) {
                     rc = -1;
                     goto done;
@@ -1268,11 +1448,12 @@ static int distinct_compute(const Enc *e, Py_ssize_t n, int n1, int64_t *uniq, i
         }
         pid[i] = d;
     }
-    *uniq = (int64_t)ks.count;
+    *uniq = (int64_t)(narrow ? ks32.count : ks.count);
     *total = tot;
 done:
     free(t.s);
     free(ks.k);
+    free(ks32.k);
     return rc;
 }
 
@@ -1705,11 +1886,16 @@ static PyObject *k_sum(PyObject *self, PyObject *seq)
 static PyMethodDef methods[] = {
     {"encode", k_encode, METH_VARARGS,
      "encode(hyps, refs=None) -> Encoding (token ids, interned once), or NotImplemented"},
+    {"from_ids", k_from_ids, METH_VARARGS,
+     "from_ids(ids, offsets, vocabulary, n, ref_start=None) -> Encoding: ids (uint32, 1-based into vocabulary) "
+     "and offsets (int64) of sequences; the first n are hypotheses, item i's references are sequences "
+     "ref_start[i]..ref_start[i+1]"},
     {"bleu_stats", k_bleu_stats, METH_VARARGS,
-     "bleu_stats(encoding, max_order, matches, totals, hyp_len, ref_len): fill the int64 buffers; "
-     "True, or NotImplemented for inputs left to the Python code"},
+     "bleu_stats(encoding, max_order, matches, totals, hyp_len, ref_len, lo=0, hi=n): fill rows lo..hi of the "
+     "int64 buffers; True, or NotImplemented for inputs left to the Python code"},
     {"rouge_stats", k_rouge_stats, METH_VARARGS,
-     "rouge_stats(encoding, orders, lcs) -> (item bytes, data bytes, n_rows) of int64, or NotImplemented"},
+     "rouge_stats(encoding, orders, lcs, lo=0, hi=n) -> (item bytes, data bytes, n_rows) of int64 for items "
+     "lo..hi, or NotImplemented"},
     {"distinct_counts", k_distinct_counts, METH_VARARGS,
      "distinct_counts(encoding, orders, with_sets=False) -> [(uniq or set of n-gram tuples, total, per-item distinct, "
      "per-item total)], or NotImplemented"},

@@ -15,12 +15,13 @@ run here, so errors are Python's own.
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -83,6 +84,50 @@ def _encode(ck, hyps, refs):
     enc = ck.encode(hyps, refs)
     memo[key] = (enc, hyps, refs, len(hyps))  # the lists are held so their ids stay theirs
     return enc
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A corpus already reduced to token ids by the compiled segmenter
+    (``encode_many``), so that no token string is ever built: sequences
+    0..n-1 are the hypotheses, item i's references follow.  Accepted by
+    ``bleu_stats``, ``rouge_stats`` and ``distinct_counts`` in place of the
+    token lists."""
+
+    enc: Any
+    n: int
+
+
+def encoded(ids: tuple[bytes, bytes, list[str]], n: int, ref_counts: Sequence[int] | None) -> Encoded | None:
+    """Wrap ``encode_many``'s (ids, offsets, vocabulary) of ``n`` hypotheses
+    followed by ``ref_counts[i]`` references for item i (None: one each);
+    None without the compiled kernels."""
+    ck = native_kernels()
+    if ck is None:
+        return None
+    tok, off, vocab = ids
+    ref_start = np.arange(n, 2 * n + 1, dtype=np.int64) if ref_counts is None else None
+    if ref_counts is not None:
+        ref_start = np.empty(n + 1, dtype=np.int64)
+        ref_start[0] = n
+        np.cumsum(np.asarray(ref_counts, dtype=np.int64), out=ref_start[1:])
+        ref_start[1:] += n
+    return Encoded(ck.from_ids(tok, off, vocab, n, ref_start), n)
+
+
+def _native_enc(hyps, refs):
+    """(kernels module, encoding) for the compiled path, or (None, None)."""
+    if isinstance(hyps, Encoded):
+        return native_kernels(), hyps.enc
+    ck = native_kernels()
+    if ck is None:
+        return None, None
+    enc = _encode(ck, hyps, refs)
+    return (None, None) if enc is NotImplemented else (ck, enc)
+
+
+def _no_fallback(what: str):
+    raise ValueError(f"{what}: an Encoded corpus needs the compiled kernels and orders 1..{MAX_ORDER}")
 
 
 def _orders_ok(orders) -> bool:
@@ -169,16 +214,21 @@ class RougeStats:
         return self.cols[key]
 
 
-def bleu_stats(hyps: Sequence[Tokens], refs: Sequence[Sequence[Tokens]], max_order: int = MAX_ORDER) -> BleuStats:
-    ck = native_kernels()
-    if ck is not None and type(max_order) is int and 1 <= max_order <= MAX_ORDER:
-        n_items = len(hyps)
-        out = BleuStats(np.zeros(n_items, dtype=np.int64), np.zeros(n_items, dtype=np.int64),
-                        np.zeros((n_items, max_order), dtype=np.int64), np.zeros((n_items, max_order), dtype=np.int64))
-        enc = _encode(ck, hyps, refs)
-        if enc is not NotImplemented and \
-                ck.bleu_stats(enc, max_order, out.matches, out.totals, out.hyp_len, out.ref_len) is not NotImplemented:
-            return out
+def _bleu_out(n_items: int, max_order: int) -> BleuStats:
+    return BleuStats(np.zeros(n_items, dtype=np.int64), np.zeros(n_items, dtype=np.int64),
+                     np.zeros((n_items, max_order), dtype=np.int64), np.zeros((n_items, max_order), dtype=np.int64))
+
+
+def bleu_stats(hyps: Sequence[Tokens] | Encoded, refs: Sequence[Sequence[Tokens]] | None = None,
+               max_order: int = MAX_ORDER) -> BleuStats:
+    if type(max_order) is int and 1 <= max_order <= MAX_ORDER:
+        ck, enc = _native_enc(hyps, refs)
+        if ck is not None:
+            out = _bleu_out(len(hyps) if not isinstance(hyps, Encoded) else hyps.n, max_order)
+            if ck.bleu_stats(enc, max_order, out.matches, out.totals, out.hyp_len, out.ref_len) is not NotImplemented:
+                return out
+    if isinstance(hyps, Encoded):
+        _no_fallback("bleu_stats")
     return _bleu_stats_py(hyps, refs, max_order)
 
 
@@ -220,16 +270,29 @@ def _rouge_names(orders) -> list[str]:
     return names + ["lcs", "hyp_len", "ref_len"]
 
 
-def rouge_stats(hyps: Sequence[Tokens], refs: Sequence[Sequence[Tokens]], orders: Sequence[int] = ROUGE_ORDERS, lcs: bool = True) -> RougeStats:
-    ck = native_kernels()
-    if ck is not None and _orders_ok(orders):
-        enc = _encode(ck, hyps, refs)
-        res = NotImplemented if enc is NotImplemented else ck.rouge_stats(enc, tuple(orders), bool(lcs))
+def _rouge_from(parts, orders) -> RougeStats:
+    """RougeStats from the kernel's (item bytes, data bytes, rows), one or
+    several item ranges in order."""
+    names = _rouge_names(orders)
+    if len(parts) == 1:
+        item_b, data_b, n_rows = parts[0]
+        item = np.frombuffer(item_b, dtype=np.int64)
+        arr = np.frombuffer(data_b, dtype=np.int64).reshape(n_rows, len(names))
+    else:
+        item = np.concatenate([np.frombuffer(p[0], dtype=np.int64) for p in parts])
+        arr = np.concatenate([np.frombuffer(p[1], dtype=np.int64).reshape(p[2], len(names)) for p in parts])
+    return RougeStats(item, {k: arr[:, j] for j, k in enumerate(names)})
+
+
+def rouge_stats(hyps: Sequence[Tokens] | Encoded, refs: Sequence[Sequence[Tokens]] | None = None,
+                orders: Sequence[int] = ROUGE_ORDERS, lcs: bool = True) -> RougeStats:
+    if _orders_ok(orders):
+        ck, enc = _native_enc(hyps, refs)
+        res = NotImplemented if ck is None else ck.rouge_stats(enc, tuple(orders), bool(lcs))
         if res is not NotImplemented:
-            item_b, data_b, n_rows = res
-            names = _rouge_names(orders)
-            arr = np.frombuffer(data_b, dtype=np.int64).reshape(n_rows, len(names))
-            return RougeStats(np.frombuffer(item_b, dtype=np.int64), {k: arr[:, j] for j, k in enumerate(names)})
+            return _rouge_from([res], orders)
+    if isinstance(hyps, Encoded):
+        _no_fallback("rouge_stats")
     return _rouge_stats_py(hyps, refs, orders, lcs)
 
 
@@ -271,13 +334,14 @@ def distinct_counts(hyps: Sequence[Tokens], orders: Sequence[int] = (1, 2), with
     Returns {n: (distinct, total, per-item distinct, per-item total)}; with
     ``with_sets`` the first element is the set of distinct n-grams itself,
     so that chunks can be merged exactly."""
-    ck = native_kernels()
-    if ck is not None and _orders_ok(orders):
-        enc = _encode(ck, hyps, None)
-        res = NotImplemented if enc is NotImplemented else ck.distinct_counts(enc, tuple(orders), bool(with_sets))
+    if _orders_ok(orders):
+        ck, enc = _native_enc(hyps, None)
+        res = NotImplemented if ck is None else ck.distinct_counts(enc, tuple(orders), bool(with_sets))
         if res is not NotImplemented:
             return {n: (uniq, total, np.frombuffer(pid, dtype=np.int64), np.frombuffer(pit, dtype=np.int64))
                     for n, (uniq, total, pid, pit) in zip(orders, res)}
+    if isinstance(hyps, Encoded):
+        _no_fallback("distinct_counts")
     return _distinct_counts_py(hyps, orders, with_sets)
 
 
@@ -297,3 +361,73 @@ def _distinct_counts_py(hyps, orders, with_sets):
             total += len(grams)
         out[n] = (seen if with_sets else len(seen), total, per_item_distinct, per_item_total)
     return out
+
+
+def corpus_stats(hyps: Sequence[Tokens] | Encoded, refs: Sequence[Sequence[Tokens]] | None, *, bleu: bool = True,
+                 rouge: bool = True, distinct: bool = True, with_sets: bool = False,
+                 threads: int = 1) -> tuple[BleuStats | None, RougeStats | None, dict | None]:
+    """``bleu_stats``, ``rouge_stats`` and ``distinct_counts`` (default
+    orders) of one corpus, tokens interned once.  With ``threads`` > 1 and
+    the compiled kernels, the work is spread over that many threads: BLEU
+    and ROUGE by ranges of items, Distinct by order (the kernels release
+    the GIL); the statistics are the same as in one thread."""
+    with shared_encoding():
+        ck, enc = (None, None) if threads <= 1 else _native_enc(hyps, refs)
+        if ck is not None:
+            out = _corpus_stats_threaded(ck, enc, hyps.n if isinstance(hyps, Encoded) else len(hyps), bleu, rouge,
+                                         distinct, with_sets, threads)
+            if out is not None:
+                return out
+        bs = bleu_stats(hyps, refs) if bleu else None
+        rs = rouge_stats(hyps, refs) if rouge else None
+        dc = distinct_counts(hyps, with_sets=with_sets) if distinct else None
+    return bs, rs, dc
+
+
+def _corpus_stats_threaded(ck, enc, n, bleu, rouge, distinct, with_sets, threads):
+    import threading
+
+    if n < 2 * threads:
+        return None
+    bs = _bleu_out(n, MAX_ORDER) if bleu else None
+    step = -(-n // (2 * threads))  # a few tasks per thread balance the threads
+    ranges = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
+
+    def items(lo, hi):
+        if bleu and ck.bleu_stats(enc, MAX_ORDER, bs.matches, bs.totals, bs.hyp_len, bs.ref_len, lo, hi) \
+                is NotImplemented:
+            return NotImplemented
+        return ck.rouge_stats(enc, ROUGE_ORDERS, True, lo, hi) if rouge else None
+
+    # the longest task first (corpus bigrams), the shortest last
+    tasks = ([lambda: ck.distinct_counts(enc, (2,), bool(with_sets))] if distinct else []) + \
+            [functools.partial(items, lo, hi) for lo, hi in ranges] + \
+            ([lambda: ck.distinct_counts(enc, (1,), bool(with_sets))] if distinct else [])
+    results: list = [None] * len(tasks)
+    queue = iter(range(len(tasks)))  # next() on it is atomic under the GIL
+    errors: list = []
+
+    def work():
+        try:
+            for k in queue:
+                results[k] = tasks[k]()
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+
+    helpers = [threading.Thread(target=work, daemon=True) for _ in range(threads - 1)]
+    for t in helpers:
+        t.start()
+    work()  # the calling thread takes tasks too
+    for t in helpers:
+        t.join()
+    if errors:
+        raise errors[0]
+    if any(r is NotImplemented for r in results):
+        return None
+    dc = None
+    if distinct:
+        dc = {order: (u, t, np.frombuffer(d, dtype=np.int64), np.frombuffer(i, dtype=np.int64))
+              for order, ((u, t, d, i),) in ((1, results[-1]), (2, results[0]))}
+        results = results[1:-1]
+    rs = _rouge_from(results, ROUGE_ORDERS) if rouge else None
+    return bs, rs, dc

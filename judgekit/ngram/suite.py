@@ -13,6 +13,7 @@ the per-item work of one chunk (tokenize, count, sentence scores);
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -20,7 +21,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..text.tokenize import make_tokenizer
-from ._stats import BleuStats, bleu_stats, distinct_counts, rouge_stats, shared_encoding
+from ._stats import BleuStats, corpus_stats, encoded, native_kernels
 from .bleu import BLEU
 from .rouge import ROUGE
 
@@ -152,6 +153,9 @@ class Suite:
         # Set when chunks will be merged (worker processes, streaming): the
         # partials then carry Distinct's n-gram sets, not only their sizes.
         self.mergeable = False
+        # Threads for the compiled path (segmenting and counting release the
+        # GIL); set by ``n_jobs``.
+        self.threads = 1
         self.tokenizer = make_tokenizer(tokenizer, **dict(tokenizer_options))
         self.bleu = BLEU(smoothing=smoothing, aggregation=aggregation, effective_order=effective_order)
         self.rouge = ROUGE(counting=rouge_counting)
@@ -160,13 +164,18 @@ class Suite:
 
     def partial(self, preds: Sequence[str], refs: Sequence[Sequence[str]]) -> Partial:
         fams, scale, n = self.fams, self.scale, len(preds)
-        toks = self.tokenizer.tokenize_many(list(preds) + [r for rs in refs for r in rs])
-        hyps, ref_toks = split_refs(toks, n, refs)
+        texts = list(preds)
+        texts += itertools.chain.from_iterable(refs)
+        # Only counts are needed: with the compiled segmenter and kernels the
+        # tokens go straight to ids, never to str objects.
+        ids = self.tokenizer.ids_many(texts, self.threads) if native_kernels() is not None else None
+        if ids is not None:
+            hyps, ref_toks = encoded(ids, n, None if len(texts) == 2 * n else [len(rs) for rs in refs]), None
+        else:
+            hyps, ref_toks = split_refs(self.tokenizer.tokenize_many(texts), n, refs)
         per_item: dict[str, np.ndarray] = {}
-        with shared_encoding():
-            bs = bleu_stats(hyps, ref_toks) if fams & {"bleu", "length"} else None
-            rs = rouge_stats(hyps, ref_toks) if "rouge" in fams else None
-            dc = distinct_counts(hyps, with_sets=self.mergeable) if "distinct" in fams else None
+        bs, rs, dc = corpus_stats(hyps, ref_toks, bleu=bool(fams & {"bleu", "length"}), rouge="rouge" in fams,
+                                  distinct="distinct" in fams, with_sets=self.mergeable, threads=self.threads)
         if "bleu" in fams:
             f = scale / self.bleu.native_scale
             for k, v in self.bleu.sentence_scores(bs).items():

@@ -797,6 +797,606 @@ fail:
 }
 
 /* ------------------------------------------------------------------ */
+/* encode_many: token ids, without token objects                        */
+/* ------------------------------------------------------------------ */
+/* When tokens are only counted (BLEU, ROUGE, Distinct), building one str
+ * object per token is most of the work left after segmentation, and it
+ * needs the GIL.  encode_many interns each token's characters into a
+ * vocabulary of ids instead, in worker threads that never touch Python
+ * objects; only the distinct tokens become str objects, once, at the end.
+ * Equal texts are segmented once.  Ids are assigned in order of first
+ * occurrence, so the result does not depend on the number of threads. */
+
+typedef struct {
+    uint32_t *slot;     /* open addressing: ids, 0 = empty */
+    size_t cap;         /* power of two */
+    Py_UCS4 *arena;     /* the characters of every token, one after another */
+    size_t alen, acap;
+    size_t *at;         /* per id: offset in arena */
+    uint32_t *len;      /* per id: length */
+    uint64_t *hash;     /* per id: hash */
+    size_t n, idcap;    /* ids are 1..n */
+} Vocab;
+
+static void
+vocab_free(Vocab *v)
+{
+    PyMem_RawFree(v->slot);
+    PyMem_RawFree(v->arena);
+    PyMem_RawFree(v->at);
+    PyMem_RawFree(v->len);
+    PyMem_RawFree(v->hash);
+    memset(v, 0, sizeof(*v));
+}
+
+static int
+vocab_init(Vocab *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->cap = 1024;
+    v->slot = (uint32_t *)PyMem_RawCalloc(v->cap, sizeof(uint32_t));
+    v->idcap = 512;
+    v->at = (size_t *)PyMem_RawMalloc(v->idcap * sizeof(size_t));
+    v->len = (uint32_t *)PyMem_RawMalloc(v->idcap * sizeof(uint32_t));
+    v->hash = (uint64_t *)PyMem_RawMalloc(v->idcap * sizeof(uint64_t));
+    v->acap = 4096;
+    v->arena = (Py_UCS4 *)PyMem_RawMalloc(v->acap * sizeof(Py_UCS4));
+    if (!v->slot || !v->at || !v->len || !v->hash || !v->arena) {
+        vocab_free(v);
+        return -1;
+    }
+    return 0;
+}
+
+Py_LOCAL_INLINE(uint64_t)
+ucs4_hash(const Py_UCS4 *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h = (h ^ s[i]) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+    }
+    h *= 0x94D049BB133111EBull;
+    h ^= h >> 29;
+    return h;
+}
+
+static int
+vocab_grow(Vocab *v)
+{
+    size_t ncap = v->cap * 2, k, id;
+    uint32_t *ns = (uint32_t *)PyMem_RawCalloc(ncap, sizeof(uint32_t));
+    if (!ns) return -1;
+    for (id = 1; id <= v->n; id++) {
+        k = (size_t)v->hash[id] & (ncap - 1);
+        while (ns[k]) k = (k + 1) & (ncap - 1);
+        ns[k] = (uint32_t)id;
+    }
+    PyMem_RawFree(v->slot);
+    v->slot = ns;
+    v->cap = ncap;
+    return 0;
+}
+
+/* the id of the token s[0..n) with hash h, added if new; 0 = out of memory */
+static uint32_t
+vocab_id(Vocab *v, const Py_UCS4 *s, size_t n, uint64_t h)
+{
+    size_t mask = v->cap - 1, k = (size_t)h & mask;
+    uint32_t id;
+    while ((id = v->slot[k]) != 0) {
+        if (v->hash[id] == h && v->len[id] == n && memcmp(v->arena + v->at[id], s, n * sizeof(Py_UCS4)) == 0)
+            return id;
+        k = (k + 1) & mask;
+    }
+    if (v->n + 2 >= v->idcap) {
+        size_t nc = v->idcap * 2;
+        size_t *at = (size_t *)PyMem_RawRealloc(v->at, nc * sizeof(size_t));
+        if (!at) return 0;
+        v->at = at;
+        uint32_t *ln = (uint32_t *)PyMem_RawRealloc(v->len, nc * sizeof(uint32_t));
+        if (!ln) return 0;
+        v->len = ln;
+        uint64_t *hs = (uint64_t *)PyMem_RawRealloc(v->hash, nc * sizeof(uint64_t));
+        if (!hs) return 0;
+        v->hash = hs;
+        v->idcap = nc;
+    }
+    if (v->n >= 0xFFFFFFF0u) return 0;
+    if (v->alen + n > v->acap) {
+        size_t nc = v->acap * 2;
+        while (nc < v->alen + n) nc *= 2;
+        Py_UCS4 *a = (Py_UCS4 *)PyMem_RawRealloc(v->arena, nc * sizeof(Py_UCS4));
+        if (!a) return 0;
+        v->arena = a;
+        v->acap = nc;
+    }
+    id = (uint32_t)++v->n;
+    memcpy(v->arena + v->alen, s, n * sizeof(Py_UCS4));
+    v->at[id] = v->alen;
+    v->len[id] = (uint32_t)n;
+    v->hash[id] = h;
+    v->alen += n;
+    v->slot[k] = id;
+    if (v->n * 2 > v->cap && vocab_grow(v) < 0) return 0;
+    return id;
+}
+
+/* one worker's share: texts [a, b) */
+typedef struct {
+    const SegObject *S;
+    const int *kind;
+    const void *const *data;
+    const Py_ssize_t *len;
+    const Py_ssize_t *dup;    /* -1, or an earlier text with the same characters */
+    Py_ssize_t a, b;
+    int hmm, drop;
+    double logtotal;
+    Vocab v;
+    uint32_t *tok;            /* local ids */
+    size_t ntok, tcap;
+    size_t *end;              /* per text of [a, b): end of its ids in tok */
+    int rc;
+    volatile int *cancel;
+    volatile Py_ssize_t done; /* texts finished (read for progress only) */
+} EncJob;
+
+Py_LOCAL_INLINE(int)
+all_space(const Py_UCS4 *s, Py_ssize_t n)
+{
+    Py_ssize_t i;
+    for (i = 0; i < n; i++)
+        if (!Py_UNICODE_ISSPACE(s[i])) return 0;
+    return 1;
+}
+
+static void
+enc_job_run(EncJob *j)
+{
+    Work w;
+    Py_ssize_t k, q;
+    memset(&w, 0, sizeof(w));
+    j->rc = 0;
+    for (k = j->a; k < j->b; k++) {
+        if (*j->cancel) { j->rc = -2; break; }
+        if (j->dup[k] < 0) {
+            Py_ssize_t n = j->len[k];
+            if (load_text(&w, j->kind[k], j->data[k], n) < 0) { j->rc = -1; break; }
+            w.n = 0;
+            if (segment_text(j->S, &w, w.txt, n, j->hmm, j->logtotal) < 0) { j->rc = -1; break; }
+            if (j->ntok + (size_t)w.n > j->tcap) {
+                size_t nc = j->tcap ? j->tcap * 2 : 4096;
+                while (nc < j->ntok + (size_t)w.n) nc *= 2;
+                uint32_t *t = (uint32_t *)PyMem_RawRealloc(j->tok, nc * sizeof(uint32_t));
+                if (!t) { j->rc = -1; break; }
+                j->tok = t;
+                j->tcap = nc;
+            }
+            for (q = 0; q < w.n; q++) {
+                const Py_UCS4 *s = w.txt + w.sp[q].s;
+                size_t m = (size_t)(w.sp[q].e - w.sp[q].s);
+                if (j->drop && all_space(s, (Py_ssize_t)m)) continue;
+                uint32_t id = vocab_id(&j->v, s, m, ucs4_hash(s, m));
+                if (!id) { j->rc = -1; break; }
+                j->tok[j->ntok++] = id;
+            }
+            if (j->rc) break;
+        }
+        j->end[k - j->a] = j->ntok;
+        j->done = k - j->a + 1;
+    }
+    work_free(&w);
+}
+
+/* hash of a text's code units (equal strs have equal kind and units) */
+static uint64_t
+text_hash(int kind, const void *data, Py_ssize_t n)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    size_t nbytes = (size_t)n * (size_t)kind;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)nbytes * 0xFF51AFD7ED558CCDull) ^ (uint64_t)kind;
+    while (nbytes >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        h = (h ^ x) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 29;
+        p += 8;
+        nbytes -= 8;
+    }
+    if (nbytes) {
+        uint64_t x = 0;
+        memcpy(&x, p, nbytes);
+        h = (h ^ x) * 0x94D049BB133111EBull;
+    }
+    h ^= h >> 32;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 29;
+    return h;
+}
+
+/* dup[k] = the first earlier text equal to text k, or -1; 0 or -1 (memory) */
+static int
+find_duplicates(Py_ssize_t n, const int *kind, const void *const *data, const Py_ssize_t *len, Py_ssize_t *dup)
+{
+    size_t cap = 16, mask, k;
+    Py_ssize_t i;
+    while (cap < (size_t)n * 2) cap *= 2;
+    mask = cap - 1;
+    Py_ssize_t *slot = (Py_ssize_t *)PyMem_RawMalloc(cap * sizeof(Py_ssize_t));
+    uint64_t *hs = (uint64_t *)PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof(uint64_t));
+    if (!slot || !hs) {
+        PyMem_RawFree(slot);
+        PyMem_RawFree(hs);
+        return -1;
+    }
+    for (k = 0; k < cap; k++) slot[k] = -1;
+    for (i = 0; i < n; i++) {
+        uint64_t h = text_hash(kind[i], data[i], len[i]);
+        hs[i] = h;
+        dup[i] = -1;
+        k = (size_t)h & mask;
+        for (;;) {
+            Py_ssize_t o = slot[k];
+            if (o < 0) {
+                slot[k] = i;
+                break;
+            }
+            if (hs[o] == h && kind[o] == kind[i] && len[o] == len[i] &&
+                memcmp(data[o], data[i], (size_t)len[i] * (size_t)kind[i]) == 0) {
+                dup[i] = o;
+                break;
+            }
+            k = (k + 1) & mask;
+        }
+    }
+    PyMem_RawFree(slot);
+    PyMem_RawFree(hs);
+    return 0;
+}
+
+#define ENC_MIN_CHARS_PER_SHARE 8192
+#define ENC_SHARES_PER_THREAD 4
+
+/* Worker threads take shares from a common counter: several shares per
+ * thread even out texts of unequal cost.  Phase 0 segments a share, phase 1
+ * writes its ids (translated to the common vocabulary) into the output. */
+typedef struct {
+    EncJob *shares;
+    Py_ssize_t nshares;
+    Py_ssize_t next;
+    int phase;
+    uint32_t **remap;      /* phase 1: per share, local id -> common id (NULL: same) */
+    uint32_t *out;
+    const int64_t *off;
+    PyThread_type_lock qlock;
+} EncPool;
+
+typedef struct {
+    EncPool *pool;
+    PyThread_type_lock done;
+} EncWorker;
+
+static void
+enc_emit(EncPool *P, Py_ssize_t k)
+{
+    EncJob *j = &P->shares[k];
+    const uint32_t *map = P->remap[k];
+    Py_ssize_t i;
+    for (i = j->a; i < j->b; i++) {
+        if (j->dup[i] >= 0) continue; /* copied afterwards, from its original */
+        size_t s = i == j->a ? 0 : j->end[i - j->a - 1], e = j->end[i - j->a], q;
+        uint32_t *dst = P->out + P->off[i];
+        if (map)
+            for (q = s; q < e; q++) *dst++ = map[j->tok[q]];
+        else
+            memcpy(dst, j->tok + s, (e - s) * sizeof(uint32_t));
+    }
+}
+
+static void
+enc_pool_run(EncPool *P)
+{
+    for (;;) {
+        Py_ssize_t k;
+        PyThread_acquire_lock(P->qlock, WAIT_LOCK);
+        k = P->next++;
+        PyThread_release_lock(P->qlock);
+        if (k >= P->nshares) break;
+        if (P->phase == 0) enc_job_run(&P->shares[k]);
+        else enc_emit(P, k);
+    }
+}
+
+static void
+enc_worker_thread(void *arg)
+{
+    EncWorker *w = (EncWorker *)arg;
+    enc_pool_run(w->pool);
+    PyThread_release_lock(w->done);
+}
+
+/* Run a phase on ``threads`` worker threads while this thread waits (GIL
+ * released), reporting progress and watching for Ctrl-C.  0, or -1 with a
+ * Python error set (the workers have finished either way). */
+static int
+enc_pool_phase(EncPool *P, int phase, int threads, PyObject *progress, volatile int *cancel, Py_ssize_t n_texts)
+{
+    EncWorker *ws;
+    int t, started = 0, rc = 0;
+    P->phase = phase;
+    P->next = 0;
+    if (threads == 1 && progress == Py_None) {
+        Py_BEGIN_ALLOW_THREADS
+        enc_pool_run(P);
+        Py_END_ALLOW_THREADS
+        return 0;
+    }
+    ws = (EncWorker *)PyMem_RawCalloc((size_t)threads, sizeof(EncWorker));
+    if (!ws) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (t = 0; t < threads; t++) {
+        ws[t].pool = P;
+        ws[t].done = PyThread_allocate_lock();
+        if (!ws[t].done) break;
+        PyThread_acquire_lock(ws[t].done, WAIT_LOCK);
+        if (PyThread_start_new_thread(enc_worker_thread, &ws[t]) == PYTHREAD_INVALID_THREAD_ID) {
+            PyThread_release_lock(ws[t].done);
+            PyThread_free_lock(ws[t].done);
+            ws[t].done = NULL;
+            break;
+        }
+        started++;
+    }
+    if (started == 0) {
+        /* no thread could be started: do the work here */
+        Py_BEGIN_ALLOW_THREADS
+        enc_pool_run(P);
+        Py_END_ALLOW_THREADS
+    }
+    Py_ssize_t last = -1;
+    for (t = 0; t < started; t++) {
+        for (;;) {
+            PyLockStatus st;
+            Py_BEGIN_ALLOW_THREADS
+            st = PyThread_acquire_lock_timed(ws[t].done, 100000, 0);
+            Py_END_ALLOW_THREADS
+            if (st == PY_LOCK_ACQUIRED) break;
+            if (!*cancel && PyErr_CheckSignals() < 0) {
+                *cancel = 1;
+                rc = -1;
+            }
+            if (!*cancel && phase == 0 && progress != Py_None) {
+                Py_ssize_t d = 0, u;
+                for (u = 0; u < P->nshares; u++) d += P->shares[u].done;
+                if (d != last) {
+                    PyObject *r = PyObject_CallFunction(progress, "n", d);
+                    if (!r) {
+                        *cancel = 1;
+                        rc = -1;
+                    }
+                    Py_XDECREF(r);
+                    last = d;
+                }
+            }
+        }
+        PyThread_release_lock(ws[t].done);
+        PyThread_free_lock(ws[t].done);
+    }
+    PyMem_RawFree(ws);
+    if (rc == 0 && phase == 0 && progress != Py_None) {
+        PyObject *r = PyObject_CallFunction(progress, "n", n_texts);
+        if (!r) {
+            *cancel = 1;
+            rc = -1;
+        }
+        Py_XDECREF(r);
+    }
+    return rc;
+}
+
+static PyObject *
+Seg_encode_many(SegObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"texts", "hmm", "drop_space", "threads", "progress", NULL};
+    PyObject *seq, *tup = NULL, *progress = Py_None, *result = NULL;
+    PyObject *tok_b = NULL, *off_b = NULL, *vocab = NULL;
+    int hmm = 1, drop = 1, threads = 1;
+    volatile int cancel = 0;
+    Py_ssize_t n, i, k, nshares = 0, ninit = 0;
+    int *kind = NULL;
+    const void **data = NULL;
+    Py_ssize_t *len = NULL, *dup = NULL;
+    EncJob *shares = NULL;
+    uint32_t **remap = NULL;
+    EncPool P;
+    memset(&P, 0, sizeof(P));
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|ppiO:encode_many", kwlist, &seq, &hmm, &drop, &threads, &progress))
+        return NULL;
+    if (check_ready(self) < 0) return NULL;
+    if (threads < 1) threads = 1;
+    if (progress != Py_None && !PyCallable_Check(progress)) {
+        PyErr_SetString(PyExc_TypeError, "encode_many: progress must be callable or None");
+        return NULL;
+    }
+    tup = PySequence_Tuple(seq);
+    if (!tup) return NULL;
+    n = PyTuple_GET_SIZE(tup);
+    kind = (int *)PyMem_RawMalloc(sizeof(int) * (size_t)(n + 1));
+    data = (const void **)PyMem_RawMalloc(sizeof(void *) * (size_t)(n + 1));
+    len = (Py_ssize_t *)PyMem_RawMalloc(sizeof(Py_ssize_t) * (size_t)(n + 1));
+    dup = (Py_ssize_t *)PyMem_RawMalloc(sizeof(Py_ssize_t) * (size_t)(n + 1));
+    if (!kind || !data || !len || !dup) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        PyObject *s = PyTuple_GET_ITEM(tup, i);
+        if (!PyUnicode_Check(s)) {
+            PyErr_Format(PyExc_TypeError, "encode_many: item %zd is %.100s, not str", i, Py_TYPE(s)->tp_name);
+            goto done;
+        }
+        if (STR_READY(s) < 0) goto done;
+        kind[i] = PyUnicode_KIND(s);
+        data[i] = PyUnicode_DATA(s);
+        len[i] = PyUnicode_GET_LENGTH(s);
+    }
+    {
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = find_duplicates(n, kind, data, len, dup);
+        Py_END_ALLOW_THREADS
+        if (rc < 0) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    /* contiguous shares of about equal size (in characters to segment) */
+    Py_ssize_t work_chars = 0;
+    for (i = 0; i < n; i++)
+        if (dup[i] < 0) work_chars += len[i];
+    nshares = threads == 1 ? 1 : (Py_ssize_t)threads * ENC_SHARES_PER_THREAD;
+    if (nshares > work_chars / ENC_MIN_CHARS_PER_SHARE)
+        nshares = work_chars / ENC_MIN_CHARS_PER_SHARE > 0 ? work_chars / ENC_MIN_CHARS_PER_SHARE : 1;
+    if (threads > nshares) threads = (int)nshares;
+    shares = (EncJob *)PyMem_RawCalloc((size_t)nshares, sizeof(EncJob));
+    remap = (uint32_t **)PyMem_RawCalloc((size_t)nshares, sizeof(uint32_t *));
+    P.qlock = PyThread_allocate_lock();
+    if (!shares || !remap || !P.qlock) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    {
+        double logtotal = log((double)self->total);
+        Py_ssize_t a = 0, acc = 0;
+        for (k = 0; k < nshares; k++) {
+            EncJob *j = &shares[k];
+            Py_ssize_t target = (Py_ssize_t)((double)work_chars * (double)(k + 1) / (double)nshares);
+            Py_ssize_t b = a, share = 0, q;
+            if (k == nshares - 1) b = n;
+            else while (b < n && acc < target) { if (dup[b] < 0) acc += len[b]; b++; }
+            j->S = self;
+            j->kind = kind;
+            j->data = data;
+            j->len = len;
+            j->dup = dup;
+            j->a = a;
+            j->b = b;
+            j->hmm = hmm;
+            j->drop = drop;
+            j->logtotal = logtotal;
+            j->cancel = &cancel;
+            ninit = k + 1;
+            j->end = (size_t *)PyMem_RawMalloc(sizeof(size_t) * (size_t)(b - a + 1));
+            /* a token has at least one character: the share's characters
+               bound its ids, so the array never moves (pages beyond the ids
+               written are never touched) */
+            for (q = a; q < b; q++)
+                if (dup[q] < 0) share += len[q];
+            j->tcap = (size_t)share + 1;
+            j->tok = (uint32_t *)PyMem_RawMalloc(j->tcap * sizeof(uint32_t));
+            if (!j->end || !j->tok || vocab_init(&j->v) < 0) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            a = b;
+        }
+    }
+    P.shares = shares;
+    P.nshares = nshares;
+    self->readers++;
+    int prc = enc_pool_phase(&P, 0, threads, progress, &cancel, n);
+    self->readers--;
+    if (prc < 0) goto done;
+    for (k = 0; k < nshares; k++) {
+        if (shares[k].rc) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    {
+        /* one vocabulary: the first share's, extended share by share, so ids
+           follow the order of first occurrence whatever the split */
+        Vocab *g = &shares[0].v;
+        int oom = 0;
+        size_t ntok = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (k = 1; k < nshares && !oom; k++) {
+            Vocab *v = &shares[k].v;
+            size_t id;
+            remap[k] = (uint32_t *)PyMem_RawMalloc(sizeof(uint32_t) * (v->n + 1));
+            if (!remap[k]) { oom = 1; break; }
+            for (id = 1; id <= v->n; id++) {
+                remap[k][id] = vocab_id(g, v->arena + v->at[id], v->len[id], v->hash[id]);
+                if (!remap[k][id]) { oom = 1; break; }
+            }
+        }
+        Py_END_ALLOW_THREADS
+        if (oom) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        /* ids per text (a duplicate has its original's), then offsets */
+        for (k = 0; k < nshares; k++) {
+            EncJob *j = &shares[k];
+            for (i = j->a; i < j->b; i++) {
+                size_t e = j->end[i - j->a], s = i == j->a ? 0 : j->end[i - j->a - 1];
+                len[i] = (Py_ssize_t)(e - s); /* len is free for reuse now */
+            }
+        }
+        for (i = 0; i < n; i++) {
+            if (dup[i] >= 0) len[i] = len[dup[i]];
+            ntok += (size_t)len[i];
+        }
+        tok_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(ntok * sizeof(uint32_t)));
+        off_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)((size_t)(n + 1) * sizeof(int64_t)));
+        vocab = PyList_New((Py_ssize_t)g->n);
+        if (!tok_b || !off_b || !vocab) goto done;
+        int64_t *off = (int64_t *)PyBytes_AS_STRING(off_b);
+        off[0] = 0;
+        for (i = 0; i < n; i++) off[i + 1] = off[i] + len[i];
+        P.remap = remap;
+        P.out = (uint32_t *)PyBytes_AS_STRING(tok_b);
+        P.off = off;
+        if (enc_pool_phase(&P, 1, threads, Py_None, &cancel, n) < 0) goto done;
+        for (i = 0; i < n; i++)
+            if (dup[i] >= 0)
+                memcpy(P.out + off[i], P.out + off[dup[i]], sizeof(uint32_t) * (size_t)len[i]);
+        for (size_t id = 1; id <= g->n; id++) {
+            PyObject *s = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, g->arena + g->at[id], (Py_ssize_t)g->len[id]);
+            if (!s) goto done;
+            PyList_SET_ITEM(vocab, (Py_ssize_t)id - 1, s);
+        }
+        result = PyTuple_Pack(3, tok_b, off_b, vocab);
+    }
+done:
+    Py_XDECREF(tok_b);
+    Py_XDECREF(off_b);
+    Py_XDECREF(vocab);
+    if (shares) {
+        for (k = 0; k < ninit; k++) {
+            vocab_free(&shares[k].v);
+            PyMem_RawFree(shares[k].tok);
+            PyMem_RawFree(shares[k].end);
+        }
+        PyMem_RawFree(shares);
+    }
+    if (remap) {
+        for (k = 0; k < nshares; k++) PyMem_RawFree(remap[k]);
+        PyMem_RawFree(remap);
+    }
+    if (P.qlock) PyThread_free_lock(P.qlock);
+    PyMem_RawFree(kind);
+    PyMem_RawFree(data);
+    PyMem_RawFree(len);
+    PyMem_RawFree(dup);
+    Py_XDECREF(tup);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
 /* loading                                                              */
 
 /* strict UTF-8 decoding of one code point, as Python's decoder accepts it;
@@ -1179,6 +1779,10 @@ static PyMethodDef Seg_methods[] = {
      "cut(text, hmm=True) -> list of str, the tokens of jieba.cut(text, HMM=hmm)"},
     {"cut_many", (PyCFunction)Seg_cut_many, METH_VARARGS,
      "cut_many(texts, hmm=True) -> list of token lists; segments without the GIL"},
+    {"encode_many", (PyCFunction)(void (*)(void))Seg_encode_many, METH_VARARGS | METH_KEYWORDS,
+     "encode_many(texts, hmm=True, drop_space=True, threads=1, progress=None) -> (ids: bytes of uint32, "
+     "offsets: bytes of int64 (len(texts)+1), vocabulary: list of str, id k is vocabulary[k-1]); whitespace-only "
+     "tokens dropped if drop_space; equal texts segmented once; progress(done) is called now and then"},
     {"add_word", (PyCFunction)Seg_add_word, METH_VARARGS,
      "add_word(word, freq): Tokenizer.add_word with an explicit frequency"},
     {"get_freq", (PyCFunction)Seg_get_freq, METH_VARARGS,

@@ -26,13 +26,26 @@ def detect_language(texts: Iterable[str], sample_chars: int = SAMPLE_CHARS) -> s
     ``sample_chars`` characters (in order), so that it costs nothing next
     to scoring a large corpus.
     """
-    han = 0
-    words = 0
+    parts = []
     seen = 0
     for t in texts:
-        han += len(_HAN.findall(t))
-        words += len(_LATIN_WORD.findall(t))
+        parts.append(t)
         seen += len(t)
         if seen >= sample_chars:
             break
+    han, words = han_and_words("\n".join(parts))  # "\n" is in neither class: no word spans two texts
     return "zh" if han >= words else "en"
+
+
+def han_and_words(text: str) -> tuple[int, int]:
+    """(Han characters, Latin words) of ``text``: the counts of ``_HAN`` and
+    ``_LATIN_WORD`` matches, computed on code points with numpy (a tenth of
+    the regexes' time; tests check they agree)."""
+    import numpy as np
+
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    han = int((((cp >= 0x3400) & (cp <= 0x4DBF)) | ((cp >= 0x4E00) & (cp <= 0x9FFF)) | ((cp >= 0xF900) & (cp <= 0xFAFF))
+               | ((cp >= 0x20000) & (cp <= 0x2EBEF))).sum())
+    latin = ((cp >= 0x41) & (cp <= 0x5A)) | ((cp >= 0x61) & (cp <= 0x7A)) | ((cp >= 0xC0) & (cp <= 0x24F))
+    words = int(latin[0]) + int((latin[1:] & ~latin[:-1]).sum()) if len(cp) else 0
+    return han, words

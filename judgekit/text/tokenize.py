@@ -106,6 +106,13 @@ class Tokenizer:
             _CACHE_SIZE[sig] = _CACHE_SIZE.get(sig, 0) + added
         return out
 
+    def ids_many(self, texts: Sequence[str], threads: int = 1) -> tuple[bytes, bytes, list[str]] | None:
+        """The tokens of ``tokenize_many`` as (ids, offsets, vocabulary), for
+        callers that only count tokens (see ``JiebaSegmenter.encode_many``);
+        None when this tokenizer has no such path (the caller then uses
+        ``tokenize_many``)."""
+        return None
+
     def __repr__(self) -> str:
         return f"<Tokenizer {self.signature()}>"
 
@@ -128,6 +135,22 @@ class JiebaTokenizer(Tokenizer):
 
     def _spec(self) -> str:
         return f"{self.segmenter.signature()}+ws.{self.whitespace}"
+
+    def ids_many(self, texts: Sequence[str], threads: int = 1) -> tuple[bytes, bytes, list[str]] | None:
+        if self.segmenter.backend != "c":
+            return None
+        if self._norm is not None:
+            texts = [self._norm(t) for t in texts]
+        if SHOW_PROGRESS.get() and len(texts) >= _PROGRESS_MIN:
+            from tqdm import tqdm
+
+            with tqdm(total=len(texts), desc=f"tokenizing ({self.name})", unit="text", leave=False) as bar:
+                def progress(done: int) -> None:
+                    bar.update(done - bar.n)
+
+                return self.segmenter.encode_many(texts, drop_space=self.whitespace == "drop", threads=threads,
+                                                  progress=progress)
+        return self.segmenter.encode_many(texts, drop_space=self.whitespace == "drop", threads=threads)
 
     def _tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         out = self.segmenter.cut_many(texts)
