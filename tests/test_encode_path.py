@@ -122,6 +122,70 @@ def test_encode_many_progress_and_errors(seg, smilechat):
     assert seg.encode_many([]) == (b"", np.zeros(1, dtype=np.int64).tobytes(), [])
 
 
+_PRIVATE = []
+
+
+def _private_native():
+    """A compiled segmenter of its own (its own cache), loaded once."""
+    from judgekit.text import _cjieba_load as load
+
+    if not _PRIVATE:
+        _PRIVATE.append(load.build_native(_cjieba))
+    return _PRIVATE[0]
+
+
+def test_span_cache_across_calls(seg, smilechat):
+    from judgekit.text import _cjieba_load as load
+    from judgekit.text.segment import clear_caches
+
+    preds, refs = smilechat
+    native = load.build_native(_cjieba)  # a fresh one: no limit set, add_word below
+    assert native.cache_info() == (0, 0, 0)
+    texts = refs[:500] + ["a" * 300 + "好", "", "  \n"]  # a token over 255 characters is not kept
+    want = native.encode_many(texts)
+    assert native.cache_info()[0] == 0  # no limit: nothing kept
+    native.set_cache_limit(10_000)
+    assert native.encode_many(texts) == want
+    kept, tokens, limit = native.cache_info()
+    assert 0 < kept < len(texts) and tokens <= limit == 10_000  # first come, first kept, until full
+    for threads in (1, 2):
+        assert native.encode_many(texts, threads=threads) == want  # from the cache where kept
+        assert native.encode_many(texts, False, threads=threads) == native.encode_many(texts, False, threads=3)
+    assert decode(native.encode_many(texts, True, False)) == [jieba.lcut(t) for t in texts]
+    # the HMM flag is part of the key
+    odd = ["他来到了网易杭研大厦", "小明硕士毕业于中国科学院计算所"] * 2
+    for hmm in (True, False, True):
+        assert decode(native.encode_many(odd, hmm)) == [jieba.lcut(t, HMM=hmm) for t in odd]
+    # a new word changes the cuts: the cache is dropped
+    native.set_cache_limit(1_000_000)
+    native.encode_many(["杭研大厦很高"])
+    assert native.cache_info()[0] > 0
+    native.add_word("杭研大厦很高", 100000)
+    assert native.cache_info()[0] == 0
+    assert decode(native.encode_many(["杭研大厦很高"])) == [["杭研大厦很高"]]
+    native.clear_cache()
+    assert native.cache_info() == (0, 0, 1_000_000)
+    with pytest.raises(ValueError):
+        native.set_cache_limit(-1)
+    # the shared segmenter's cache is dropped with the token cache
+    seg.encode_many(refs[:50])
+    assert seg._native.cache_info()[0] > 0
+    clear_caches()
+    assert seg._native.cache_info()[0] == 0
+
+
+@needs_native
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=st.lists(TEXTS, max_size=8), second=st.lists(TEXTS, max_size=8), hmm=st.booleans())
+def test_span_cache_hypothesis(first, second, hmm):
+    native = _private_native()
+    native.clear_cache()
+    native.set_cache_limit(200)
+    native.encode_many(first, hmm)
+    texts = second + first
+    assert decode(native.encode_many(texts, hmm, False)) == [jieba.lcut(t, HMM=hmm) for t in texts]
+
+
 # ---------------------------------------------------------------------------
 # from_ids and item ranges in the kernels
 # ---------------------------------------------------------------------------

@@ -287,6 +287,28 @@ trie_find(const Trie *t, const Py_UCS4 *s, Py_ssize_t a, Py_ssize_t b)
 /* ------------------------------------------------------------------ */
 /* the Segmenter object                                                 */
 
+/* encode_many's cache across calls: for each text seen (up to max_tokens
+ * tokens in all), the lengths of its tokens, so that references shared by
+ * several systems (a leaderboard) are cut once per process.  Texts are
+ * compared by their characters (the entry holds the str); entries are
+ * only added and read with the GIL held, and never freed while a call is
+ * running (readers > 0). */
+typedef struct {
+    PyObject *text;
+    uint64_t hash;
+    uint8_t *lens;   /* token lengths in code points (texts with a token over 255 are not kept) */
+    uint32_t ntok;
+    int hmm;
+} CacheEnt;
+
+typedef struct {
+    CacheEnt **ents;
+    size_t n, cap;
+    uint32_t *slot;  /* 1 + index into ents; 0 empty */
+    size_t scap;
+    size_t tokens, max_tokens;
+} SpanCache;
+
 typedef struct {
     PyObject_HEAD
     Trie trie;
@@ -296,6 +318,7 @@ typedef struct {
     double *emit_p; /* 4 * HAN_N */
     Py_ssize_t readers; /* calls running without the GIL */
     int ready;
+    SpanCache cache;
 } SegObject;
 
 typedef struct {
@@ -797,6 +820,101 @@ fail:
 }
 
 /* ------------------------------------------------------------------ */
+/* the span cache (GIL held)                                            */
+
+static int
+same_text(PyObject *a, PyObject *b)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return a == b || (n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) &&
+                      memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * (size_t)kind) == 0);
+}
+
+static const CacheEnt *
+cache_find(const SpanCache *c, PyObject *t, uint64_t h, int hmm)
+{
+    size_t k;
+    if (!c->scap) return NULL;
+    k = (size_t)(h ^ (uint64_t)hmm) & (c->scap - 1);
+    while (c->slot[k]) {
+        const CacheEnt *e = c->ents[c->slot[k] - 1];
+        if (e->hash == h && e->hmm == hmm && same_text(e->text, t)) return e;
+        k = (k + 1) & (c->scap - 1);
+    }
+    return NULL;
+}
+
+static int
+cache_rehash(SpanCache *c, size_t ncap)
+{
+    size_t i, k;
+    uint32_t *ns = (uint32_t *)PyMem_RawCalloc(ncap, sizeof(uint32_t));
+    if (!ns) return -1;
+    for (i = 0; i < c->n; i++) {
+        k = (size_t)(c->ents[i]->hash ^ (uint64_t)c->ents[i]->hmm) & (ncap - 1);
+        while (ns[k]) k = (k + 1) & (ncap - 1);
+        ns[k] = (uint32_t)(i + 1);
+    }
+    PyMem_RawFree(c->slot);
+    c->slot = ns;
+    c->scap = ncap;
+    return 0;
+}
+
+/* keep text t's token lengths if the budget allows: 0 (kept or not), -1 no memory */
+static int
+cache_add(SpanCache *c, PyObject *t, uint64_t h, int hmm, const uint8_t *lens, uint32_t ntok)
+{
+    CacheEnt *e;
+    if (c->tokens + ntok + 1 > c->max_tokens || c->n >= 0xFFFFFFF0u) return 0;
+    if (cache_find(c, t, h, hmm)) return 0; /* another call kept it meanwhile */
+    if ((c->n + 1) * 2 > c->scap && cache_rehash(c, c->scap ? c->scap * 2 : 1024) < 0) return -1;
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 256;
+        CacheEnt **p = (CacheEnt **)PyMem_RawRealloc(c->ents, nc * sizeof(CacheEnt *));
+        if (!p) return -1;
+        c->ents = p;
+        c->cap = nc;
+    }
+    e = (CacheEnt *)PyMem_RawMalloc(sizeof(CacheEnt));
+    if (!e) return -1;
+    e->lens = (uint8_t *)PyMem_RawMalloc(ntok ? ntok : 1);
+    if (!e->lens) {
+        PyMem_RawFree(e);
+        return -1;
+    }
+    memcpy(e->lens, lens, ntok);
+    e->ntok = ntok;
+    e->hash = h;
+    e->hmm = hmm;
+    e->text = Py_NewRef(t);
+    c->ents[c->n++] = e;
+    {
+        size_t k = (size_t)(h ^ (uint64_t)hmm) & (c->scap - 1);
+        while (c->slot[k]) k = (k + 1) & (c->scap - 1);
+        c->slot[k] = (uint32_t)c->n;
+    }
+    c->tokens += ntok + 1;
+    return 0;
+}
+
+static void
+cache_clear(SpanCache *c)
+{
+    size_t i, max = c->max_tokens;
+    for (i = 0; i < c->n; i++) {
+        Py_DECREF(c->ents[i]->text);
+        PyMem_RawFree(c->ents[i]->lens);
+        PyMem_RawFree(c->ents[i]);
+    }
+    PyMem_RawFree(c->ents);
+    PyMem_RawFree(c->slot);
+    memset(c, 0, sizeof(*c));
+    c->max_tokens = max;
+}
+
+/* ------------------------------------------------------------------ */
 /* encode_many: token ids, without token objects                        */
 /* ------------------------------------------------------------------ */
 /* When tokens are only counted (BLEU, ROUGE, Distinct), building one str
@@ -940,6 +1058,12 @@ typedef struct {
     int rc;
     volatile int *cancel;
     volatile Py_ssize_t done; /* texts finished (read for progress only) */
+    const CacheEnt *const *hit; /* per text: its cache entry, or NULL */
+    int record;               /* keep the token lengths of texts cut here */
+    uint8_t *rec;             /* ... one after another */
+    size_t nrec, rcap;
+    size_t *rec_end;          /* per text of [a, b): end of its lengths in rec */
+    uint8_t *rec_ok;          /* per text: cut here, no token over 255 */
 } EncJob;
 
 Py_LOCAL_INLINE(int)
@@ -949,6 +1073,18 @@ all_space(const Py_UCS4 *s, Py_ssize_t n)
     for (i = 0; i < n; i++)
         if (!Py_UNICODE_ISSPACE(s[i])) return 0;
     return 1;
+}
+
+/* one token: dropped if whitespace (drop_space), else its id appended */
+Py_LOCAL_INLINE(int)
+enc_token(EncJob *j, const Py_UCS4 *s, size_t m)
+{
+    uint32_t id;
+    if (j->drop && all_space(s, (Py_ssize_t)m)) return 0;
+    id = vocab_id(&j->v, s, m, ucs4_hash(s, m));
+    if (!id) return -1;
+    j->tok[j->ntok++] = id; /* tok holds a slot per character: never full */
+    return 0;
 }
 
 static void
@@ -962,27 +1098,43 @@ enc_job_run(EncJob *j)
         if (*j->cancel) { j->rc = -2; break; }
         if (j->dup[k] < 0) {
             Py_ssize_t n = j->len[k];
+            const CacheEnt *hit = j->hit ? j->hit[k] : NULL;
             if (load_text(&w, j->kind[k], j->data[k], n) < 0) { j->rc = -1; break; }
-            w.n = 0;
-            if (segment_text(j->S, &w, w.txt, n, j->hmm, j->logtotal) < 0) { j->rc = -1; break; }
-            if (j->ntok + (size_t)w.n > j->tcap) {
-                size_t nc = j->tcap ? j->tcap * 2 : 4096;
-                while (nc < j->ntok + (size_t)w.n) nc *= 2;
-                uint32_t *t = (uint32_t *)PyMem_RawRealloc(j->tok, nc * sizeof(uint32_t));
-                if (!t) { j->rc = -1; break; }
-                j->tok = t;
-                j->tcap = nc;
+            if (hit) { /* cut in an earlier call: its token lengths */
+                Py_ssize_t s = 0;
+                uint32_t t;
+                for (t = 0; t < hit->ntok && !j->rc; t++) {
+                    if (enc_token(j, w.txt + s, hit->lens[t]) < 0) j->rc = -1;
+                    s += hit->lens[t];
+                }
+                if (j->rc) break;
+            } else {
+                w.n = 0;
+                if (segment_text(j->S, &w, w.txt, n, j->hmm, j->logtotal) < 0) { j->rc = -1; break; }
+                for (q = 0; q < w.n; q++)
+                    if (enc_token(j, w.txt + w.sp[q].s, (size_t)(w.sp[q].e - w.sp[q].s)) < 0) { j->rc = -1; break; }
+                if (j->rc) break;
+                if (j->record) {
+                    int ok = 1;
+                    if (j->nrec + (size_t)w.n > j->rcap) {
+                        size_t nc = j->rcap ? j->rcap * 2 : 65536;
+                        while (nc < j->nrec + (size_t)w.n) nc *= 2;
+                        uint8_t *r = (uint8_t *)PyMem_RawRealloc(j->rec, nc);
+                        if (!r) { j->rc = -1; break; }
+                        j->rec = r;
+                        j->rcap = nc;
+                    }
+                    for (q = 0; q < w.n && ok; q++) {
+                        Py_ssize_t m = w.sp[q].e - w.sp[q].s;
+                        if (m > 255) ok = 0;
+                        else j->rec[j->nrec++] = (uint8_t)m;
+                    }
+                    if (!ok) j->nrec = k == j->a ? 0 : j->rec_end[k - j->a - 1];
+                    j->rec_ok[k - j->a] = (uint8_t)ok;
+                }
             }
-            for (q = 0; q < w.n; q++) {
-                const Py_UCS4 *s = w.txt + w.sp[q].s;
-                size_t m = (size_t)(w.sp[q].e - w.sp[q].s);
-                if (j->drop && all_space(s, (Py_ssize_t)m)) continue;
-                uint32_t id = vocab_id(&j->v, s, m, ucs4_hash(s, m));
-                if (!id) { j->rc = -1; break; }
-                j->tok[j->ntok++] = id;
-            }
-            if (j->rc) break;
         }
+        if (j->record) j->rec_end[k - j->a] = j->nrec;
         j->end[k - j->a] = j->ntok;
         j->done = k - j->a + 1;
     }
@@ -1017,19 +1169,15 @@ text_hash(int kind, const void *data, Py_ssize_t n)
 
 /* dup[k] = the first earlier text equal to text k, or -1; 0 or -1 (memory) */
 static int
-find_duplicates(Py_ssize_t n, const int *kind, const void *const *data, const Py_ssize_t *len, Py_ssize_t *dup)
+find_duplicates(Py_ssize_t n, const int *kind, const void *const *data, const Py_ssize_t *len, Py_ssize_t *dup,
+                uint64_t *hs)
 {
     size_t cap = 16, mask, k;
     Py_ssize_t i;
     while (cap < (size_t)n * 2) cap *= 2;
     mask = cap - 1;
     Py_ssize_t *slot = (Py_ssize_t *)PyMem_RawMalloc(cap * sizeof(Py_ssize_t));
-    uint64_t *hs = (uint64_t *)PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof(uint64_t));
-    if (!slot || !hs) {
-        PyMem_RawFree(slot);
-        PyMem_RawFree(hs);
-        return -1;
-    }
+    if (!slot) return -1;
     for (k = 0; k < cap; k++) slot[k] = -1;
     for (i = 0; i < n; i++) {
         uint64_t h = text_hash(kind[i], data[i], len[i]);
@@ -1051,7 +1199,6 @@ find_duplicates(Py_ssize_t n, const int *kind, const void *const *data, const Py
         }
     }
     PyMem_RawFree(slot);
-    PyMem_RawFree(hs);
     return 0;
 }
 
@@ -1209,6 +1356,9 @@ Seg_encode_many(SegObject *self, PyObject *args, PyObject *kwds)
     int *kind = NULL;
     const void **data = NULL;
     Py_ssize_t *len = NULL, *dup = NULL;
+    uint64_t *hs = NULL;
+    const CacheEnt **hit = NULL;
+    int use_cache = self->cache.max_tokens > 0, record = 0;
     EncJob *shares = NULL;
     uint32_t **remap = NULL;
     EncPool P;
@@ -1228,7 +1378,9 @@ Seg_encode_many(SegObject *self, PyObject *args, PyObject *kwds)
     data = (const void **)PyMem_RawMalloc(sizeof(void *) * (size_t)(n + 1));
     len = (Py_ssize_t *)PyMem_RawMalloc(sizeof(Py_ssize_t) * (size_t)(n + 1));
     dup = (Py_ssize_t *)PyMem_RawMalloc(sizeof(Py_ssize_t) * (size_t)(n + 1));
-    if (!kind || !data || !len || !dup) {
+    hs = (uint64_t *)PyMem_RawMalloc(sizeof(uint64_t) * (size_t)(n + 1));
+    hit = (const CacheEnt **)PyMem_RawCalloc((size_t)(n + 1), sizeof(CacheEnt *));
+    if (!kind || !data || !len || !dup || !hs || !hit) {
         PyErr_NoMemory();
         goto done;
     }
@@ -1246,12 +1398,19 @@ Seg_encode_many(SegObject *self, PyObject *args, PyObject *kwds)
     {
         int rc;
         Py_BEGIN_ALLOW_THREADS
-        rc = find_duplicates(n, kind, data, len, dup);
+        rc = find_duplicates(n, kind, data, len, dup, hs);
         Py_END_ALLOW_THREADS
         if (rc < 0) {
             PyErr_NoMemory();
             goto done;
         }
+    }
+    if (use_cache) {
+        /* entries found here stay valid until readers drops back (no clear
+           meanwhile; adding never moves an entry) */
+        for (i = 0; i < n; i++)
+            if (dup[i] < 0) hit[i] = cache_find(&self->cache, PyTuple_GET_ITEM(tup, i), hs[i], hmm);
+        record = self->cache.tokens < self->cache.max_tokens;
     }
     /* contiguous shares of about equal size (in characters to segment) */
     Py_ssize_t work_chars = 0;
@@ -1288,7 +1447,17 @@ Seg_encode_many(SegObject *self, PyObject *args, PyObject *kwds)
             j->drop = drop;
             j->logtotal = logtotal;
             j->cancel = &cancel;
+            j->hit = use_cache ? hit : NULL;
+            j->record = record;
             ninit = k + 1;
+            if (record) {
+                j->rec_end = (size_t *)PyMem_RawMalloc(sizeof(size_t) * (size_t)(b - a + 1));
+                j->rec_ok = (uint8_t *)PyMem_RawCalloc((size_t)(b - a + 1), 1);
+                if (!j->rec_end || !j->rec_ok) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+            }
             j->end = (size_t *)PyMem_RawMalloc(sizeof(size_t) * (size_t)(b - a + 1));
             /* a token has at least one character: the share's characters
                bound its ids, so the array never moves (pages beyond the ids
@@ -1314,6 +1483,20 @@ Seg_encode_many(SegObject *self, PyObject *args, PyObject *kwds)
         if (shares[k].rc) {
             PyErr_NoMemory();
             goto done;
+        }
+    }
+    if (record) {
+        /* keep the texts cut in this call, first come first kept */
+        for (k = 0; k < nshares; k++) {
+            EncJob *j = &shares[k];
+            for (i = j->a; i < j->b; i++) {
+                if (!j->rec_ok[i - j->a]) continue;
+                size_t e = j->rec_end[i - j->a], s0 = i == j->a ? 0 : j->rec_end[i - j->a - 1];
+                if (cache_add(&self->cache, PyTuple_GET_ITEM(tup, i), hs[i], hmm, j->rec + s0, (uint32_t)(e - s0)) < 0) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+            }
         }
     }
     {
@@ -1380,6 +1563,9 @@ done:
             vocab_free(&shares[k].v);
             PyMem_RawFree(shares[k].tok);
             PyMem_RawFree(shares[k].end);
+            PyMem_RawFree(shares[k].rec);
+            PyMem_RawFree(shares[k].rec_end);
+            PyMem_RawFree(shares[k].rec_ok);
         }
         PyMem_RawFree(shares);
     }
@@ -1392,8 +1578,41 @@ done:
     PyMem_RawFree(data);
     PyMem_RawFree(len);
     PyMem_RawFree(dup);
+    PyMem_RawFree(hs);
+    PyMem_RawFree((void *)hit);
     Py_XDECREF(tup);
     return result;
+}
+
+static PyObject *
+Seg_set_cache_limit(SegObject *self, PyObject *arg)
+{
+    Py_ssize_t v = PyLong_AsSsize_t(arg);
+    if (v == -1 && PyErr_Occurred()) return NULL;
+    if (v < 0) {
+        PyErr_SetString(PyExc_ValueError, "set_cache_limit: the limit is a number of tokens, >= 0");
+        return NULL;
+    }
+    self->cache.max_tokens = (size_t)v;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Seg_clear_cache(SegObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (self->readers) {
+        PyErr_SetString(PyExc_RuntimeError, "clear_cache: a call is segmenting without the GIL");
+        return NULL;
+    }
+    cache_clear(&self->cache);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Seg_cache_info(SegObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return Py_BuildValue("(nnn)", (Py_ssize_t)self->cache.n, (Py_ssize_t)self->cache.tokens,
+                         (Py_ssize_t)self->cache.max_tokens);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1622,6 +1841,7 @@ Seg_init(SegObject *self, PyObject *args, PyObject *kwds)
 static void
 Seg_dealloc(SegObject *self)
 {
+    cache_clear(&self->cache);
     trie_free(&self->trie);
     PyMem_RawFree(self->emit_p);
     self->emit_p = NULL;
@@ -1655,6 +1875,7 @@ Seg_add_word(SegObject *self, PyObject *args)
         return NULL;
     }
     if (word_to_ucs4(word, &w, &n) < 0) return NULL;
+    cache_clear(&self->cache); /* the dictionary changes: so may every cut */
     if (n == 0) {
         PyMem_Free(w);
         self->total += freq;
@@ -1783,6 +2004,10 @@ static PyMethodDef Seg_methods[] = {
      "encode_many(texts, hmm=True, drop_space=True, threads=1, progress=None) -> (ids: bytes of uint32, "
      "offsets: bytes of int64 (len(texts)+1), vocabulary: list of str, id k is vocabulary[k-1]); whitespace-only "
      "tokens dropped if drop_space; equal texts segmented once; progress(done) is called now and then"},
+    {"set_cache_limit", (PyCFunction)Seg_set_cache_limit, METH_O,
+     "set_cache_limit(tokens): how many tokens encode_many may keep across calls (0: none)"},
+    {"clear_cache", (PyCFunction)Seg_clear_cache, METH_NOARGS, "forget every text encode_many kept"},
+    {"cache_info", (PyCFunction)Seg_cache_info, METH_NOARGS, "(texts kept, tokens kept, limit)"},
     {"add_word", (PyCFunction)Seg_add_word, METH_VARARGS,
      "add_word(word, freq): Tokenizer.add_word with an explicit frequency"},
     {"get_freq", (PyCFunction)Seg_get_freq, METH_VARARGS,

@@ -37,9 +37,13 @@ CACHE_MAX_TOKENS = 1_500_000
 
 
 def clear_cache() -> None:
-    """Forget every cached token list."""
+    """Forget every cached token list, and the texts that the compiled
+    segmenters kept for their id path."""
+    from .segment import clear_caches
+
     _CACHE.clear()
     _CACHE_SIZE.clear()
+    clear_caches()
 
 
 def _normalizer(name: str) -> Callable[[str], str] | None:
