@@ -6,6 +6,8 @@ import + first call < 0.5 s (jieba: ~1 s).
 
 - Throughput: every text segmented by ``list(jieba.cut(t))`` and by the
   compiled segmenter (``cut_many`` and a per-text ``cut`` loop), one thread,
+  and ``encode_many`` (token ids, the default suite's path; its cross-call
+  cache off) in one thread and in one per core,
   best of ``--repeat`` runs for the compiled path (jieba runs once unless
   ``--jieba-repeat``).  Wall time (perf_counter) and CPU time (process_time)
   are both printed: the machine is shared, and CPU time is the steadier one.
@@ -113,14 +115,30 @@ def main() -> int:
     ref, j_wall, j_cpu = _timed(lambda: [list(jieba.cut(t, HMM=hmm)) for t in texts], args.jieba_repeat)
     many, m_wall, m_cpu = _timed(lambda: seg.cut_many(texts), args.repeat)
     one, o_wall, o_cpu = _timed(lambda: [seg.cut(t) for t in texts], args.repeat)
+    native = seg._native
+    limit = native.cache_info()[2]
+    native.set_cache_limit(0)  # every run cuts every text
+    try:
+        ids, e_wall, e_cpu = _timed(lambda: native.encode_many(texts, hmm, False, 1), args.repeat)
+        cores = os.cpu_count() or 1
+        ids_n, n_wall, n_cpu = _timed(lambda: native.encode_many(texts, hmm, False, cores), args.repeat)
+    finally:
+        native.set_cache_limit(limit)
+    import numpy as np
 
-    bad = [i for i in range(len(texts)) if many[i] != ref[i] or one[i] != ref[i]]
+    tok, off = np.frombuffer(ids[0], dtype=np.uint32), np.frombuffer(ids[1], dtype=np.int64)
+    decoded = [[ids[2][k - 1] for k in tok[off[i]:off[i + 1]]] for i in range(len(texts))]
+
+    bad = [i for i in range(len(texts)) if many[i] != ref[i] or one[i] != ref[i] or decoded[i] != ref[i]]
+    bad += [-1] if ids_n != ids else []
     print(f"{'':28s}{'wall s':>9s}{'cpu s':>9s}{'x jieba (wall)':>16s}{'x jieba (cpu)':>15s}")
     print(f"{'jieba.cut':28s}{j_wall:9.3f}{j_cpu:9.3f}{1:16.1f}{1:15.1f}")
     print(f"{'compiled cut_many':28s}{m_wall:9.3f}{m_cpu:9.3f}{j_wall / m_wall:16.1f}{j_cpu / m_cpu:15.1f}")
     print(f"{'compiled cut (per text)':28s}{o_wall:9.3f}{o_cpu:9.3f}{j_wall / o_wall:16.1f}{j_cpu / o_cpu:15.1f}")
+    print(f"{'compiled encode_many (ids)':28s}{e_wall:9.3f}{e_cpu:9.3f}{j_wall / e_wall:16.1f}{j_cpu / e_cpu:15.1f}")
+    print(f"{f'  ... in {cores} threads':28s}{n_wall:9.3f}{n_cpu:9.3f}{j_wall / n_wall:16.1f}{'(all cores)':>15s}")
     print(f"mismatches: {len(bad)} of {len(texts)} texts")
-    for i in bad[:5]:
+    for i in [b for b in bad if b >= 0][:5]:
         print(f"  text {i}: {texts[i][:60]!r}\n    jieba {ref[i][:12]}\n    ours  {many[i][:12]}")
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -135,6 +153,7 @@ def main() -> int:
         Path(args.out).write_text(json.dumps({
             "texts": len(texts), "hmm": hmm, "jieba_wall_s": j_wall, "jieba_cpu_s": j_cpu,
             "cut_many_wall_s": m_wall, "cut_many_cpu_s": m_cpu, "cut_wall_s": o_wall, "cut_cpu_s": o_cpu,
+            "encode_many_wall_s": e_wall, "encode_many_cpu_s": e_cpu, "encode_many_threads_wall_s": n_wall,
             "ratio_wall": j_wall / m_wall, "ratio_cpu": j_cpu / m_cpu, "mismatches": len(bad),
             "startup_jieba_s": s_jieba, "startup_native_s": s_native, "startup_fallback_s": s_fallback,
         }, indent=2))

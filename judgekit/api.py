@@ -208,7 +208,7 @@ def evaluate(
     ``n_jobs`` spreads the per-item work over that many cores (-1: all),
     with identical results: threads inside the compiled core for the
     default suite (segmenting and counting run without the GIL), worker
-    threads or processes for the presets.
+    processes for the presets and the other tokenizers.
 
     ``judge``: a ``judgekit.judge.Judge``; each prediction is judged (the
     rubric's ``response``; ``contexts`` fill its ``context``/``dialogue``

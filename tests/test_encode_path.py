@@ -360,3 +360,16 @@ def test_validate_fast_path_keeps_errors_naming_items():
         api.validate(["a", None], ["x", "y"])
     with pytest.raises(api.InputError, match=re.escape("refs[0] is int")):
         api.validate(["a", "b"], [3, "y"])
+
+
+@pytest.mark.parametrize("tokenizer", ["char", "zh"])
+def test_other_tokenizers_use_worker_processes(smilechat, tokenizer):
+    from judgekit.ngram._parallel import in_call_threads
+    from judgekit.ngram.suite import Suite
+
+    preds, refs = smilechat
+    suite = Suite(lang="zh", tokenizer=tokenizer, tokenizer_options={})
+    assert not suite.id_path and not in_call_threads(suite)
+    one = judgekit.evaluate(preds[:1500], refs[:1500], tokenizer=tokenizer)
+    two = judgekit.evaluate(preds[:1500], refs[:1500], tokenizer=tokenizer, n_jobs=2)
+    assert one.scores == two.scores and one.per_item.equals(two.per_item)

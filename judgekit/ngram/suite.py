@@ -162,13 +162,19 @@ class Suite:
         self.scale = scale
         self.fams, self.keep = select_families(metrics, all_names())
 
+    @property
+    def id_path(self) -> bool:
+        """Tokens go straight to ids (compiled segmenter and kernels): the
+        whole call runs without the GIL, so ``threads`` can spread it."""
+        return self.tokenizer.has_ids and native_kernels() is not None
+
     def partial(self, preds: Sequence[str], refs: Sequence[Sequence[str]]) -> Partial:
         fams, scale, n = self.fams, self.scale, len(preds)
         texts = list(preds)
         texts += itertools.chain.from_iterable(refs)
         # Only counts are needed: with the compiled segmenter and kernels the
         # tokens go straight to ids, never to str objects.
-        ids = self.tokenizer.ids_many(texts, self.threads) if native_kernels() is not None else None
+        ids = self.tokenizer.ids_many(texts, self.threads) if self.id_path else None
         if ids is not None:
             hyps, ref_toks = encoded(ids, n, None if len(texts) == 2 * n else [len(rs) for rs in refs]), None
         else:

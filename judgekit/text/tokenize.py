@@ -110,6 +110,11 @@ class Tokenizer:
             _CACHE_SIZE[sig] = _CACHE_SIZE.get(sig, 0) + added
         return out
 
+    @property
+    def has_ids(self) -> bool:
+        """Whether ``ids_many`` gives ids (the compiled segmenter is in use)."""
+        return False
+
     def ids_many(self, texts: Sequence[str], threads: int = 1) -> tuple[bytes, bytes, list[str]] | None:
         """The tokens of ``tokenize_many`` as (ids, offsets, vocabulary), for
         callers that only count tokens (see ``JiebaSegmenter.encode_many``);
@@ -140,8 +145,12 @@ class JiebaTokenizer(Tokenizer):
     def _spec(self) -> str:
         return f"{self.segmenter.signature()}+ws.{self.whitespace}"
 
+    @property
+    def has_ids(self) -> bool:
+        return self.segmenter.backend == "c"
+
     def ids_many(self, texts: Sequence[str], threads: int = 1) -> tuple[bytes, bytes, list[str]] | None:
-        if self.segmenter.backend != "c":
+        if not self.has_ids:
             return None
         if self._norm is not None:
             texts = [self._norm(t) for t in texts]
