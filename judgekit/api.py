@@ -139,6 +139,20 @@ def _as_list(seq: Any, name: str) -> tuple[list, Any]:
         raise InputError(f"{name} is {type(seq).__name__}; pass a sequence of strings") from None
 
 
+class _OneRefEach(list):
+    """``refs`` with one reference per item (``[[r0], [r1], ...]``), which
+    remembers the flat list it was made from: the per-item work and the
+    empty flags read that instead of flattening 20,000 one-item lists."""
+
+    flat: list[str]
+
+
+def flat_refs(refs: Sequence[Sequence[str]]) -> list[str]:
+    """All references, item after item."""
+    flat = getattr(refs, "flat", None)
+    return flat if flat is not None else list(itertools.chain.from_iterable(refs))
+
+
 def _all_str(items: list) -> bool:
     return set(map(type, items)) == {str}
 
@@ -155,7 +169,9 @@ def validate(preds: Any, refs: Any) -> tuple[list[str], list[list[str]], Any]:
     # is checked item by item so that the error names the item
     clean_p = p if _all_str(p) else [_check_text(x, f"preds[{i}]") for i, x in enumerate(p)]
     if _all_str(r):
-        return clean_p, [[x] for x in r], index
+        one = _OneRefEach([x] for x in r)
+        one.flat = r
+        return clean_p, one, index
     clean_r: list[list[str]] = []
     for i, x in enumerate(r):
         if isinstance(x, (list, tuple)) or (hasattr(x, "tolist") and not isinstance(x, str)):
@@ -387,7 +403,7 @@ def _blank(texts: list[str]) -> list[bool]:
 def _empties(p, r):
     """Flags of empty or whitespace-only predictions and of items with such
     a reference."""
-    flat = list(itertools.chain.from_iterable(r))
+    flat = flat_refs(r)
     if len(flat) == len(r):  # one reference per item
         return _blank(p), _blank(flat)
     return _blank(p), [any(not y or y.isspace() for y in rs) for rs in r]
@@ -399,7 +415,7 @@ def _evaluate(preds, refs, *, lang, preset, metrics, scale, tokenize, strict, n_
 
     p, r, index = validate(preds, refs)
     _check_common(lang, scale)
-    detected = detect_language(itertools.chain(p, itertools.chain.from_iterable(r))) if lang == "auto" else lang
+    detected = detect_language(itertools.chain(p, flat_refs(r))) if lang == "auto" else lang
     plan = _Plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
                  tokenize=tokenize, suite_kwargs=suite_kwargs)
     part = run_partials(plan.runner, plan.factory, p, r, resolve_jobs(n_jobs))

@@ -373,3 +373,21 @@ def test_other_tokenizers_use_worker_processes(smilechat, tokenizer):
     one = judgekit.evaluate(preds[:1500], refs[:1500], tokenizer=tokenizer)
     two = judgekit.evaluate(preds[:1500], refs[:1500], tokenizer=tokenizer, n_jobs=2)
     assert one.scores == two.scores and one.per_item.equals(two.per_item)
+
+
+@needs_native
+def test_distinct_hash_parts_add_up():
+    hyps = [["a", "b", "a", "b", "c"], ["b", "c"], [], ["c", "a", "b", "d", "a"]]
+    enc = CK.encode(hyps, None)
+    for order in (1, 2, 3, 4):
+        whole = S._distinct_counts_py(hyps, (order,), True)[order]
+        for nparts in (1, 2, 3, 7):
+            parts = [CK.distinct_counts(enc, (order,), True, k, nparts)[0] for k in range(nparts)]
+            sets = [p[0] for p in parts]
+            assert all(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1:])  # disjoint
+            got = S._distinct_parts([(set(p[0]),) + tuple(p[1:]) for p in parts])
+            assert got[0] == whole[0] and got[1] == whole[1]
+            assert np.array_equal(got[2], whole[2]) and np.array_equal(got[3], whole[3])
+    for bad in ((2, 2), (-1, 2), (0, 0)):
+        with pytest.raises(ValueError, match="part"):
+            CK.distinct_counts(enc, (2,), False, *bad)

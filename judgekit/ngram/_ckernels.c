@@ -1376,8 +1376,16 @@ static int i64_push(I64Vec *a, int64_t x)
     return 0;
 }
 
+/* With nparts > 1, only the n-grams whose hash falls in ``part`` are
+ * counted (distinct counts add up over the parts, which share nothing;
+ * totals are always whole): threads can split one order exactly. */
+static inline int in_part(uint64_t a, uint64_t b, int part, int nparts)
+{
+    return nparts <= 1 || (int)(hash_key(a, b) % (uint64_t)nparts) == part;
+}
+
 static int distinct_compute(const Enc *e, Py_ssize_t n, int n1, int64_t *uniq, int64_t *total, int64_t *pid,
-                            int64_t *pit, I64Vec *first)
+                            int64_t *pit, I64Vec *first, int part, int nparts)
 {
     Table t = {NULL, 0, 0};
     KeySet ks = {NULL, 0, 0};
@@ -1397,7 +1405,7 @@ static int distinct_compute(const Enc *e, Py_ssize_t n, int n1, int64_t *uniq, i
             int64_t d = 0;
             for (Py_ssize_t p = 0; p < H; p++) {
                 Py_ssize_t seen = last[h[p]];
-                if (seen == i)
+                if (seen == i || !in_part(0, h[p], part, nparts))
                     continue;
                 d++;
                 if (seen < 0) {
@@ -1436,6 +1444,8 @@ static int distinct_compute(const Enc *e, Py_ssize_t n, int n1, int64_t *uniq, i
         int isnew;
         for (Py_ssize_t p = 0; p < G; p++) {
             gram_key(h + p, n1, &a, &b);
+            if (!in_part(a, b, part, nparts))
+                continue;
             table_insert(&t, a, b, &isnew);
             if (isnew) {
                 d++;
@@ -1488,9 +1498,13 @@ static PyObject *gram_set(const Enc *e, PyObject **objs, const I64Vec *first, in
 static PyObject *k_distinct_counts(PyObject *self, PyObject *args)
 {
     PyObject *enc_obj, *orders_obj;
-    int with_sets = 0;
-    if (!PyArg_ParseTuple(args, "OO|p:distinct_counts", &enc_obj, &orders_obj, &with_sets))
+    int with_sets = 0, part = 0, nparts = 1;
+    if (!PyArg_ParseTuple(args, "OO|pii:distinct_counts", &enc_obj, &orders_obj, &with_sets, &part, &nparts))
         return NULL;
+    if (nparts < 1 || part < 0 || part >= nparts) {
+        PyErr_SetString(PyExc_ValueError, "distinct_counts: part must be in 0..nparts-1");
+        return NULL;
+    }
     EncodingObject *enc = as_encoding(enc_obj, 0);
     if (!enc)
         return NULL;
@@ -1530,7 +1544,7 @@ static PyObject *k_distinct_counts(PyObject *self, PyObject *args)
         first.n = 0;
         I64Vec *fp = with_sets ? &first : NULL;
         Py_BEGIN_ALLOW_THREADS
-        rc = distinct_compute(e, n, n1, &uniq, &total, pid, pit, fp);
+        rc = distinct_compute(e, n, n1, &uniq, &total, pid, pit, fp, part, nparts);
         Py_END_ALLOW_THREADS
         if (rc < 0) {
             Py_DECREF(pid_ba);
@@ -1897,8 +1911,9 @@ static PyMethodDef methods[] = {
      "rouge_stats(encoding, orders, lcs, lo=0, hi=n) -> (item bytes, data bytes, n_rows) of int64 for items "
      "lo..hi, or NotImplemented"},
     {"distinct_counts", k_distinct_counts, METH_VARARGS,
-     "distinct_counts(encoding, orders, with_sets=False) -> [(uniq or set of n-gram tuples, total, per-item distinct, "
-     "per-item total)], or NotImplemented"},
+     "distinct_counts(encoding, orders, with_sets=False, part=0, nparts=1) -> [(uniq or set of n-gram tuples, "
+     "total, per-item distinct, per-item total)], or NotImplemented; with nparts > 1 only the n-grams of one hash "
+     "part are counted as distinct (parts add up)"},
     {"lcs_length", k_lcs_length, METH_VARARGS, "lcs_length(a, b) -> int, or NotImplemented"},
     {"bleu_sentences", k_bleu_sentences, METH_VARARGS,
      "bleu_sentences(matches, totals, hyp_len, ref_len, out, n, ncols, family, smoothing, smooth_value, "

@@ -399,10 +399,12 @@ def _corpus_stats_threaded(ck, enc, n, bleu, rouge, distinct, with_sets, threads
             return NotImplemented
         return ck.rouge_stats(enc, ROUGE_ORDERS, True, lo, hi) if rouge else None
 
-    # the longest task first (corpus bigrams), the shortest last
-    tasks = ([lambda: ck.distinct_counts(enc, (2,), bool(with_sets))] if distinct else []) + \
-            [functools.partial(items, lo, hi) for lo, hi in ranges] + \
-            ([lambda: ck.distinct_counts(enc, (1,), bool(with_sets))] if distinct else [])
+    # Distinct bigrams split by n-gram hash (the parts add up exactly), then
+    # the item ranges, the short unigram count last
+    d2 = [functools.partial(ck.distinct_counts, enc, (2,), bool(with_sets), part, threads)
+          for part in range(threads)] if distinct else []
+    d1 = [functools.partial(ck.distinct_counts, enc, (1,), bool(with_sets))] if distinct else []
+    tasks = d2 + [functools.partial(items, lo, hi) for lo, hi in ranges] + d1
     results: list = [None] * len(tasks)
     queue = iter(range(len(tasks)))  # next() on it is atomic under the GIL
     errors: list = []
@@ -426,8 +428,24 @@ def _corpus_stats_threaded(ck, enc, n, bleu, rouge, distinct, with_sets, threads
         return None
     dc = None
     if distinct:
-        dc = {order: (u, t, np.frombuffer(d, dtype=np.int64), np.frombuffer(i, dtype=np.int64))
-              for order, ((u, t, d, i),) in ((1, results[-1]), (2, results[0]))}
-        results = results[1:-1]
+        dc = {1: _distinct_parts([r[0] for r in results[-1:]])}
+        dc[2] = _distinct_parts([r[0] for r in results[:len(d2)]])
+        results = results[len(d2):-1]
     rs = _rouge_from(results, ROUGE_ORDERS) if rouge else None
     return bs, rs, dc
+
+
+def _distinct_parts(parts):
+    """One order's distinct counts from the kernel's hash parts (disjoint
+    n-grams: distinct counts and sets add up; totals are whole in each)."""
+    uniq, total, pid, pit = parts[0]
+    pid = np.frombuffer(pid, dtype=np.int64)
+    if len(parts) > 1:
+        pid = pid.copy()
+        for u, _t, d, _i in parts[1:]:
+            pid += np.frombuffer(d, dtype=np.int64)
+            if isinstance(uniq, set):
+                uniq |= u
+            else:
+                uniq += u
+    return uniq, total, pid, np.frombuffer(pit, dtype=np.int64)

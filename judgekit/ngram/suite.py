@@ -170,8 +170,8 @@ class Suite:
 
     def partial(self, preds: Sequence[str], refs: Sequence[Sequence[str]]) -> Partial:
         fams, scale, n = self.fams, self.scale, len(preds)
-        texts = list(preds)
-        texts += itertools.chain.from_iterable(refs)
+        flat = getattr(refs, "flat", None)  # one reference each, already flat (api.validate)
+        texts = list(preds) + (flat if flat is not None else list(itertools.chain.from_iterable(refs)))
         # Only counts are needed: with the compiled segmenter and kernels the
         # tokens go straight to ids, never to str objects.
         ids = self.tokenizer.ids_many(texts, self.threads) if self.id_path else None
