@@ -139,20 +139,6 @@ def _as_list(seq: Any, name: str) -> tuple[list, Any]:
         raise InputError(f"{name} is {type(seq).__name__}; pass a sequence of strings") from None
 
 
-class _OneRefEach(list):
-    """``refs`` with one reference per item (``[[r0], [r1], ...]``), which
-    remembers the flat list it was made from: the per-item work and the
-    empty flags read that instead of flattening 20,000 one-item lists."""
-
-    flat: list[str]
-
-
-def flat_refs(refs: Sequence[Sequence[str]]) -> list[str]:
-    """All references, item after item."""
-    flat = getattr(refs, "flat", None)
-    return flat if flat is not None else list(itertools.chain.from_iterable(refs))
-
-
 def _all_str(items: list) -> bool:
     return set(map(type, items)) == {str}
 
@@ -169,9 +155,9 @@ def validate(preds: Any, refs: Any) -> tuple[list[str], list[list[str]], Any]:
     # is checked item by item so that the error names the item
     clean_p = p if _all_str(p) else [_check_text(x, f"preds[{i}]") for i, x in enumerate(p)]
     if _all_str(r):
-        one = _OneRefEach([x] for x in r)
-        one.flat = r
-        return clean_p, one, index
+        from .ngram.suite import OneRefEach
+
+        return clean_p, OneRefEach.of(r), index
     clean_r: list[list[str]] = []
     for i, x in enumerate(r):
         if isinstance(x, (list, tuple)) or (hasattr(x, "tolist") and not isinstance(x, str)):
@@ -403,6 +389,8 @@ def _blank(texts: list[str]) -> list[bool]:
 def _empties(p, r):
     """Flags of empty or whitespace-only predictions and of items with such
     a reference."""
+    from .ngram.suite import flat_refs
+
     flat = flat_refs(r)
     if len(flat) == len(r):  # one reference per item
         return _blank(p), _blank(flat)
@@ -411,6 +399,7 @@ def _empties(p, r):
 
 def _evaluate(preds, refs, *, lang, preset, metrics, scale, tokenize, strict, n_jobs, suite_kwargs) -> Result:
     from .ngram._parallel import resolve_jobs, run_partials
+    from .ngram.suite import flat_refs
     from .text.lang import detect_language
 
     p, r, index = validate(preds, refs)
@@ -453,7 +442,7 @@ def evaluate_file(
     """
     from .ngram._parallel import Pool, _mergeable_factory, in_call_threads, mergeable, resolve_jobs
     from .ngram._parallel import partial as run_partial
-    from .ngram.suite import Accumulator
+    from .ngram.suite import Accumulator, flat_refs
     from .text.lang import detect_language
     from .text.tokenize import SHOW_PROGRESS
     from ._io import iter_pairs
@@ -507,8 +496,7 @@ def evaluate_file(
                 break
             p, r, _ = validate(chunk_p, chunk_r)
             if plan is None:
-                detected = detect_language(itertools.chain(p, itertools.chain.from_iterable(r))) \
-                    if lang == "auto" else lang
+                detected = detect_language(itertools.chain(p, flat_refs(r))) if lang == "auto" else lang
                 plan = _Plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
                              tokenize=tokenize, suite_kwargs=suite_kwargs)
                 mergeable(plan.runner)

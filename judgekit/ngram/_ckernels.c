@@ -1009,8 +1009,8 @@ static int scratch(void **buf, size_t *cap, size_t n, size_t size)
  * its two (n-1)-grams do, so positions whose (n-1)-grams found no partner
  * at the previous order are skipped (``halive``/``ralive``): the counts are
  * the same, the work on unrelated texts is mostly order 1. */
-static int bleu_compute(const Enc *e, Py_ssize_t lo, Py_ssize_t n, const Py_ssize_t *rs, int N, int64_t *matches, int64_t *totals,
-                        int64_t *hyp_len, int64_t *ref_len)
+static int bleu_compute(const Enc *e, Py_ssize_t lo, Py_ssize_t hi, const Py_ssize_t *rs, int N, int64_t *matches,
+                        int64_t *totals, int64_t *hyp_len, int64_t *ref_len)
 {
     Table t = {NULL, 0, 0};
     uint32_t *hslot = NULL;
@@ -1021,7 +1021,7 @@ static int bleu_compute(const Enc *e, Py_ssize_t lo, Py_ssize_t n, const Py_ssiz
     Counts *dir = (Counts *)calloc(enc_vocab_size(e) + 1, sizeof(Counts)); /* order 1: indexed by token id */
     if (!dir)
         return -1;
-    for (Py_ssize_t i = lo; i < n; i++) {
+    for (Py_ssize_t i = lo; i < hi; i++) {
         const uint32_t *h = e->tok + e->off[i];
         Py_ssize_t H = e->off[i + 1] - e->off[i];
         hyp_len[i] = H;
@@ -1168,7 +1168,8 @@ static PyObject *k_bleu_stats(PyObject *self, PyObject *args)
         goto out;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = bleu_compute(&enc->e, lo, hi, rs, N, (int64_t *)bm.buf, (int64_t *)bt.buf, (int64_t *)bh.buf, (int64_t *)br.buf);
+    rc = bleu_compute(&enc->e, lo, hi, rs, N, (int64_t *)bm.buf, (int64_t *)bt.buf, (int64_t *)bh.buf,
+                      (int64_t *)br.buf);
     Py_END_ALLOW_THREADS
     if (rc < 0) {
         PyErr_NoMemory();
@@ -1198,8 +1199,8 @@ static inline void rouge_row(int64_t *row, int64_t G, int64_t R, int64_t clip, i
     row[5] = sets;
 }
 
-static int rouge_compute(const Enc *e, Py_ssize_t lo, Py_ssize_t n, const Py_ssize_t *rs, const int *orders, int n_orders, int do_lcs,
-                         int64_t *item, int64_t *data, Py_ssize_t ncols, size_t vocab)
+static int rouge_compute(const Enc *e, Py_ssize_t lo, Py_ssize_t hi, const Py_ssize_t *rs, const int *orders,
+                         int n_orders, int do_lcs, int64_t *item, int64_t *data, Py_ssize_t ncols, size_t vocab)
 {
     Table t = {NULL, 0, 0};
     LcsWork w = {NULL, NULL, 0, 0};
@@ -1211,7 +1212,7 @@ static int rouge_compute(const Enc *e, Py_ssize_t lo, Py_ssize_t n, const Py_ssi
         goto done;
     }
     Py_ssize_t row0 = 0;
-    for (Py_ssize_t i = lo; i < n; i++) {
+    for (Py_ssize_t i = lo; i < hi; i++) {
         const uint32_t *h = e->tok + e->off[i];
         Py_ssize_t H = e->off[i + 1] - e->off[i];
         Py_ssize_t nref = rs[i + 1] - rs[i];

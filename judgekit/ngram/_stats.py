@@ -106,8 +106,9 @@ def encoded(ids: tuple[bytes, bytes, list[str]], n: int, ref_counts: Sequence[in
     if ck is None:
         return None
     tok, off, vocab = ids
-    ref_start = np.arange(n, 2 * n + 1, dtype=np.int64) if ref_counts is None else None
-    if ref_counts is not None:
+    if ref_counts is None:
+        ref_start = np.arange(n, 2 * n + 1, dtype=np.int64)
+    else:
         ref_start = np.empty(n + 1, dtype=np.int64)
         ref_start[0] = n
         np.cumsum(np.asarray(ref_counts, dtype=np.int64), out=ref_start[1:])
@@ -369,8 +370,9 @@ def corpus_stats(hyps: Sequence[Tokens] | Encoded, refs: Sequence[Sequence[Token
     """``bleu_stats``, ``rouge_stats`` and ``distinct_counts`` (default
     orders) of one corpus, tokens interned once.  With ``threads`` > 1 and
     the compiled kernels, the work is spread over that many threads: BLEU
-    and ROUGE by ranges of items, Distinct by order (the kernels release
-    the GIL); the statistics are the same as in one thread."""
+    and ROUGE by ranges of items, Distinct by order and, for bigrams, by
+    n-gram hash (the kernels release the GIL); the statistics are the same
+    as in one thread."""
     with shared_encoding():
         ck, enc = (None, None) if threads <= 1 else _native_enc(hyps, refs)
         if ck is not None:

@@ -31,7 +31,7 @@ from ..text.tokenize import JiebaTokenizer, SacreTokenizer
 from ._stats import bleu_stats, rouge_stats
 from .bleu import BLEU
 from .rouge import ROUGE, rouge_chinese_words_of_jieba
-from .suite import Output, Partial, split_refs
+from .suite import Output, Partial, flat_refs, split_refs
 
 FOUR = ["rouge-1", "rouge-2", "rouge-l", "bleu-4"]
 ROUGE_CHINESE = "rouge-chinese-1.0.3-semantics"
@@ -145,7 +145,7 @@ class SacreBLEU:
 
     def partial(self, preds, refs) -> Partial:
         n = len(preds)
-        hyps, ref_toks = split_refs(self.tok.tokenize_many(list(preds) + [r for rs in refs for r in rs]), n, refs)
+        hyps, ref_toks = split_refs(self.tok.tokenize_many(list(preds) + flat_refs(refs)), n, refs)
         bs = bleu_stats(hyps, ref_toks)
         return Partial(n, self.sentence.sentence_scores(bs), bleu=bs)
 
@@ -183,7 +183,7 @@ class RougeScore:
 
     def partial(self, preds, refs) -> Partial:
         n = len(preds)
-        hyps, ref_toks = split_refs(self._tokenize(list(preds) + [r for rs in refs for r in rs]), n, refs)
+        hyps, ref_toks = split_refs(self._tokenize(list(preds) + flat_refs(refs)), n, refs)
         return Partial(n, ROUGE("counts").sentence_scores(rouge_stats(hyps, ref_toks), n))
 
     def finish(self, part: Partial) -> Output:

@@ -133,6 +133,27 @@ def select_families(metrics: Sequence[str] | None, valid: Sequence[str]) -> tupl
     return fams, keep
 
 
+class OneRefEach(list):
+    """``refs`` with one reference per item (``[[r0], [r1], ...]``), which
+    remembers the flat list it was made from (``api.validate`` makes it):
+    ``flat_refs`` then reads that instead of flattening 20,000 one-item
+    lists."""
+
+    flat: list[str]
+
+    @classmethod
+    def of(cls, flat: list[str]) -> OneRefEach:
+        out = cls([x] for x in flat)
+        out.flat = flat
+        return out
+
+
+def flat_refs(refs: Sequence[Sequence[str]]) -> list[str]:
+    """All references, item after item."""
+    flat = getattr(refs, "flat", None)
+    return flat if flat is not None else list(itertools.chain.from_iterable(refs))
+
+
 def split_refs(toks: list, n: int, refs: Sequence[Sequence[str]]) -> tuple[list, list]:
     """Undo ``tokenize_many(preds + flat_refs)``: hypotheses, refs per item."""
     if len(toks) == 2 * n:  # one reference per item
@@ -170,8 +191,7 @@ class Suite:
 
     def partial(self, preds: Sequence[str], refs: Sequence[Sequence[str]]) -> Partial:
         fams, scale, n = self.fams, self.scale, len(preds)
-        flat = getattr(refs, "flat", None)  # one reference each, already flat (api.validate)
-        texts = list(preds) + (flat if flat is not None else list(itertools.chain.from_iterable(refs)))
+        texts = list(preds) + flat_refs(refs)
         # Only counts are needed: with the compiled segmenter and kernels the
         # tokens go straight to ids, never to str objects.
         ids = self.tokenizer.ids_many(texts, self.threads) if self.id_path else None

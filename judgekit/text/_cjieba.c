@@ -1052,8 +1052,8 @@ typedef struct {
     int hmm, drop;
     double logtotal;
     Vocab v;
-    uint32_t *tok;            /* local ids */
-    size_t ntok, tcap;
+    uint32_t *tok;            /* local ids, a slot per character of the share */
+    size_t ntok;
     size_t *end;              /* per text of [a, b): end of its ids in tok */
     int rc;
     volatile int *cancel;
@@ -1464,8 +1464,7 @@ Seg_encode_many(SegObject *self, PyObject *args, PyObject *kwds)
                written are never touched) */
             for (q = a; q < b; q++)
                 if (dup[q] < 0) share += len[q];
-            j->tcap = (size_t)share + 1;
-            j->tok = (uint32_t *)PyMem_RawMalloc(j->tcap * sizeof(uint32_t));
+            j->tok = (uint32_t *)PyMem_RawMalloc(((size_t)share + 1) * sizeof(uint32_t));
             if (!j->end || !j->tok || vocab_init(&j->v) < 0) {
                 PyErr_NoMemory();
                 goto done;
@@ -1492,7 +1491,8 @@ Seg_encode_many(SegObject *self, PyObject *args, PyObject *kwds)
             for (i = j->a; i < j->b; i++) {
                 if (!j->rec_ok[i - j->a]) continue;
                 size_t e = j->rec_end[i - j->a], s0 = i == j->a ? 0 : j->rec_end[i - j->a - 1];
-                if (cache_add(&self->cache, PyTuple_GET_ITEM(tup, i), hs[i], hmm, j->rec + s0, (uint32_t)(e - s0)) < 0) {
+                if (cache_add(&self->cache, PyTuple_GET_ITEM(tup, i), hs[i], hmm, j->rec + s0,
+                              (uint32_t)(e - s0)) < 0) {
                     PyErr_NoMemory();
                     goto done;
                 }

@@ -154,16 +154,14 @@ class JiebaTokenizer(Tokenizer):
             return None
         if self._norm is not None:
             texts = [self._norm(t) for t in texts]
-        if SHOW_PROGRESS.get() and len(texts) >= _PROGRESS_MIN:
-            from tqdm import tqdm
+        drop = self.whitespace == "drop"
+        if not (SHOW_PROGRESS.get() and len(texts) >= _PROGRESS_MIN):
+            return self.segmenter.encode_many(texts, drop_space=drop, threads=threads)
+        from tqdm import tqdm
 
-            with tqdm(total=len(texts), desc=f"tokenizing ({self.name})", unit="text", leave=False) as bar:
-                def progress(done: int) -> None:
-                    bar.update(done - bar.n)
-
-                return self.segmenter.encode_many(texts, drop_space=self.whitespace == "drop", threads=threads,
-                                                  progress=progress)
-        return self.segmenter.encode_many(texts, drop_space=self.whitespace == "drop", threads=threads)
+        with tqdm(total=len(texts), desc=f"tokenizing ({self.name})", unit="text", leave=False) as bar:
+            return self.segmenter.encode_many(texts, drop_space=drop, threads=threads,
+                                              progress=lambda done: bar.update(done - bar.n))
 
     def _tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         out = self.segmenter.cut_many(texts)
