@@ -16,9 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._version import __version__
-from .errors import InputError, JudgekitError
+from .errors import InputError, JudgeAbort, JudgekitError, MissingPlotExtra, ReplayMissError
 
-__all__ = ["__version__", "evaluate", "evaluate_file", "judge", "Judge", "load_ratings", "agreement", "Result", "InputError", "JudgekitError"]
+__all__ = ["__version__", "evaluate", "evaluate_file", "judge", "Judge", "load_ratings", "agreement", "Result",
+           "JudgekitError", "InputError", "JudgeAbort", "ReplayMissError", "MissingPlotExtra"]
 
 # Heavy modules (pandas, jieba, openai) load on first use, so that
 # ``import judgekit`` stays fast.

@@ -1,9 +1,23 @@
 """Exceptions raised by judgekit.
 
 Every error about user input names the item index, file line, row or field
-that is at fault, so that nothing is silently dropped or guessed.
+that is at fault, so that nothing is silently dropped or guessed.  Catch
+``JudgekitError`` for all of them::
+
+    Exception
+    └── JudgekitError                      every error judgekit raises on purpose
+        ├── InputError (+ ValueError)      bad input: names the item, line, row or field
+        ├── JudgeAbort                     an LLM judge run cannot go on (auth, permission, unknown model)
+        ├── ReplayMissError                replay-only judge run: items absent from the cache
+        └── MissingPlotExtra (+ ImportError)  plots asked for without matplotlib
+
+The second bases keep ``except ValueError`` / ``except ImportError`` working.
 """
 from __future__ import annotations
+
+from typing import Sequence
+
+__all__ = ["JudgekitError", "InputError", "JudgeAbort", "ReplayMissError", "MissingPlotExtra"]
 
 
 class JudgekitError(Exception):
@@ -12,3 +26,24 @@ class JudgekitError(Exception):
 
 class InputError(JudgekitError, ValueError):
     """Bad input: the message names the item, line, row or field."""
+
+
+class JudgeAbort(JudgekitError):
+    """The run cannot continue (authentication, permission, unknown model)."""
+
+
+class ReplayMissError(JudgekitError):
+    """Replay-only run with items absent from the cache (``missing_ids``)."""
+
+    def __init__(self, missing_ids: Sequence[str]) -> None:
+        self.missing_ids = list(missing_ids)
+        shown = ", ".join(repr(i) for i in self.missing_ids[:20])
+        more = f" and {len(self.missing_ids) - 20} more" if len(self.missing_ids) > 20 else ""
+        super().__init__(
+            f"replay-only: {len(self.missing_ids)} item(s) are not in the cache: {shown}{more}. "
+            "Run once without replay-only (or import a batch result) to fill the cache."
+        )
+
+
+class MissingPlotExtra(JudgekitError, ImportError):
+    """matplotlib is not installed (``pip install 'judgekit[plot]'``)."""

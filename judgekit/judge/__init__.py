@@ -17,13 +17,15 @@ import types
 from typing import Any
 
 from .parse import PARSER_VERSION
-from .rubric import Rubric, list_rubrics, load_rubric
-from .run import Judge, JudgeResult, ReplayMissError, judge
+from ..errors import JudgeAbort, ReplayMissError
+from .render import json_schema, system_message
+from .rubric import Rubric, list_rubrics, load_rubric, load_rubric_file
+from .run import Judge, JudgeResult, judge
 from .batch import export_batch, import_batch
 
 __all__ = [
-    "judge", "Judge", "JudgeResult", "ReplayMissError", "Rubric", "load_rubric", "list_rubrics",
-    "export_batch", "import_batch", "PARSER_VERSION",
+    "judge", "Judge", "JudgeResult", "ReplayMissError", "JudgeAbort", "Rubric", "load_rubric", "load_rubric_file",
+    "list_rubrics", "json_schema", "system_message", "export_batch", "import_batch", "PARSER_VERSION",
 ]
 
 

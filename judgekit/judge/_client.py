@@ -19,11 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
-from ..errors import JudgekitError
-
-
-class JudgeAbort(JudgekitError):
-    """The run cannot continue (authentication, permission, unknown model)."""
+from ..errors import JudgeAbort
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 from urllib.parse import urlparse
 
 from .._version import __version__
-from ..errors import InputError, JudgekitError
+from ..errors import InputError, ReplayMissError
 from ._client import Budget, Engine, EngineConfig, Failure, Request
 from .cache import JudgeCache, KeyMaker
 from .parse import PARSER_VERSION, expected_scores, parse_reply
@@ -27,19 +27,6 @@ from .rubric import Rubric, load_rubric
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 AGGREGATES = ("mean", "median", "majority")
-
-
-class ReplayMissError(JudgekitError):
-    """Replay-only run with items absent from the cache."""
-
-    def __init__(self, missing_ids: Sequence[str]) -> None:
-        self.missing_ids = list(missing_ids)
-        shown = ", ".join(repr(i) for i in self.missing_ids[:20])
-        more = f" and {len(self.missing_ids) - 20} more" if len(self.missing_ids) > 20 else ""
-        super().__init__(
-            f"replay-only: {len(self.missing_ids)} item(s) are not in the cache: {shown}{more}. "
-            "Run once without replay-only (or import a batch result) to fill the cache."
-        )
 
 
 @dataclass

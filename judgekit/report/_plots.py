@@ -15,11 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import JudgekitError
-
-
-class MissingPlotExtra(JudgekitError, ImportError):
-    """matplotlib is not installed."""
+from ..errors import MissingPlotExtra
 
 
 def _pyplot() -> Any:
