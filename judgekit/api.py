@@ -10,92 +10,67 @@ import functools
 import itertools
 import json
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
 
 from ._version import __version__
 from .errors import InputError
+from .scores import Scores
+from .signature import Signature
 
 __all__ = ["evaluate", "evaluate_file", "Result", "Signature"]
 
 
-class Signature(dict):
-    """Ordered ``key:value`` components, printed sacreBLEU-style
-    (``judgekit:0.1.0|preset:chatglm|...``): quote it beside a number."""
-
-    def __str__(self) -> str:
-        return "|".join(f"{k}:{v}" for k, v in self.items())
-
-    def __repr__(self) -> str:
-        return f"Signature({str(self)!r})"
-
-
-@dataclass
-class Result:
-    """Scores of one evaluation.
+class Result(Scores):
+    """Scores of one evaluation (a ``judgekit.Scores``).
 
     ``scores``: name -> float (BLEU ``bleu-1``..``bleu-4`` cumulative and
     ``bleu-n-ind`` individual, ``rouge-1``/``-2``/``-l`` F with ``-p``/``-r``,
     ``distinct-1/2``, lengths); ``per_item``: a pandas DataFrame, one row per
     item, with the per-item scores and the ``empty_pred``/``empty_ref``
-    flags; ``signature``: everything needed to reproduce the numbers.
+    flags (indexed as the input was: positions, a Series' labels, or file
+    ids); ``signature``: everything needed to reproduce the numbers.
     """
 
-    scores: dict[str, float]
-    _items: Any = field(repr=False)
-    signature: Signature = field(default_factory=Signature)
-    warnings: list[str] = field(default_factory=list)
+    judge_result: Any = None
+
+    def __init__(self, scores: Mapping[str, float], columns: Mapping[str, Any], signature: Any,
+                 warnings: Sequence[str] = (), *, ids: Sequence[Any], index: Any = None, stats: Any = None,
+                 reducer: Any = None) -> None:
+        super().__init__(ids, columns, scores=scores, signature=signature, stats=stats, reducer=reducer,
+                         warnings=warnings)
+        self._index = index
+        self._frame = None
 
     @property
     def per_item(self):
         """One row per item (pandas DataFrame, built on first access so that
         a plain ``evaluate`` call does not pay for importing pandas)."""
-        if isinstance(self._items, tuple):
+        if self._frame is None:
             import pandas as pd
 
-            columns, index, empty_pred, empty_ref = self._items
+            index = self._index
             if isinstance(index, list):
                 index = pd.Index(index, name="id")
-            frame = pd.DataFrame(columns, index=index)
-            frame["empty_pred"] = empty_pred
-            frame["empty_ref"] = empty_ref
-            self._items = frame
-        return self._items
+            self._frame = pd.DataFrame(dict(self._columns), index=index)
+        return self._frame
 
-    judge_result: Any = field(default=None, repr=False, compare=False)
-    _plan: Any = field(default=None, repr=False, compare=False)
-    _partial: Any = field(default=None, repr=False, compare=False)
+    def _changed(self) -> None:
+        self._frame = None
 
     def rescore(self, indices: Sequence[int]) -> dict[str, float]:
         """The corpus scores of a resample of the items (indices may repeat),
-        computed exactly as for the whole corpus: corpus BLEU from the
-        resampled n-gram statistics, means from the resampled per-item
-        values.  For paired bootstrap and randomization tests.  Distinct-n
-        is not resampled (it needs the n-gram sets) and is left out."""
-        import numpy as np
-
-        from .ngram._stats import BleuStats
-        from .ngram.suite import Partial
-
-        if self._partial is None:
-            raise InputError("this result holds no per-item statistics to rescore")
-        idx = np.asarray(indices, dtype=np.int64)
-        part = self._partial
-        bleu = None
-        if part.bleu is not None:
-            b = part.bleu
-            bleu = BleuStats(b.hyp_len[idx], b.ref_len[idx], b.matches[idx], b.totals[idx])
-        sub = Partial(len(idx), {k: v[idx] for k, v in part.per_item.items()}, bleu, None, [])
-        scores = self._plan.output(sub).scores
-        return {k: v for k, v in scores.items() if not k.startswith("distinct")}
+        computed exactly as for the whole corpus (``Scores.resample``)."""
+        return self.resample(indices)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "scores": dict(self.scores),
             "signature": str(self.signature),
-            "signature_fields": dict(self.signature),
+            "signature_fields": self.signature.to_dict(),
             "warnings": list(self.warnings),
-            "n_items": int(len(self.per_item)) if not isinstance(self._items, tuple) else len(self._items[2]),
+            "n_items": self.n_items,
         }
 
     def to_json(self, **kwargs) -> str:
@@ -105,6 +80,9 @@ class Result:
     def __str__(self) -> str:
         lines = [f"{k:<12} {v:10.4f}" for k, v in self.scores.items()]
         return "\n".join(lines + [str(self.signature)])
+
+    def __repr__(self) -> str:
+        return Scores.__repr__(self)
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         import html
@@ -234,39 +212,23 @@ def evaluate(
     finally:
         SHOW_PROGRESS.reset(token)
     if judge is not None:
-        _add_judge(result, judge, preds, refs, contexts)
+        result = _add_judge(result, judge, preds, refs, contexts)
     return result
 
 
-def _add_judge(result: Result, judge: Any, preds: Any, refs: Any, contexts: Any) -> None:
-    """Judge the predictions and join the scores to ``result`` by position."""
+def _add_judge(result: Result, judge: Any, preds: Any, refs: Any, contexts: Any) -> Result:
+    """Judge the predictions and join the scores to ``result`` by id."""
     p, r, index = validate(preds, refs)
     if contexts is not None:
         contexts, _ = _as_list(contexts, "contexts")
-    ids = [str(i) for i in index] if index is not None else None
-    jr = judge.score_pairs(p, refs=[rs[0] for rs in r], contexts=contexts, ids=ids)
-    frame = jr.per_item.reset_index(drop=True)
-    columns, idx, empty_pred, empty_ref = result._items if isinstance(result._items, tuple) else (None,) * 4
-    dims = list(jr.summary["means"])
+    jr = judge.score_pairs(p, refs=[rs[0] for rs in r], contexts=contexts, ids=result.ids)
+    joined = result.join(jr.to_scores(), part="judge")
     n_scored, n = jr.summary["n_scored"], jr.summary["n_items"]
-    for d in dims:
-        mean = jr.summary["means"][d]
-        result.scores[f"judge:{d}"] = float(mean) if mean == mean else float("nan")
-        values = frame[d].to_numpy(dtype=float)
-        if columns is not None:
-            columns[f"judge:{d}"] = values
-        else:
-            result.per_item[f"judge:{d}"] = values
-    status = frame["status"].to_numpy()
-    if columns is not None:
-        columns["judge:status"] = status
-    else:
-        result.per_item["judge:status"] = status
-    result.signature["judge"] = jr.signature
     if n_scored < n:
-        result.warnings.append(f"judge: {n - n_scored} of {n} item(s) unscored (NaN in per_item, left out of the means; "
-                               "see judge:status)")
-    result.judge_result = jr
+        joined.warnings.append(f"judge: {n - n_scored} of {n} item(s) unscored (NaN in per_item, left out of the "
+                               "means; see judge:status)")
+    joined.judge_result = jr
+    return joined
 
 
 def _runner_factory(preset: str | None, detected: str, opts: dict) -> Callable[[], Any]:
@@ -355,18 +317,41 @@ class _Plan:
             shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
             raise InputError(f"strict: {len(bad)} item(s) have an empty or whitespace-only prediction or reference: "
                              f"{shown}")
-        sig = Signature()
-        sig["judgekit"] = __version__
-        sig["preset"] = preset or "default"
-        sig["lang"] = f"{self.detected}{'(auto)' if self.lang == 'auto' else ''}"
-        sig.update(out.signature)
+        sig = Signature([("judgekit", __version__), ("preset", preset or "default"),
+                         ("lang", f"{self.detected}{'(auto)' if self.lang == 'auto' else ''}"),
+                         *out.signature.items()])
         warnings = list(out.warnings)
         if any(empty_pred) or any(empty_ref):
             warnings.append(f"{sum(empty_pred)} empty prediction(s) and {sum(empty_ref)} item(s) with an empty "
                             "reference were scored and flagged in per_item")
-        result = Result(dict(out.scores), (dict(out.per_item), index, list(empty_pred), list(empty_ref)), sig, warnings)
-        result._plan, result._partial = self, part
-        return result
+        columns = dict(out.per_item)
+        columns["empty_pred"] = np.asarray(empty_pred, dtype=bool)
+        columns["empty_ref"] = np.asarray(empty_ref, dtype=bool)
+        ids = [str(i) for i in index] if index is not None else [str(i) for i in range(part.n)]
+        reducer = _NgramReducer(self, [k for k in out.scores if k not in self.not_resampled(out)])
+        return Result(dict(out.scores), columns, sig, warnings, ids=ids, index=index, stats=part.to_stats(),
+                      reducer=reducer)
+
+    @staticmethod
+    def not_resampled(out) -> set[str]:
+        """Distinct-n needs the corpus's n-gram sets: not recomputed on a
+        resample."""
+        return {k for k in out.scores if k.startswith("distinct")}
+
+
+class _NgramReducer:
+    """Corpus scores of resampled per-item statistics, through the same
+    ``finish`` as the whole corpus: corpus BLEU from the summed n-gram
+    statistics (sacreBLEU-exact), means of sentence scores."""
+
+    def __init__(self, plan: _Plan, names: Sequence[str]) -> None:
+        self.plan, self.names = plan, tuple(names)
+
+    def __call__(self, stats: Mapping[str, Any]) -> dict[str, float]:
+        from .ngram.suite import Partial
+
+        scores = self.plan.output(Partial.from_stats(stats)).scores
+        return {k: scores[k] for k in self.names}
 
 
 def _check_common(lang, scale):

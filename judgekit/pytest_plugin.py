@@ -88,7 +88,7 @@ class Gate:
 
     name: str
     scores: dict[str, float]
-    signature: str
+    signature: Any  # judgekit.Signature
     n_items: int
     result: Any = None  # judgekit Result (n-gram metrics)
     judge_result: Any = None
@@ -159,10 +159,22 @@ class Gate:
         if entry is None:
             pytest.fail(f"judgekit gate {self.name!r}: no baseline in {self.baseline_path}; create it with "
                         "`pytest --judgekit-update-baseline` and commit the file", pytrace=False)
-        if entry.get("signature") != self.signature:
+        from judgekit.signature import Signature
+
+        try:
+            text = str(entry.get("signature", ""))
+            if " || " in text:  # written by judgekit <= 0.1.0: "<ngram> || judge:<model>|..."
+                head, _, judge_part = text.partition(" || ")
+                text = f"{head}|judge:[model:{judge_part[len('judge:'):]}]"
+            stored_sig = Signature.parse(text)
+        except ValueError as exc:
+            pytest.fail(f"judgekit gate {self.name!r}: the baseline's signature does not parse ({exc})", pytrace=False)
+        if not stored_sig.same_numbers(self.signature):  # provenance (seg.c / seg.py) does not count
+            diff = "\n".join(f"    {d}" for d in stored_sig.differences(self.signature))
             pytest.fail(f"judgekit gate {self.name!r}: the baseline in {self.baseline_path} was scored differently, "
                         "so the numbers are not comparable:\n"
                         f"  baseline: {entry.get('signature')}\n  now:      {self.signature}\n"
+                        f"  what differs (baseline != now):\n{diff}\n"
                         "If the change is intended, run `pytest --judgekit-update-baseline`.", pytrace=False)
         stored = entry.get("scores", {})
         drops = dict(max_drop) if isinstance(max_drop, Mapping) else {m: float(max_drop) for m in stored
@@ -211,7 +223,7 @@ def _write_baseline(path: Path, gate: Gate) -> None:
     from judgekit import __version__
 
     gates = _read_baseline(path)
-    gates[gate.name] = {"signature": gate.signature, "n_items": gate.n_items,
+    gates[gate.name] = {"signature": str(gate.signature), "n_items": gate.n_items,
                         "scores": {k: v for k, v in gate.scores.items() if math.isfinite(v)}}
     data = {"judgekit": __version__, "gates": dict(sorted(gates.items()))}
     tmp = path.with_name(path.name + ".tmp")
@@ -219,24 +231,17 @@ def _write_baseline(path: Path, gate: Gate) -> None:
     os.replace(tmp, path)
 
 
-def _judge_scores(gate_name: str, jr: Any) -> tuple[dict[str, float], dict[str, Any], list[str]]:
-    import numpy as np
-
-    df = jr.per_item
-    meta = {"id", "status", "reason", "raw", "prompt_tokens", "completion_tokens", "cached"}
-    dims = [c for c in df.columns if c not in meta and not str(c).endswith(("_sd", "_expected"))]
-    scored = df["status"] == "scored"
-    scores, values, problems = {}, {}, []
-    for d in dims:
-        v = np.asarray(df.loc[scored, d], dtype=float)
-        scores[f"judge:{d}"] = float(v.mean()) if len(v) else math.nan
-        values[f"judge:{d}"] = v
-    n_unscored = int((~scored).sum())
-    if n_unscored:
-        ids = ", ".join(repr(i) for i in df.loc[~scored, "id"].tolist()[:10])
-        problems.append(f"judge left {n_unscored} of {len(df)} item(s) unscored ({ids}); a gate does not score "
-                        "missing judgments (pass allow_unscored=True to gate on the scored ones)")
-    return scores, values, problems
+def _judge_scores(gate_name: str, jr: Any) -> tuple[Any, list[str]]:
+    """The judge's Scores, and a problem when items went unscored."""
+    scores = jr.to_scores()
+    status = scores.column("judge:status")
+    unscored = [i for i, st in zip(scores.ids, status) if st != "scored"]
+    problems = []
+    if unscored:
+        ids = ", ".join(repr(i) for i in unscored[:10])
+        problems.append(f"judge left {len(unscored)} of {len(status)} item(s) unscored ({ids}); a gate does not "
+                        "score missing judgments (pass allow_unscored=True to gate on the scored ones)")
+    return scores, problems
 
 
 @pytest.fixture
@@ -255,6 +260,8 @@ def judgekit_gate(request):
     def make(name: str, preds: Sequence[str], refs: Any, *, judge: Mapping[str, Any] | None = None,
              contexts: Sequence[Any] | None = None, ids: Sequence[Any] | None = None, allow_unscored: bool = False,
              baseline: str | os.PathLike[str] | None = None, seed: int = 12345, **evaluate_options: Any) -> Gate:
+        import numpy as np
+
         import judgekit
 
         for nodeid, other in config.stash.get(_gates_key, []):
@@ -263,7 +270,7 @@ def judgekit_gate(request):
                             "file, so give each gate its own", pytrace=False)
         result = judgekit.evaluate(preds, refs, **evaluate_options)
         scores = {k: float(v) for k, v in result.scores.items()}
-        signature = str(result.signature)
+        signature = result.signature
         judge_result, values, problems = None, {}, []
         if judge is not None:
             from judgekit.judge import Judge
@@ -273,9 +280,12 @@ def judgekit_gate(request):
             ref_list = [r if isinstance(r, str) else list(r)[0] for r in refs]  # a "reference" input, if any
             judge_result = Judge(**settings).score_pairs(list(preds), ref_list, contexts,
                                                          ids=[str(i) for i in ids] if ids is not None else None)
-            j_scores, values, problems = _judge_scores(name, judge_result)
-            scores.update(j_scores)
-            signature += f" || {judge_result.signature}"
+            j_scores, problems = _judge_scores(name, judge_result)
+            scores.update(j_scores.scores)
+            signature = signature.with_part("judge", j_scores.signature)
+            for k in j_scores.resampled:  # a judge metric's CI: over the items it scored
+                v = j_scores.column(k)
+                values[k] = v[~np.isnan(v)]
             if allow_unscored:
                 problems = []
         path = Path(baseline) if baseline is not None else Path(config.rootpath) / config.getini("judgekit_baseline")

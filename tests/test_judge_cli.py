@@ -61,7 +61,7 @@ def test_cli_judge_writes_one_row_per_input(server, tmp_path):
     assert [r["status"] for r in rows] == ["scored"] * 3 + ["unscored"] + ["scored"]
     assert rows[3]["empathy"] is None and "refusal" in rows[3]["reason"] and rows[3]["raw"].startswith("I'm sorry")
     assert all(isinstance(r["empathy"], int) for r in rows if r["status"] == "scored")
-    assert "4 scored, 1 unscored" in proc.stderr and "signature: judge:m|" in proc.stderr
+    assert "4 scored, 1 unscored" in proc.stderr and "signature: model:m|" in proc.stderr
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["summary"]["n_unscored"] == 1
     assert "sk-cli-test-key" not in proc.stderr + out.read_text() + (tmp_path / "s.json").read_text()
@@ -78,9 +78,12 @@ def test_cli_input_errors_name_the_line(server, tmp_path):
     inp.write_text('{"context": "a", "response": "b"}\n{"context": "a"}\n', encoding="utf-8")
     proc = _cli("judge", inp, "--model", "m", "--base-url", server.base_url, "--output", tmp_path / "o.jsonl",
                 "--no-cache", check=2)
-    assert "line 2: missing required field 'response'" in proc.stderr
+    assert "in.jsonl:2: missing required field 'response'" in proc.stderr
     inp.write_text('{"context": "a", "response": "b"}\nnot json\n', encoding="utf-8")
-    assert "line 2: not valid JSON" in _cli("judge", inp, "--model", "m", "--output", tmp_path / "o", "--no-cache", check=2).stderr
+    assert "in.jsonl:2: invalid JSON" in _cli("judge", inp, "--model", "m", "--output", tmp_path / "o", "--no-cache", check=2).stderr
+    # judgekit.io's rule: a blank line inside the file is an error (blank lines at the very end are ignored)
+    inp.write_text('{"context": "a", "response": "b"}\n\n{"context": "a", "response": "c"}\n', encoding="utf-8")
+    assert "in.jsonl:2: blank line" in _cli("judge", inp, "--model", "m", "--output", tmp_path / "o", "--no-cache", check=2).stderr
     proc = _cli("judge", inp, "--model", "m", "--rubric", "nope", "--output", tmp_path / "o", check=2)
     assert "unknown rubric 'nope'" in proc.stderr
     assert not server.log

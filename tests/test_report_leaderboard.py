@@ -163,7 +163,7 @@ def test_judge_dimensions_are_tested_and_levels_counted(smile, tmp_path, monkeyp
     with pytest.raises(InputError, match="outside its three levels"):
         leaderboard(systems, refs, judges={s: judged[s] for s in "ABC"}, levels={"empathy": (0, 1, 2)}, tests=(),
                     n_bootstrap=10)
-    assert "judge:A" in lb.signatures and lb.signatures["judge:A"].startswith("judge:m|")
+    assert "judge:A" in lb.signatures and lb.signatures["judge:A"].startswith("model:m|")
     assert "## empathy: share of Bad / Okay / Good" in lb.to_markdown()
     with pytest.raises(InputError, match="judge results for system 'A' lacks"):
         leaderboard(systems, refs, judges={"A": judged["A"].per_item.iloc[:-1]})

@@ -20,11 +20,11 @@ from .parse import PARSER_VERSION
 from ..errors import JudgeAbort, ReplayMissError
 from .render import json_schema, system_message
 from .rubric import Rubric, list_rubrics, load_rubric, load_rubric_file
-from .run import Judge, JudgeResult, judge
+from .run import Judge, JudgeResult, judge, load_results
 from .batch import export_batch, import_batch
 
 __all__ = [
-    "judge", "Judge", "JudgeResult", "ReplayMissError", "JudgeAbort", "Rubric", "load_rubric", "load_rubric_file",
+    "judge", "Judge", "JudgeResult", "load_results", "ReplayMissError", "JudgeAbort", "Rubric", "load_rubric", "load_rubric_file",
     "list_rubrics", "json_schema", "system_message", "export_batch", "import_batch", "PARSER_VERSION",
 ]
 

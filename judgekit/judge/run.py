@@ -18,6 +18,8 @@ from typing import Any, Mapping, Sequence
 from urllib.parse import urlparse
 
 from .._version import __version__
+from ..scores import MeanReducer, Scores
+from ..signature import Signature
 from ..errors import InputError, ReplayMissError
 from ._client import Budget, Engine, EngineConfig, Failure, Request
 from .cache import JudgeCache, KeyMaker
@@ -31,15 +33,41 @@ AGGREGATES = ("mean", "median", "majority")
 
 @dataclass
 class JudgeResult:
-    """Per-item scores (``per_item``, a DataFrame), a ``summary`` and a ``signature``."""
+    """Per-item scores (``per_item``, a DataFrame), a ``summary`` and a
+    ``signature``; ``dimensions`` and their ``levels`` (the rubric's scale).
+    ``to_scores()`` gives the ``judgekit.Scores`` that the other packages
+    take."""
 
     per_item: Any
     summary: dict[str, Any]
-    signature: str
+    signature: Signature
+    dimensions: list[str] = field(default_factory=list)
+    levels: dict[str, tuple] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.signature = Signature(self.signature)
+        if not self.dimensions:
+            self.dimensions = dimension_columns(self.per_item.columns)
+
+    def to_scores(self, prefix: str = "judge:") -> Scores:
+        """Scores keyed by item id: ``<prefix><dim>`` per dimension (NaN
+        where unscored; corpus value the mean over scored items, resampled
+        as such) and ``<prefix>status``."""
+        df = self.per_item
+        status = df["status"].to_numpy(dtype=object)
+        cols: dict[str, Any] = {}
+        for d in self.dimensions:
+            v = pd_numeric(df[d])
+            v[status != "scored"] = float("nan")
+            cols[f"{prefix}{d}"] = v
+        names = list(cols)
+        cols[f"{prefix}status"] = status
+        return Scores(df["id"].astype(str).tolist(), cols, signature=self.signature, reducer=MeanReducer(names),
+                      levels={f"{prefix}{d}": v for d, v in self.levels.items() if d in self.dimensions})
 
     def to_dict(self) -> dict[str, Any]:
         rows = json.loads(self.per_item.to_json(orient="records", force_ascii=False))
-        return {"signature": self.signature, "summary": self.summary, "per_item": rows}
+        return {"signature": str(self.signature), "summary": self.summary, "per_item": rows}
 
     def to_json(self, **kwargs: Any) -> str:
         kwargs.setdefault("ensure_ascii", False)
@@ -49,6 +77,76 @@ class JudgeResult:
         s = self.summary
         means = ", ".join(f"{k}={v:.3f}" if v == v else f"{k}=nan" for k, v in s["means"].items())
         return f"<JudgeResult {s['n_scored']}/{s['n_items']} scored; {means}; {self.signature}>"
+
+
+# Columns of a judge's per-item table that describe an item, not a
+# dimension; "<dim>_sd" (several samples) and "<dim>_expected" (logprobs)
+# describe a dimension.  The one place that tells dimensions apart.
+META_COLUMNS = ("id", "status", "reason", "raw", "prompt_tokens", "completion_tokens", "cached", "samples_scored")
+
+
+def dimension_columns(columns: Any) -> list[str]:
+    """The dimension columns of a judge's per-item table."""
+    return [str(c) for c in columns if c not in META_COLUMNS and not str(c).endswith(("_sd", "_expected"))]
+
+
+def pd_numeric(series: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, copy=True) if series.dtype == object \
+        else np.array(series, dtype=float)
+
+
+def load_results(source: Any, *, rubric: Any = None) -> JudgeResult:
+    """A judge's results as a ``JudgeResult``: one as it is, its
+    ``per_item`` DataFrame, or the per-item JSONL that ``judgekit judge
+    --output`` writes (dimensions from the columns; levels from ``rubric``
+    when given)."""
+    import pandas as pd
+
+    from ..io import read_records
+
+    if isinstance(source, JudgeResult):
+        return source
+    if hasattr(source, "columns") and hasattr(source, "to_numpy"):
+        for key in ("id", "status"):
+            if key not in source.columns:
+                raise InputError(f"judge results have no {key!r} column")
+        rows = source.to_dict(orient="records")
+        path = "the judge results"
+    elif isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+        rows, path = [], source
+        for where, rec in read_records(source):
+            for key in ("id", "status"):
+                if key not in rec:
+                    raise InputError(f"{where}: judge result row without {key!r} (expected the output of "
+                                     "`judgekit judge --output`)")
+            rows.append(rec)
+    else:
+        raise InputError(f"judge results: expected a JudgeResult, a DataFrame or a JSONL path, not "
+                         f"{type(source).__name__}")
+    for rec in rows:
+        if rec["status"] not in ("scored", "unscored"):
+            raise InputError(f"{path}: unknown status value {rec['status']!r} (id {rec['id']!r}); expected "
+                             "scored/unscored")
+        rec["id"] = str(rec["id"])
+    frame = pd.DataFrame(rows)
+    dup = frame["id"][frame["id"].duplicated()].tolist()
+    if dup:
+        raise InputError(f"{path}: repeat id(s) {', '.join(map(repr, dup[:10]))}")
+    dims = dimension_columns(frame.columns)
+    levels: dict[str, tuple] = {}
+    signature: Any = ()
+    if rubric is not None:
+        r = load_rubric(rubric)
+        levels = {d.name: d.values for d in r.dimensions if d.name in dims}
+        signature = [("rubric", r.ref)]
+    n_scored = int((frame["status"] == "scored").sum())
+    summary = {"n_items": len(frame), "n_scored": n_scored, "n_unscored": len(frame) - n_scored,
+               "means": {d: float(pd.to_numeric(frame.loc[frame["status"] == "scored", d], errors="coerce").mean())
+                         for d in dims}}
+    return JudgeResult(frame, summary, Signature(signature), dims, levels)
 
 
 def _resolve_base_url(base_url: str | None) -> str:
@@ -172,21 +270,22 @@ class Judge:
         params.update(self.extra_params)
         return params
 
-    def signature(self, rubric: Rubric | None = None, language: str | None = None) -> str:
+    def signature(self, rubric: Rubric | None = None, language: str | None = None) -> Signature:
         rubric = rubric or self._rubric()
         lang = language or self.language or rubric.languages[0]
         host = urlparse(_resolve_base_url(self.base_url)).netloc or _resolve_base_url(self.base_url)
         parts = [
-            f"judge:{self.model}", f"host:{host}", f"rubric:{rubric.ref}", f"parser:{PARSER_VERSION}",
-            f"lang:{lang}", f"temp:{self.temperature:g}", f"max_tokens:{self.max_tokens}",
-            f"samples:{self.samples}", f"agg:{self.aggregate}", f"format:{'json_schema' if self.structured else 'text'}",
+            ("model", self.model), ("host", host), ("rubric", rubric.ref), ("parser", PARSER_VERSION),
+            ("lang", lang), ("temp", f"{self.temperature:g}"), ("max_tokens", self.max_tokens),
+            ("samples", self.samples), ("agg", self.aggregate),
+            ("format", "json_schema" if self.structured else "text"),
         ]
         if self.seed is not None:
-            parts.append(f"seed:{self.seed}")
+            parts.append(("seed", self.seed))
         if self.extra_params:
-            parts.append("extra:" + json.dumps(self.extra_params, sort_keys=True, separators=(",", ":")))
-        parts.append(f"judgekit:{__version__}")
-        return "|".join(parts)
+            parts.append(("extra", json.dumps(self.extra_params, sort_keys=True, separators=(",", ":"))))
+        parts.append(("judgekit", __version__))
+        return Signature(parts)
 
     def _validate(self) -> None:
         if not self.model:
@@ -401,7 +500,8 @@ class Judge:
         if stopped:
             done = len(ids) - int(df["reason"].fillna("").str.startswith("not run").sum())
             summary["stopped"] = f"{stopped}: {done} of {len(ids)} items reached the judge"
-        return JudgeResult(df, summary, self.signature(rubric, lang))
+        return JudgeResult(df, summary, self.signature(rubric, lang), list(dims),
+                           {d.name: d.values for d in rubric.dimensions})
 
     def score_pairs(self, preds: Sequence[str], refs: Sequence[str] | None = None, contexts: Sequence[Any] | None = None,
                     ids: Sequence[str] | None = None) -> JudgeResult:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from .bleu import BLEU
 from .rouge import ROUGE
 
 FAMILIES = ("bleu", "rouge", "distinct", "length")
+_BLEU_FIELDS = ("hyp_len", "ref_len", "matches", "totals")
 
 
 @dataclass
@@ -47,6 +48,22 @@ class Partial:
     bleu: BleuStats | None = None
     distinct: dict[int, tuple[set, int]] | None = None
     flagged: list[int] = field(default_factory=list)
+
+    def to_stats(self) -> dict[str, np.ndarray]:
+        """The per-item statistics, flat (arrays whose first axis is the
+        items): what ``Scores`` indexes and concatenates to resample."""
+        stats = {f"item:{k}": v for k, v in self.per_item.items()}
+        if self.bleu is not None:
+            stats.update({f"bleu:{f}": getattr(self.bleu, f) for f in _BLEU_FIELDS})
+        return stats
+
+    @classmethod
+    def from_stats(cls, stats: Mapping[str, np.ndarray]) -> "Partial":
+        """The inverse of ``to_stats`` (other keys are ignored)."""
+        n = len(next(iter(stats.values())))
+        per_item = {k[5:]: v for k, v in stats.items() if k.startswith("item:")}
+        bleu = BleuStats(*(stats[f"bleu:{f}"] for f in _BLEU_FIELDS)) if "bleu:hyp_len" in stats else None
+        return cls(n, per_item, bleu, None, [])
 
 
 class Accumulator:

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from ..errors import InputError
-from .significance import DEFAULT_SEED, PairedTest
+from ..scores import Scores
+from ..signature import Signature
+from .significance import DEFAULT_SEED, PairedTest, as_scores
 
-__all__ = ["Leaderboard", "leaderboard", "DEFAULT_COLUMNS", "LEVEL_LABELS"]
+__all__ = ["Leaderboard", "leaderboard", "compare", "score_systems", "DEFAULT_COLUMNS", "LEVEL_LABELS"]
 
 DEFAULT_COLUMNS = ("bleu-1", "bleu-2", "bleu-3", "bleu-4", "rouge-1", "rouge-2", "rouge-l", "distinct-1", "distinct-2")
 LEVEL_LABELS = ("Bad", "Okay", "Good")  # a 3-level judge or rating, 0/1/2
-_JUDGE_META = {"id", "status", "reason", "raw", "prompt_tokens", "completion_tokens", "cached"}
+JUDGE = "judge:"  # the one prefix of judge columns in Scores (JudgeResult.to_scores)
 
 
 @dataclass
@@ -169,75 +171,15 @@ def _align(name: str, got: dict, ids: list, what: str) -> list:
     return [got[i] for i in ids]
 
 
-def _judge_frame(x: Any, system: str) -> tuple[Any, str | None]:
-    """(DataFrame with id as str, status, dims; signature or None) from a
-    JudgeResult, a DataFrame, or a JSONL path written by ``judgekit judge``."""
-    import pandas as pd
-
-    signature = None
-    if hasattr(x, "per_item") and hasattr(x, "summary"):
-        signature = str(x.signature)
-        x = x.per_item
-    if isinstance(x, (str, bytes)) or hasattr(x, "__fspath__"):
-        from .._io import iter_records
-
-        rows = []
-        for where, rec in iter_records(x):
-            for key in ("id", "status"):
-                if key not in rec:
-                    raise InputError(f"{where}: judge result row without {key!r} (expected the output of "
-                                     "`judgekit judge --output`)")
-            rows.append(rec)
-        x = pd.DataFrame(rows)
-    if not hasattr(x, "columns"):
-        raise InputError(f"judge results for {system!r}: expected a JudgeResult, a DataFrame or a JSONL path")
-    for key in ("id", "status"):
-        if key not in x.columns:
-            raise InputError(f"judge results for {system!r} have no {key!r} column")
-    frame = x.copy()
-    frame["id"] = frame["id"].map(str)
-    dup = frame["id"][frame["id"].duplicated()].tolist()
-    if dup:
-        raise InputError(f"judge results for {system!r} repeat id(s) {_show(dup)}")
-    bad = sorted(set(frame["status"]) - {"scored", "unscored"})
-    if bad:
-        raise InputError(f"judge results for {system!r}: unknown status value(s) {bad}; expected scored/unscored")
-    return frame.set_index("id"), signature
+def _str_keys(d: Mapping) -> dict:
+    return {str(k): v for k, v in d.items()}
 
 
-def _judge_dims(frame: Any) -> list[str]:
-    # "<dim>_sd" (several samples) and "<dim>_expected" (logprobs) describe a dimension
-    return [c for c in frame.columns if c not in _JUDGE_META and not str(c).endswith(("_sd", "_expected"))]
-
-
-def _rubric_scales(signatures: Any) -> dict[str, tuple]:
-    """dimension -> scale values of the rubrics named in judge signatures
-    (``rubric:ID@VERSION``), when that built-in rubric and version load."""
-    import re
-
-    out: dict[str, tuple] = {}
-    for sig in signatures:
-        m = re.search(r"rubric:([^@|]+)@(\d+)", sig or "")
-        if not m:
-            continue
-        try:
-            from ..judge import load_rubric
-
-            rubric = load_rubric(m.group(1))
-        except Exception:  # a user rubric file not at hand: fall back to the observed values
-            continue
-        if str(rubric.version) != m.group(2):
-            continue
-        for d in rubric.dimensions:
-            out[d.name] = tuple(s.value for s in d.scale)
-    return out
-
-
-def _level_values(dim: str, observed: set, given: dict, rubric_scales: dict) -> tuple | None:
+def _level_values(dim: str, observed: set, given: dict, declared: dict) -> tuple | None:
     if dim in given:
         return given[dim]
-    if dim in rubric_scales:
-        return rubric_scales[dim] if len(rubric_scales[dim]) == 3 else None
+    if dim in declared:
+        return declared[dim] if len(declared[dim]) == 3 else None
     if observed and observed <= {0.0, 1.0, 2.0} and 0.0 in observed:
         return (0, 1, 2)
     if observed and observed <= {1.0, 2.0, 3.0} and 3.0 in observed:
@@ -245,11 +187,63 @@ def _level_values(dim: str, observed: set, given: dict, rubric_scales: dict) -> 
     return None
 
 
+# --- from texts to Scores (the convenience path) ---
+
+def score_systems(systems: Mapping[str, Any], refs: Any, *, judges: Mapping[str, Any] | None = None,
+                  n_examples: int = 5, **evaluate_options: Any) -> tuple[dict[str, Scores], dict[str, Scores], Any]:
+    """Each system's predictions scored against ``refs`` with one signature
+    (``judgekit.evaluate`` once per system; ``lang="auto"`` decided once,
+    on the first system), and each judge result as ``Scores``; items paired
+    by id.  Returns (n-gram Scores, judge Scores, examples table)."""
+    import pandas as pd
+
+    from ..api import evaluate
+    from ..judge import load_results
+    from ..text.lang import detect_language
+
+    names = [str(s) for s in systems]
+    ref_map = _keyed(refs, "refs", None)
+    ids = list(ref_map)
+    if not ids:
+        raise InputError("no items: the references are empty")
+    ref_list = [ref_map[i] for i in ids]
+    preds = {name: _align(name, _keyed(systems[raw], f"system {name!r}", ids), ids, "system")
+             for name, raw in zip(names, systems)}
+    str_ids = [str(i) for i in ids]
+    if len(set(str_ids)) != len(str_ids):
+        raise InputError("item ids repeat once written as strings")
+    opts = dict(evaluate_options)
+    if opts.get("lang", "auto") == "auto":
+        # decided once for all systems (on the first), so that they share one signature
+        first = preds[names[0]]
+        refs_flat = [x for r in ref_list for x in ([r] if isinstance(r, str) else list(r))]
+        if all(isinstance(x, str) for x in first) and all(isinstance(x, str) for x in refs_flat):
+            opts["lang"] = detect_language([*first, *refs_flat])
+    index = pd.Index(str_ids, name="id")
+    scored = {name: evaluate(pd.Series(preds[name], index=index), ref_list, **opts) for name in names}
+    judged: dict[str, Scores] = {}
+    for name_raw, jr in (judges or {}).items():
+        name = str(name_raw)
+        if name not in names:
+            raise InputError(f"judge results given for unknown system(s) {[name_raw]}; systems: {', '.join(names)}")
+        try:
+            s = load_results(jr).to_scores()
+        except InputError as exc:
+            raise InputError(f"judge results for {name!r}: {exc}") from None
+        _align(name, dict.fromkeys(s.ids), str_ids, "judge results for system")
+        judged[name] = s.select(str_ids)
+    k = min(n_examples, len(ids))
+    examples = pd.DataFrame({"id": ids[:k], "reference": [r if isinstance(r, str) else " | ".join(r)
+                                                          for r in ref_list[:k]],
+                             **{s: preds[s][:k] for s in names}})
+    return scored, judged, examples
+
+
 # --- the build ---
 
 def leaderboard(
     systems: Mapping[str, Any],
-    refs: Any,
+    refs: Any = None,
     *,
     baseline: str | None = None,
     judges: Mapping[str, Any] | None = None,
@@ -263,35 +257,32 @@ def leaderboard(
     alpha: float = 0.05,
     columns: Sequence[str] | None = None,
     n_examples: int = 5,
+    examples: Any = None,
     progress: bool = False,
     **evaluate_options: Any,
 ) -> Leaderboard:
-    """Score every system against ``refs`` with one signature and compare
-    each with ``baseline`` (default: the first system).
+    """Compare every system with ``baseline`` (default: the first system).
 
-    ``systems``: name -> predictions (a mapping id -> text, or a sequence in
-    the order of ``refs``); ``refs``: mapping id -> reference(s) or a
-    sequence; ``judges``: name -> judge results for that system (a
-    ``JudgeResult``, its ``per_item`` DataFrame, or a JSONL file from
-    ``judgekit judge --output``), ids matching the references';
-    ``emotions``: id -> emotion label, for the per-emotion table and heatmap
-    of ``emotion_metric`` (default: the first judge dimension, else
-    ``rouge-l``).  ``levels``: judge dimension -> its three values meaning
-    Bad, Okay, Good, for the stacked bars (default: the rubric's scale when
-    a JudgeResult names a three-level built-in rubric, else values seen
-    within 0/1/2 including 0, or within 1/2/3 including 3).  ``tests``: any of ``bs`` (paired bootstrap,
+    ``systems``: name -> ``judgekit.Scores`` (from ``evaluate``: the same
+    items and one signature), or name -> predictions (a mapping id -> text,
+    or a sequence in the order of ``refs``), which are scored here first
+    with ``judgekit.evaluate`` (other keyword arguments go there).
+    ``judges``: name -> that system's judge results (``Scores`` from
+    ``JudgeResult.to_scores()``, a ``JudgeResult``, its ``per_item``
+    DataFrame, or a JSONL file from ``judgekit judge --output``), ids
+    matching the references'.  ``emotions``: id -> emotion label, for the
+    per-emotion table and heatmap of ``emotion_metric`` (default: the first
+    judge dimension, else ``rouge-l``).  ``levels``: judge dimension -> its
+    three values meaning Bad, Okay, Good, for the stacked bars (default:
+    the rubric's scale declared in the judge's Scores when it has three
+    levels, else values seen within 0/1/2 including 0, or within 1/2/3
+    including 3).  ``tests``: any of ``bs`` (paired bootstrap,
     ``n_bootstrap`` resamples) and ``ar`` (approximate randomization,
     ``n_randomization`` trials); a system is marked when every test gives
-    p < ``alpha``.  Other keyword arguments go to ``judgekit.evaluate``.
+    p < ``alpha``.
     """
-    import numpy as np
-    import pandas as pd
-
-    from ..api import evaluate
-    from . import significance as sig
-
     if not isinstance(systems, Mapping) or len(systems) < 2:
-        raise InputError("give at least two systems as a mapping name -> predictions")
+        raise InputError("give at least two systems as a mapping name -> predictions (or Scores)")
     names = [str(s) for s in systems]
     if len(set(names)) != len(names):
         raise InputError("system names must be unique")
@@ -304,63 +295,76 @@ def leaderboard(
                          "(approximate randomization)")
     if not 0 < alpha < 1:
         raise InputError("alpha must be between 0 and 1")
-    ref_map = _keyed(refs, "refs", None)
-    ids = list(ref_map)
-    if not ids:
-        raise InputError("no items: the references are empty")
-    ref_list = [ref_map[i] for i in ids]
-    preds = {name: _align(name, _keyed(systems[raw], f"system {name!r}", ids), ids, "system")
-             for name, raw in zip(names, systems)}
+    given = [isinstance(v, Scores) for v in systems.values()]
+    if all(given):
+        if refs is not None or evaluate_options:
+            raise InputError("systems given as Scores are already scored: pass no refs or evaluate options")
+        scored = {n: systems[raw] for n, raw in zip(names, systems)}
+        judged: dict[str, Scores] = {}
+        for k, v in (judges or {}).items():
+            if str(k) not in names:
+                raise InputError(f"judge results given for unknown system(s) {[k]}; systems: {', '.join(names)}")
+            judged[str(k)] = as_scores(v, f"judge results for {str(k)!r}")
+    elif any(given):
+        raise InputError("give every system as Scores, or every system as predictions, not a mix")
+    else:
+        if refs is None:
+            raise InputError("systems given as predictions need refs")
+        evaluate_options.setdefault("progress", progress)
+        scored, judged, examples = score_systems(systems, refs, judges=judges, n_examples=n_examples,
+                                                 **evaluate_options)
+    return compare(scored, baseline=baseline, judges=judged, emotions=emotions, emotion_metric=emotion_metric,
+                   levels=levels, tests=tests, n_bootstrap=n_bootstrap, n_randomization=n_randomization, seed=seed,
+                   alpha=alpha, columns=columns, examples=examples, progress=progress)
 
-    # n-gram metrics: one evaluate per system, the same options for all
-    evaluate_options.setdefault("progress", progress)
-    results = {}
-    for name in names:
-        results[name] = evaluate(preds[name], ref_list, **evaluate_options)
-    sigs = {str(r.signature) for r in results.values()}
-    if len(sigs) != 1:
-        # lang="auto" decides per call; pin it so all systems share one signature
-        lang = results[baseline].signature["lang"].split("(")[0]
-        opts = dict(evaluate_options, lang=lang)
-        results = {name: evaluate(preds[name], ref_list, **opts) for name in names}
-    ngram_sig = str(results[baseline].signature)
-    metric_names = [m for m in results[baseline].scores]
-    scores = pd.DataFrame({m: [results[s].scores[m] for s in names] for m in metric_names}, index=names)
+
+def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str, Scores] | None = None,
+            emotions: Any = None, emotion_metric: str | None = None,
+            levels: Mapping[str, Sequence[float]] | None = None, tests: Sequence[str] = ("bs", "ar"),
+            n_bootstrap: int = 1000, n_randomization: int = 10000, seed: int | None = DEFAULT_SEED,
+            alpha: float = 0.05, columns: Sequence[str] | None = None, examples: Any = None,
+            progress: bool = False) -> Leaderboard:
+    """Systems' ``Scores`` in, the leaderboard out (no scoring, no files).
+
+    ``systems``: name -> n-gram ``Scores`` on the same ids with one
+    signature; ``judges``: name -> judge ``Scores`` (``judge:<dim>``
+    columns, ``judge:status``, levels declared by the rubric)."""
+    import numpy as np
+    import pandas as pd
+
+    from . import significance as sig
+
+    names = list(systems)
+    base = systems[baseline]
+    ids = base.ids
+    for s in names:
+        if systems[s].ids != ids:
+            _align(s, dict.fromkeys(systems[s].ids), ids, "system")
+            systems = {**systems, s: systems[s].select(ids)}
+        if not systems[s].signature.same_numbers(base.signature):
+            diff = "; ".join(systems[s].signature.differences(base.signature))
+            raise InputError(f"system {s!r} was scored differently from {baseline!r} ({diff}); a leaderboard "
+                             "needs one signature")
+    metric_names = list(base.scores)
+    scores = pd.DataFrame({m: [systems[s].scores[m] for s in names] for m in metric_names}, index=names)
     n = len(ids)
 
-    # judge dimensions: per system, pairs on items scored in both
-    judge_frames: dict[str, Any] = {}
-    judge_sigs: dict[str, str] = {}
+    # judge dimensions: per system, paired on items scored in both
+    judges = dict(judges or {})
+    judge_frames: dict[str, Scores] = {}
+    for s, js in judges.items():
+        _align(s, dict.fromkeys(js.ids), ids, "judge results for system")
+        judge_frames[s] = js.select(ids) if js.ids != ids else js
     dims: list[str] = []
     notes: list[str] = []
-    if judges:
-        unknown = [k for k in judges if str(k) not in names]
-        if unknown:
-            raise InputError(f"judge results given for unknown system(s) {unknown}; systems: {', '.join(names)}")
-        str_ids = [str(i) for i in ids]
-        for name_raw, jr in judges.items():
-            name = str(name_raw)
-            frame, jsig = _judge_frame(jr, name)
-            _align(name, dict.fromkeys(frame.index), str_ids, "judge results for system")
-            judge_frames[name] = frame.loc[str_ids]
-            if jsig:
-                judge_sigs[name] = jsig
-        dim_sets = {name: _judge_dims(f) for name, f in judge_frames.items()}
+    if judge_frames:
+        dim_sets = {s: [c[len(JUDGE):] for c in f.resampled if c.startswith(JUDGE)] for s, f in judge_frames.items()}
         dims = list(next(iter(dim_sets.values())))
-        for name, d in dim_sets.items():
+        for s, d in dim_sets.items():
             if set(d) != set(dims):
-                raise InputError(f"judge results disagree on the dimensions: {name!r} has {d}, expected {dims}")
+                raise InputError(f"judge results disagree on the dimensions: {s!r} has {d}, expected {dims}")
         for d in dims:
-            col = f"judge:{d}"
-            vals = []
-            for s in names:
-                f = judge_frames.get(s)
-                if f is None:
-                    vals.append(math.nan)
-                    continue
-                x = pd.to_numeric(f[d].where(f["status"] == "scored"), errors="coerce")
-                vals.append(float(x.mean()) if x.notna().any() else math.nan)
-            scores[col] = vals
+            scores[JUDGE + d] = [judge_frames[s].scores[JUDGE + d] if s in judge_frames else math.nan for s in names]
         missing = [s for s in names if s not in judge_frames]
         if missing:
             notes.append(f"no judge results for {', '.join(missing)}: their judge columns are empty")
@@ -368,10 +372,10 @@ def leaderboard(
     # bootstrap CIs: the same resampled item sets for every system (these
     # are also the paired bootstrap's resamples)
     idxs = sig._bootstrap_indices(n, n_bootstrap, seed)
-    tested = [m for m in metric_names if not m.startswith(sig._NOT_TESTED_PREFIXES)]
+    tested = base.resampled
     samples: dict[str, dict[str, Any]] = {}
     for s in names:
-        samples[s] = sig._resample(results[s].rescore, idxs, tested, progress, f"bootstrap {s}")
+        samples[s] = sig._resample(systems[s].resample, idxs, tested, progress, f"bootstrap {s}")
     ci = {(s, m): sig._interval(samples[s][m], 0.95) for s in names for m in tested}
 
     test_map: dict[tuple[str, str], dict[str, PairedTest]] = {}
@@ -381,11 +385,10 @@ def leaderboard(
         if "bs" in tests:
             for m in tested:
                 test_map.setdefault((s, m), {})["bs"] = sig._bs_test(
-                    m, results[baseline].scores[m], results[s].scores[m], samples[baseline][m], samples[s][m], n,
-                    seed)
+                    m, base.scores[m], systems[s].scores[m], samples[baseline][m], samples[s][m], n, seed)
         if "ar" in tests:
-            ar = sig.paired_randomization(results[baseline], results[s], metrics=tested, n_samples=n_randomization,
-                                          seed=seed, progress=progress)
+            ar = sig.paired_randomization(base, systems[s], metrics=tested, n_samples=n_randomization, seed=seed,
+                                          progress=progress)
             for m, t in ar.items():
                 test_map.setdefault((s, m), {})["ar"] = t
 
@@ -395,21 +398,19 @@ def leaderboard(
     for k, v in levels.items():
         if len(v) != 3:
             raise InputError(f"levels[{k!r}]: give the three values meaning Bad, Okay, Good, e.g. (1, 2, 3)")
-    rubric_scales = _rubric_scales(judge_sigs.values())
+    declared: dict[str, tuple] = {}
+    for f in judge_frames.values():
+        declared.update({k[len(JUDGE):]: v for k, v in f.levels.items() if k.startswith(JUDGE)})
     for s, f in judge_frames.items():
-        judge_counts[s] = {"scored": int((f["status"] == "scored").sum()), "unscored": int((f["status"] != "scored").sum())}
+        status = f.column(JUDGE + "status")
+        judge_counts[s] = {"scored": int((status == "scored").sum()), "unscored": int((status != "scored").sum())}
     for d in dims:
-        col = f"judge:{d}"
-        per_sys = {}
-        for s, f in judge_frames.items():
-            per_sys[s] = pd.to_numeric(f[d].where(f["status"] == "scored"), errors="coerce").to_numpy(dtype=float)
+        col = JUDGE + d
+        per_sys = {s: f.column(col).astype(float) for s, f in judge_frames.items()}
         for s, v in per_sys.items():
             ok = v[np.isfinite(v)]
             if len(ok):
-                lo_hi = sig._interval(sig._resample(lambda i, ok=ok: {col: float(ok[i].mean())},
-                                                    sig._bootstrap_indices(len(ok), n_bootstrap, seed), [col])[col],
-                                      0.95)
-                ci[(s, col)] = lo_hi
+                ci[(s, col)] = sig.bootstrap_ci({col: ok}, n_samples=n_bootstrap, seed=seed)[col]
         if baseline in per_sys:
             for s, v in per_sys.items():
                 if s == baseline:
@@ -431,7 +432,7 @@ def leaderboard(
         observed = set()
         for v in per_sys.values():
             observed |= set(v[np.isfinite(v)].tolist())
-        values = _level_values(d, observed, levels, rubric_scales)
+        values = _level_values(d, observed, levels, declared)
         if values is not None:
             outside = observed - set(values)
             if outside:
@@ -446,17 +447,15 @@ def leaderboard(
     # per-item table and emotions
     per_item = {}
     for s in names:
-        f = results[s].per_item.copy()
-        f.index = pd.Index(ids, name="id")
+        f = systems[s].to_frame()
         if s in judge_frames:
             for d in dims:
-                jf = judge_frames[s]
-                f[f"judge:{d}"] = pd.to_numeric(jf[d].where(jf["status"] == "scored"), errors="coerce").to_numpy()
+                f[JUDGE + d] = judge_frames[s].column(JUDGE + d)
         per_item[s] = f
     emo_table = None
     if emotions is not None:
-        emo = _align("emotions", _keyed(emotions, "emotions", ids), ids, "labels")
-        metric = emotion_metric or (f"judge:{dims[0]}" if dims else "rouge-l")
+        emo = _align("emotions", _str_keys(_keyed(emotions, "emotions", None)), ids, "labels")
+        metric = emotion_metric or (f"{JUDGE}{dims[0]}" if dims else "rouge-l")
         if metric not in per_item[baseline].columns:
             raise InputError(f"emotion_metric {metric!r} has no per-item values; choose one of "
                              f"{', '.join(c for c in per_item[baseline].columns if not c.startswith('empty'))}")
@@ -468,22 +467,20 @@ def leaderboard(
     unknown_cols = [c for c in show if c not in scores.columns]
     if unknown_cols:
         raise InputError(f"unknown column(s) {unknown_cols}; available: {', '.join(scores.columns)}")
-    show += [c for c in scores.columns if c.startswith("judge:") and c not in show]
+    show += [c for c in scores.columns if c.startswith(JUDGE) and c not in show]
 
-    k = min(n_examples, n)
-    examples = pd.DataFrame({"id": ids[:k], "reference": [r if isinstance(r, str) else " | ".join(r)
-                                                          for r in ref_list[:k]],
-                             **{s: preds[s][:k] for s in names}})
     test_desc = []
     if "bs" in tests:
         test_desc.append(f"paired bootstrap {n_bootstrap} resamples")
     if "ar" in tests:
         test_desc.append(f"approximate randomization {n_randomization} trials")
-    signatures = {"ngram": ngram_sig,
-                  "tests": f"baseline:{baseline}|{'+'.join(tests) or 'none'}|bs:{n_bootstrap}|ar:{n_randomization}|"
-                           f"seed:{seed}|alpha:{alpha}|ci:95%-percentile-bootstrap"}
-    for s, js in judge_sigs.items():
-        signatures[f"judge:{s}"] = js
+    signatures = {"ngram": base.signature,
+                  "tests": Signature([("baseline", baseline), ("tests", "+".join(tests) or "none"),
+                                      ("bs", n_bootstrap), ("ar", n_randomization), ("seed", seed), ("alpha", alpha),
+                                      ("ci", "95%-percentile-bootstrap")])}
+    for s, f in judge_frames.items():
+        if len(f.signature.parts):
+            signatures[f"judge:{s}"] = f.signature
     notes.insert(0, f"* p < {alpha} versus {baseline} in every test ({'; '.join(test_desc) or 'none'}; seed {seed})."
                  " Judge dimensions: mean over scored items, tested on the items scored for both systems.")
     return Leaderboard(systems=names, baseline=baseline, columns=show, scores=scores, ci=ci, tests=test_map,

@@ -23,14 +23,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import InputError
+from ..scores import Scores
 
 __all__ = ["PairedTest", "paired_bootstrap", "paired_randomization", "bootstrap_ci", "DEFAULT_SEED"]
 
 DEFAULT_SEED = 12345
 
-# Scores that are not resampled: Distinct-n needs the n-gram sets of the
-# whole corpus (Result.rescore leaves it out).
-_NOT_TESTED_PREFIXES = ("distinct",)
 
 
 @dataclass(frozen=True)
@@ -72,88 +70,66 @@ class _Pool:
         self.score = score
 
 
-def _is_result(x: Any) -> bool:
-    return hasattr(x, "rescore") and hasattr(x, "_partial")
-
-
-def _pool(baseline: Any, system: Any) -> _Pool:
+def as_scores(x: Any, what: str) -> Scores:
+    """``Scores`` as given; a ``JudgeResult`` (anything with ``to_scores``)
+    converted; a mapping metric -> per-item values (or a DataFrame) as the
+    means of those values.  NaN in a mapping is refused: an unscored item
+    has no value to resample (pair on the items scored in both)."""
     import numpy as np
 
-    if _is_result(baseline) and _is_result(system):
-        return _pool_from_results(baseline, system)
-    if _is_result(baseline) or _is_result(system):
-        raise InputError("compare two judgekit Results, or two mappings of per-item scores, not one of each")
-    a, b = _as_columns(baseline, "baseline"), _as_columns(system, "system")
-    if set(a) != set(b):
-        raise InputError(f"baseline and system have different metrics: {sorted(a)} vs {sorted(b)}")
-    n = len(next(iter(a.values())))
-    for name in a:
-        if len(a[name]) != n or len(b[name]) != n:
-            raise InputError(f"{name!r}: baseline has {len(a[name])} items, system {len(b[name])}; "
-                             f"paired tests need the same items")
-    both = {k: np.concatenate([a[k], b[k]]) for k in a}
-
-    def score(idx):
-        return {k: float(v[idx].mean()) for k, v in both.items()}
-
-    return _Pool(n, score)
-
-
-def _as_columns(x: Any, what: str) -> dict[str, Any]:
-    """{metric: float array of per-item values}; NaN is refused (an unscored
-    item has no value to resample: pair on the items scored in both)."""
-    import numpy as np
-
+    if isinstance(x, Scores):
+        return x
+    if hasattr(x, "to_scores"):
+        return x.to_scores()
     if hasattr(x, "columns") and hasattr(x, "to_numpy"):  # DataFrame
         x = {c: x[c] for c in x.columns}
     if not isinstance(x, Mapping) or not x:
-        raise InputError(f"{what}: expected a judgekit Result or a non-empty mapping metric -> per-item values")
-    out = {}
+        raise InputError(f"{what}: expected judgekit Scores (a Result) or a non-empty mapping metric -> per-item values")
+    cols = {}
     for k, v in x.items():
-        arr = np.asarray(v.tolist() if hasattr(v, "tolist") else list(v), dtype=float)
+        try:
+            arr = np.asarray(v.tolist() if hasattr(v, "tolist") else list(v), dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"{what}[{k!r}]: expected a sequence of per-item numbers") from None
         if arr.ndim != 1 or not len(arr):
             raise InputError(f"{what}[{k!r}]: expected a non-empty sequence of per-item numbers")
         bad = np.flatnonzero(~np.isfinite(arr))
         if len(bad):
             raise InputError(f"{what}[{k!r}]: item(s) {', '.join(map(str, bad[:10]))} have no value (NaN); "
                              "test only items scored in both systems")
-        out[str(k)] = arr
-    return out
+        cols[str(k)] = arr
+    n = len(next(iter(cols.values())))
+    for k, v in cols.items():
+        if len(v) != n:
+            raise InputError(f"{what}: all per-item columns must have the same length ({k!r} has {len(v)}, "
+                             f"expected {n})")
+    return Scores.from_columns(cols)
 
 
-def _pool_from_results(a: Any, b: Any) -> _Pool:
-    import numpy as np
-
-    from ..ngram._stats import BleuStats
-    from ..ngram.suite import Partial
-
-    if a._partial is None or b._partial is None:
-        raise InputError("a Result without per-item statistics cannot be tested")
-    if str(a.signature) != str(b.signature):
-        raise InputError("the two Results were scored differently; paired tests need one signature:\n"
-                         f"  baseline: {a.signature}\n  system:   {b.signature}")
-    pa, pb = a._partial, b._partial
-    if pa.n != pb.n:
-        raise InputError(f"baseline has {pa.n} items but system has {pb.n}; paired tests need the same items")
-    per_item = {k: np.concatenate([pa.per_item[k], pb.per_item[k]]) for k in pa.per_item}
-    bleu = None
-    if pa.bleu is not None:
-        bleu = BleuStats(*(np.concatenate([getattr(pa.bleu, f), getattr(pb.bleu, f)])
-                           for f in ("hyp_len", "ref_len", "matches", "totals")))
-    from ..api import Result
-
-    both = Result({}, None, a.signature)
-    both._plan, both._partial = a._plan, Partial(2 * pa.n, per_item, bleu, None, [])
-    return _Pool(pa.n, both.rescore)
+def _pool(baseline: Any, system: Any) -> _Pool:
+    a, b = as_scores(baseline, "baseline"), as_scores(system, "system")
+    if not a.resampled or not b.resampled:
+        raise InputError("scores without per-item statistics cannot be tested")
+    if set(a.resampled) != set(b.resampled):
+        raise InputError(f"baseline and system have different metrics: {sorted(a.resampled)} vs "
+                         f"{sorted(b.resampled)}")
+    if a.ids != b.ids:
+        if set(a.ids) != set(b.ids):
+            raise InputError(f"baseline has {a.n_items} items but system has {b.n_items} (or other ids); "
+                             "paired tests need the same items")
+        b = b.select(a.ids)
+    both = Scores.pool(a, b)
+    return _Pool(a.n_items, both.resample)
 
 
 def _select(scores: dict[str, float], metrics: Sequence[str] | None) -> list[str]:
-    names = [k for k in scores if not k.startswith(_NOT_TESTED_PREFIXES)]
+    names = list(scores)
     if metrics is None:
         return names
     missing = [m for m in metrics if m not in scores]
     if missing:
-        raise InputError(f"unknown metric(s) {', '.join(map(repr, missing))}; available: {', '.join(names)}")
+        raise InputError(f"unknown metric(s) {', '.join(map(repr, missing))} (or not resampled); available: "
+                         f"{', '.join(names)}")
     return list(metrics)
 
 
@@ -220,9 +196,10 @@ def paired_bootstrap(baseline: Any, system: Any, *, metrics: Sequence[str] | Non
                      progress: bool = False) -> dict[str, PairedTest]:
     """Paired bootstrap resampling test of ``system`` against ``baseline``.
 
-    Both are ``judgekit.Result`` objects for the same items in the same
-    order (same signature), or mappings metric -> per-item values (judge
-    dimensions; the score is their mean).  Returns metric -> ``PairedTest``.
+    Both are ``judgekit.Scores`` (a ``Result``, a judge's ``to_scores()``)
+    for the same item ids, with one signature, or mappings metric ->
+    per-item values (the score is their mean).  Every score the producer
+    can recompute on a resample (``Scores.resampled``) is tested.  Returns metric -> ``PairedTest``.
     """
 
     pool, n, bl_full, sys_full, names = _prepare(baseline, system, metrics, n_samples)
@@ -302,24 +279,16 @@ def paired_randomization(baseline: Any, system: Any, *, metrics: Sequence[str] |
 def bootstrap_ci(result: Any, *, metrics: Sequence[str] | None = None, n_samples: int = 1000,
                  seed: int | None = DEFAULT_SEED, confidence: float = 0.95) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap confidence interval (lower, upper) of each score
-    of one system: a ``judgekit.Result`` (resampled with ``rescore``) or a
-    mapping metric -> per-item values (mean).  Seeded; sacreBLEU's
+    of one system: ``judgekit.Scores`` (resampled through its reducer) or
+    a mapping metric -> per-item values (mean).  Seeded; sacreBLEU's
     resampling and interval for BLEU."""
     import numpy as np
 
-    if _is_result(result):
-        if result._partial is None:
-            raise InputError("this Result holds no per-item statistics to resample")
-        n = result._partial.n
-        score = result.rescore
-    else:
-        cols = _as_columns(result, "result")
-        n = len(next(iter(cols.values())))
-        if any(len(v) != n for v in cols.values()):
-            raise InputError("all per-item columns must have the same length")
-
-        def score(idx):
-            return {k: float(v[idx].mean()) for k, v in cols.items()}
+    s = as_scores(result, "result")
+    if not s.resampled:
+        raise InputError("these scores hold no per-item statistics to resample")
+    n = s.n_items
+    score = s.resample
     if n_samples < 1:
         raise InputError("n_samples must be at least 1")
     if not 0 < confidence < 1:
