@@ -126,7 +126,7 @@ def test_cli_modules_do_not_import_heavy_libraries():
 
 def test_files_keep_20_digit_ids_and_name_bad_rows(tmp_path):
     from judgekit.errors import InputError
-    from judgekit.human._files import read_scores, read_table
+    from judgekit.human import read_scores, read_table
 
     p = tmp_path / "j.jsonl"
     p.write_text('{"id": 20241031145103738386, "status": "scored", "empathy": 3}\n'

@@ -27,10 +27,10 @@ COMMANDS: dict[str, str] = {
 
 
 def _version_text() -> str:
-    from .._version import __version__
+    from .. import __version__
 
     try:
-        from ..ngram._stats import backend_description as kernels
+        from ..ngram import backend_description as kernels
         from ..text.segment import backend_description as segmenter
     except ImportError:  # pragma: no cover - partial installs
         return f"judgekit {__version__}"

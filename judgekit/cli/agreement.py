@@ -46,9 +46,7 @@ def _spec(v: str):
 def run(args: argparse.Namespace) -> int:
 
     from ..errors import InputError
-    from ..human import agreement, human_ceiling, load_ratings, panel_agreement
-    from ..human._files import read_table
-    from ..human.ceiling import ceiling_summary
+    from ..human import agreement, ceiling_summary, human_ceiling, load_ratings, panel_agreement, read_table
 
     if args.dataset:
         opts = {"crowd": args.crowd} if args.dataset == "kumar2025" else {}

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..errors import InputError
-    from ..human._files import read_records, read_scores, read_table
+    from ..human import read_scores, read_table
+    from ..io import read_frame
 
     if args.map or args.apply:
         return _apply(args)
@@ -53,17 +54,18 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give the human ratings: --dataset NAME or --human-table PATH")
     if not args.dimension and not args.score_field:
         raise InputError("give --dimension (and --score-field if the column is named differently)")
-    from ..human import calibrate, load_ratings
-    from ..human._table import aggregate, resolve_raters, scale_of, select, validate_table, wide
+    from ..human import (calibrate, combine_raters, load_ratings, rater_matrix, rating_scale, resolve_raters,
+                         select_ratings, validate_table)
 
     if args.dataset:
         opts = {"framework": args.framework} if args.dataset == "kumar2025" and args.framework else {}
         table = load_ratings(args.dataset, data_dir=args.data_dir, **opts)
     else:
         table = read_table(args.human_table)
-    t = select(validate_table(table), framework=args.framework, dimension=args.dimension)
+    t = select_ratings(validate_table(table), framework=args.framework, dimension=args.dimension)
     raters = resolve_raters(t, args.humans.split(",") if "," in args.humans else args.humans)
-    human = aggregate(wide(t, raters), args.aggregate) if len(raters) > 1 else wide(t, raters)[raters[0]]
+    matrix = rater_matrix(t, raters)
+    human = combine_raters(matrix, args.aggregate) if len(raters) > 1 else matrix[raters[0]]
     human.name = args.humans
     field = args.score_field or args.dimension
     judge = read_scores(args.judged, id_field=args.id_field, score_field=field)
@@ -74,11 +76,11 @@ def run(args: argparse.Namespace) -> int:
                          f"(human ids look like {list(human.index[:3])})")
     systems = None
     if args.system_field:
-        rec = read_records(args.judged, id_fields=(args.id_field,))
+        rec = read_frame(args.judged, id_fields=(args.id_field,))
         if args.system_field not in rec.columns:
             raise InputError(f"{args.judged}: no field {args.system_field!r}")
         systems = rec.set_index(args.id_field)[args.system_field]
-    report = calibrate(judge, human, args.method, k=args.k, scale=scale_of(t), systems=systems,
+    report = calibrate(judge, human, args.method, k=args.k, scale=rating_scale(t), systems=systems,
                        n_boot=args.n_boot, seed=args.seed)
     print(report.to_json() if args.format == "json" else report)
     if args.json:
@@ -94,7 +96,7 @@ def _apply(args: argparse.Namespace) -> int:
 
     from ..errors import InputError
     from ..human import Calibrator
-    from ..human._files import read_records
+    from ..io import read_frame
 
     if not (args.map and args.apply and args.out):
         raise InputError("--map, --apply and --out go together")
@@ -105,7 +107,7 @@ def _apply(args: argparse.Namespace) -> int:
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"cannot read the map {args.map!r}: {exc}") from exc
     field = args.score_field or args.dimension
-    df = read_records(args.apply, id_fields=(args.id_field,))
+    df = read_frame(args.apply, id_fields=(args.id_field,))
     if field not in df.columns:
         raise InputError(f"{args.apply}: no field {field!r}; fields: {list(df.columns)}")
     import pandas as pd

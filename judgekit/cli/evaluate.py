@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
 
-    from ..api import evaluate_file
+    from .. import evaluate_file
 
     if not args.pairs and not (args.preds and args.refs):
         from ..errors import InputError

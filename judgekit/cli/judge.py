@@ -22,7 +22,7 @@ def add_parser(subparsers: Any) -> None:
             "from $OPENAI_API_KEY (or --api-key-env); it is never written anywhere."
         ),
     )
-    p.add_argument("input", nargs="?", help="JSONL file, one item per line ('-' for stdin)")
+    p.add_argument("input", nargs="?", help="items: .jsonl (one per line; '-' for stdin), .csv, .tsv or .json")
     p.add_argument("--rubric", default="empathy-3pt", help="built-in rubric id or a .yaml path (default: empathy-3pt)")
     p.add_argument("--model", help="model name as the server knows it")
     p.add_argument("--base-url", help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL or OpenAI)")
@@ -58,31 +58,16 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _read_items(path: str, required: tuple[str, ...]) -> list[dict[str, Any]]:
-    fh = sys.stdin if path == "-" else None
-    try:
-        if fh is None:
-            fh = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"input file {path!r} does not exist") from None
+    """The items of INPUT (any format judgekit.io reads; '-' is JSONL on stdin), ids as strings."""
+    from ..io import read_records
+
     items: list[dict[str, Any]] = []
-    try:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                raise InputError(f"{path} line {n}: not valid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict):
-                raise InputError(f"{path} line {n}: must be a JSON object, got {type(obj).__name__}")
-            for name in required:
-                if obj.get(name) is None:
-                    raise InputError(f"{path} line {n}: missing required field {name!r} (the rubric needs {', '.join(required)})")
-            obj.setdefault("id", str(len(items)))
-            items.append(obj)
-    finally:
-        if fh is not sys.stdin:
-            fh.close()
+    for where, obj in read_records(path, id_fields=("id",), format="jsonl" if path == "-" else None):
+        for name in required:
+            if obj.get(name) is None:
+                raise InputError(f"{where}: missing required field {name!r} (the rubric needs {', '.join(required)})")
+        obj.setdefault("id", str(len(items)))
+        items.append(obj)
     return items
 
 
@@ -98,8 +83,7 @@ def _plain(value: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..judge import Judge, import_batch, load_rubric
-    from ..judge.batch import export_batch
+    from ..judge import Judge, export_batch, import_batch, load_rubric
 
     cache = None if args.no_cache else args.cache
     if args.import_batch:

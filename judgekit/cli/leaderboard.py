@@ -55,6 +55,9 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+_SYSTEM_SUFFIXES = tuple(f".{k}{gz}" for k in ("jsonl", "csv", "tsv", "txt") for gz in ("", ".gz"))
+
+
 def _named(values: list[str], what: str) -> list[tuple[str, str]]:
     out = []
     for v in values:
@@ -69,38 +72,29 @@ def _named(values: list[str], what: str) -> list[tuple[str, str]]:
     return out
 
 
-def _is_txt(path: str) -> bool:
-    from pathlib import Path
-
-    suffixes = [s.lower() for s in Path(path).suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return bool(suffixes) and suffixes[-1] == ".txt"
-
-
 def _read_keyed(path: str, field: str, id_field: str, allow_list: bool, extra: str | None = None
                 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(id -> value of ``field``, id -> value of ``extra``), ids as strings;
     a repeated id is an error naming both places."""
-    from .._io import _check_exists, _field, _lines, iter_records
+    from ..io import file_format, read_records, read_texts, text_field
 
     values: dict[str, Any] = {}
     extras: dict[str, Any] = {}
-    if _is_txt(path):
+    if file_format(path) == "txt":
         if extra:
             raise InputError(f"{path}: a .txt file has no fields; give .jsonl or .csv for --emotion-field")
-        for no, text in _lines(_check_exists(path)):
-            values[str(no - 1)] = text
+        for no, text in enumerate(read_texts(path)):
+            values[str(no)] = text
         return values, extras
     where_of: dict[str, str] = {}
-    for where, rec in iter_records(path):
+    for where, rec in read_records(path, id_fields=(id_field,)):
         if id_field not in rec:
             raise InputError(f"{where}: no id field {id_field!r} (fields: {', '.join(map(str, rec))}); set --id-field")
-        key = str(rec[id_field])
+        key = rec[id_field]
         if key in where_of:
             raise InputError(f"{where}: id {key!r} repeats {where_of[key]}")
         where_of[key] = where
-        values[key] = _field(rec, field, where, allow_list)
+        values[key] = text_field(rec, field, where, allow_list=allow_list)
         if extra:
             if extra not in rec:
                 raise InputError(f"{where}: no field {extra!r}")
@@ -110,22 +104,22 @@ def _read_keyed(path: str, field: str, id_field: str, allow_list: bool, extra: s
 
 def _read_table(path: str, system_field: str, id_field: str, pred_field: str, ref_field: str, want_refs: bool
                 ) -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
-    from .._io import _field, iter_records
+    from ..io import read_records, text_field
 
     systems: dict[str, dict[str, str]] = {}
     refs: dict[str, Any] = {}
     seen: dict[tuple[str, str], str] = {}
-    for where, rec in iter_records(path):
+    for where, rec in read_records(path, id_fields=(id_field,)):
         for f in (system_field, id_field):
             if f not in rec:
                 raise InputError(f"{where}: no field {f!r} (fields: {', '.join(map(str, rec))})")
-        s, key = str(rec[system_field]), str(rec[id_field])
+        s, key = str(rec[system_field]), rec[id_field]
         if (s, key) in seen:
             raise InputError(f"{where}: system {s!r} item {key!r} repeats {seen[(s, key)]}")
         seen[(s, key)] = where
-        systems.setdefault(s, {})[key] = _field(rec, pred_field, where, False)
+        systems.setdefault(s, {})[key] = text_field(rec, pred_field, where)
         if want_refs:
-            r = _field(rec, ref_field, where, True)
+            r = text_field(rec, ref_field, where, allow_list=True)
             if key in refs and refs[key] != r:
                 raise InputError(f"{where}: item {key!r} has a different reference than on an earlier row")
             refs[key] = r
@@ -160,11 +154,11 @@ def run(args: argparse.Namespace) -> int:
         if not d.is_dir():
             raise InputError(f"{d}: no such directory")
         files = sorted(f for f in d.iterdir() if f.is_file() and any(
-            f.name.lower().endswith(s) for s in (".jsonl", ".csv", ".txt", ".jsonl.gz", ".csv.gz", ".txt.gz")))
+            f.name.lower().endswith(s) for s in _SYSTEM_SUFFIXES))
         if refs and args.refs and Path(args.refs).resolve().parent == d.resolve():
             files = [f for f in files if f.resolve() != Path(args.refs).resolve()]
         if not files:
-            raise InputError(f"{d}: no .jsonl, .csv or .txt files")
+            raise InputError(f"{d}: no .jsonl, .csv, .tsv or .txt files")
         for f in files:
             name = f.name.split(".")[0]
             if name in systems:

@@ -24,8 +24,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..judge.render import json_schema, system_message
-    from ..judge.rubric import list_rubrics, load_rubric, load_rubric_file
+    from ..judge import json_schema, list_rubrics, load_rubric, load_rubric_file, system_message
 
     if args.rubrics_command == "list":
         rubrics = list_rubrics()

@@ -9,6 +9,13 @@ Public API:
 - ``human_ceiling(...)`` -> ``CeilingReport``.
 - ``Calibrator``, ``calibrate(...)`` -> ``CalibrationReport``.
 - ``study(...)`` -> ``StudyReport``; ``read_welivita(path)``, ``download_welivita(dest_dir)``.
+- Files: ``read_table(path)`` (a tidy rating table, validated), ``read_scores(path,
+  score_field=...)`` (judge scores by item id); both read through ``judgekit.io``.
+- ``ceiling_summary(...)`` -> ``CeilingSummary``: the ceiling of every dimension, one line each.
+- Table helpers: ``validate_table(table)``, ``select_ratings(table, framework=, dimension=)``,
+  ``resolve_raters(table, spec)`` (names from a rater, a kind or a list),
+  ``rater_matrix(table, raters)`` (items x raters), ``combine_raters(matrix, how)``
+  (median or mean per item), ``rating_scale(table)`` (the declared (min, max) or None).
 
 Modules load on first use so that ``import judgekit`` stays fast.
 """
@@ -20,23 +27,36 @@ __all__ = [
     "load_ratings", "agreement", "panel_agreement", "human_ceiling", "calibrate", "Calibrator",
     "study", "read_welivita", "download_welivita",
     "AgreementReport", "PanelReport", "CeilingReport", "CalibrationReport", "StudyReport",
+    "read_table", "read_scores", "ceiling_summary", "CeilingSummary",
+    "validate_table", "select_ratings", "resolve_raters", "rater_matrix", "combine_raters", "rating_scale",
 ]
 
+# public name -> (module, name in that module)
 _LAZY = {
-    "load_ratings": "judgekit.human.datasets",
-    "agreement": "judgekit.human._agreement",
-    "panel_agreement": "judgekit.human._agreement",
-    "AgreementReport": "judgekit.human._agreement",
-    "PanelReport": "judgekit.human._agreement",
-    "human_ceiling": "judgekit.human.ceiling",
-    "CeilingReport": "judgekit.human.ceiling",
-    "calibrate": "judgekit.human._calibrate",
-    "Calibrator": "judgekit.human._calibrate",
-    "CalibrationReport": "judgekit.human._calibrate",
-    "study": "judgekit.human._study",
-    "StudyReport": "judgekit.human._study",
-    "read_welivita": "judgekit.human._load_welivita",
-    "download_welivita": "judgekit.human._load_welivita",
+    "load_ratings": ("judgekit.human.datasets", "load_ratings"),
+    "agreement": ("judgekit.human._agreement", "agreement"),
+    "panel_agreement": ("judgekit.human._agreement", "panel_agreement"),
+    "AgreementReport": ("judgekit.human._agreement", "AgreementReport"),
+    "PanelReport": ("judgekit.human._agreement", "PanelReport"),
+    "human_ceiling": ("judgekit.human.ceiling", "human_ceiling"),
+    "CeilingReport": ("judgekit.human.ceiling", "CeilingReport"),
+    "ceiling_summary": ("judgekit.human.ceiling", "ceiling_summary"),
+    "CeilingSummary": ("judgekit.human.ceiling", "CeilingSummary"),
+    "calibrate": ("judgekit.human._calibrate", "calibrate"),
+    "Calibrator": ("judgekit.human._calibrate", "Calibrator"),
+    "CalibrationReport": ("judgekit.human._calibrate", "CalibrationReport"),
+    "study": ("judgekit.human._study", "study"),
+    "StudyReport": ("judgekit.human._study", "StudyReport"),
+    "read_welivita": ("judgekit.human._load_welivita", "read_welivita"),
+    "download_welivita": ("judgekit.human._load_welivita", "download_welivita"),
+    "read_table": ("judgekit.human._files", "read_table"),
+    "read_scores": ("judgekit.human._files", "read_scores"),
+    "validate_table": ("judgekit.human._table", "validate_table"),
+    "select_ratings": ("judgekit.human._table", "select"),
+    "resolve_raters": ("judgekit.human._table", "resolve_raters"),
+    "rater_matrix": ("judgekit.human._table", "wide"),
+    "combine_raters": ("judgekit.human._table", "aggregate"),
+    "rating_scale": ("judgekit.human._table", "scale_of"),
 }
 
 
@@ -44,12 +64,13 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        module = importlib.import_module(_LAZY[name])
+        home = _LAZY[name][0]
+        module = importlib.import_module(home)
         # Bind every public name of that module: importing a submodule would
         # otherwise leave the *module* where a function of the same name belongs.
-        for public, home in _LAZY.items():
-            if home == _LAZY[name]:
-                globals()[public] = getattr(module, public)
+        for public, (where, attr) in _LAZY.items():
+            if where == home:
+                globals()[public] = getattr(module, attr)
         return globals()[name]
     raise AttributeError(f"module 'judgekit.human' has no attribute {name!r}")
 
