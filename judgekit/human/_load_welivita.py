@@ -44,7 +44,13 @@ def read_welivita(path: str | os.PathLike[str], *, scale: tuple[int, int] = (1, 
     if not path.is_file():
         raise InputError(f"Welivita-format file {str(path)!r} not found (download it with "
                          f"judgekit.human.download_welivita(dest_dir))")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    from ..io import read_records
+
+    records = list(read_records(path, id_fields=("dialog_id",)))  # CSV cells are strings, empty ones ""
+    if not records:
+        raise InputError(f"{path}: no data rows")
+    df = pd.DataFrame([rec for _, rec in records])
+    line = [int(n) if n.isdigit() else where for where, n in ((w, w.rsplit(":", 1)[-1]) for w, _ in records)]
     need = ["dialog_id"]
     missing = [c for c in need if c not in df.columns]
     if missing:
@@ -54,14 +60,14 @@ def read_welivita(path: str | os.PathLike[str], *, scale: tuple[int, int] = (1, 
         raise InputError(f"{path}: no response_<system>/rating_<system> column pairs found")
     dup = df["dialog_id"].duplicated(keep=False)
     if dup.any():
-        raise InputError(f"{path}: dialog_id repeated at line(s) {[i + 2 for i in df.index[dup]][:10]}")
+        raise InputError(f"{path}: dialog_id repeated at line(s) {[line[i] for i in df.index[dup]][:10]}")
     lo, hi = scale
     for s in systems:
         col = f"rating_{s}"
         v = pd.to_numeric(df[col], errors="coerce")
         bad = v.isna() | (v < lo) | (v > hi) | (v % 1 != 0)
         if bad.any():
-            lines = [i + 2 for i in df.index[bad]][:10]
+            lines = [line[i] for i in df.index[bad]][:10]
             raise InputError(f"{path}: {col} must be an integer in {lo}..{hi}; {int(bad.sum())} bad value(s), "
                              f"first at data line(s) {lines} (e.g. {df.loc[bad, col].iloc[0]!r})")
         df[col] = v.astype(int)
