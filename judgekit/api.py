@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ._version import __version__
+from ._compat import renamed
 from .errors import InputError
 from .scores import Scores
 from .signature import Signature
@@ -148,6 +149,7 @@ def validate(preds: Any, refs: Any) -> tuple[list[str], list[list[str]], Any]:
     return clean_p, clean_r, index
 
 
+@renamed(tokenize="tokenizer", aggregation="aggregate")
 def evaluate(
     preds: Sequence[str],
     refs: Sequence[str] | Sequence[Sequence[str]],
@@ -161,11 +163,10 @@ def evaluate(
     hmm: bool = True,
     normalize: str = "none",
     smoothing: str = "exp",
-    aggregation: str = "corpus",
+    aggregate: str = "corpus",
     effective_order: bool = True,
     rouge_counting: str = "counts",
     scale: int | None = None,
-    tokenize: str | None = None,
     strict: bool = False,
     progress: bool = False,
     n_jobs: int = 1,
@@ -178,12 +179,17 @@ def evaluate(
     list of strings per item (several references).  ``lang`` is ``"zh"``,
     ``"en"`` or ``"auto"`` (decided once for the corpus).  ``preset``
     re-enacts a named pipeline exactly (``chatglm``, ``llamafactory``,
-    ``glm4``, ``sacrebleu``, ``rouge-score``); without one, judgekit's
-    documented default suite runs, configurable through ``tokenizer``
-    (jieba, char, zh, 13a, intl, whitespace), ``whitespace`` (drop/keep),
-    ``user_dicts``/``hmm`` (jieba), ``normalize``, ``smoothing`` (none,
-    method1, method3, exp, floor, add-k), ``aggregation`` (corpus/mean),
-    ``rouge_counting`` (counts/sets) and ``scale`` (1 or 100).
+    ``glm4``, ``sacrebleu``, ``rouge-score``; ``tokenizer`` picks among a
+    preset's own choices: zh/char/13a/intl for sacrebleu, jieba/default for
+    rouge-score); without one, judgekit's documented default suite runs,
+    configurable through ``tokenizer`` (jieba, char, zh, 13a, intl,
+    whitespace), ``whitespace`` (drop/keep), ``user_dicts``/``hmm``
+    (jieba), ``normalize``, ``smoothing`` (none, method1, method3, exp,
+    floor, add-k), ``aggregate`` (corpus/mean), ``rouge_counting``
+    (counts/sets) and ``scale`` (1 or 100); those options with a preset are
+    an error (a preset re-enacts its pipeline).  ``metrics`` selects
+    families or names, registered metrics included
+    (``judgekit.ngram.register_metric``).
     ``progress=True`` shows a progress bar on stderr for large inputs;
     ``n_jobs`` spreads the per-item work over that many cores (-1: all),
     with identical results: threads inside the compiled core for the
@@ -204,11 +210,11 @@ def evaluate(
 
     token = SHOW_PROGRESS.set(bool(progress))
     try:
-        result = _evaluate(preds, refs, lang=lang, preset=preset, metrics=metrics, scale=scale, tokenize=tokenize,
-                         strict=strict, n_jobs=n_jobs, suite_kwargs=dict(
-                             tokenizer=tokenizer, whitespace=whitespace, user_dicts=user_dicts, hmm=hmm,
-                             normalize=normalize, smoothing=smoothing, aggregation=aggregation,
-                             effective_order=effective_order, rouge_counting=rouge_counting))
+        result = _evaluate(preds, refs, lang=lang, preset=preset, metrics=metrics, scale=scale, strict=strict,
+                           n_jobs=n_jobs, tokenizer=tokenizer, suite_options=dict(
+                               whitespace=whitespace, user_dicts=tuple(user_dicts), hmm=hmm, normalize=normalize,
+                               smoothing=smoothing, aggregate=aggregate, effective_order=effective_order,
+                               rouge_counting=rouge_counting))
     finally:
         SHOW_PROGRESS.reset(token)
     if judge is not None:
@@ -229,129 +235,6 @@ def _add_judge(result: Result, judge: Any, preds: Any, refs: Any, contexts: Any)
                                "means; see judge:status)")
     joined.judge_result = jr
     return joined
-
-
-def _runner_factory(preset: str | None, detected: str, opts: dict) -> Callable[[], Any]:
-    """A picklable zero-argument callable that builds the suite or preset
-    (worker processes build their own when they cannot fork)."""
-    return functools.partial(_build_runner, preset, detected, tuple(sorted(opts.items())))
-
-
-def _build_runner(preset: str | None, detected: str, opts: tuple) -> Any:
-    from .ngram.presets import PRESETS
-    from .ngram.suite import Suite
-
-    o = dict(opts)
-    if preset is None:
-        return Suite(lang=detected, **o)
-    if preset not in PRESETS:
-        raise InputError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    return PRESETS[preset](lang=detected, **o)
-
-
-def _suite_options(detected, tokenizer, whitespace, user_dicts, hmm, normalize, smoothing, aggregation,
-                   effective_order, rouge_counting, scale, metrics) -> dict:
-    tok_opts: dict = {}
-    tok_name = tokenizer or ("jieba" if detected == "zh" else "13a")
-    if tok_name in ("jieba", "char"):
-        tok_opts["whitespace"] = whitespace or "drop"
-    elif whitespace is not None:
-        raise InputError(f"whitespace= applies to the jieba and char tokenizers, not {tok_name!r}")
-    if tok_name == "jieba":
-        tok_opts["user_dicts"] = tuple(user_dicts)
-        tok_opts["hmm"] = hmm
-    tok_opts["normalize"] = normalize
-    return dict(tokenizer=tok_name, tokenizer_options=tuple(sorted(tok_opts.items())), smoothing=smoothing,
-                aggregation=aggregation, effective_order=effective_order, rouge_counting=rouge_counting,
-                scale=scale or 100, metrics=tuple(metrics) if metrics is not None else None)
-
-
-class _Plan:
-    """Everything decided before the per-item work: runner and options."""
-
-    def __init__(self, *, preset, detected, lang, metrics, scale, strict, tokenize, suite_kwargs):
-        from .ngram.presets import PRESET_NAMES, PRESETS
-        from .ngram.suite import select_families
-
-        self.preset, self.detected, self.lang, self.scale, self.strict = preset, detected, lang, scale, strict
-        if preset is None:
-            opts = _suite_options(detected, **suite_kwargs, scale=scale, metrics=metrics)
-            opts["tokenizer_options"] = dict(opts["tokenizer_options"])
-            self.keep = None
-        else:
-            if preset not in PRESETS:
-                raise InputError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-            _fams, self.keep = select_families(metrics, PRESET_NAMES[preset])
-            opts = {"strict": strict, "tokenize": tokenize}
-        self.factory = _runner_factory(preset, detected, {k: (tuple(sorted(v.items())) if isinstance(v, dict) else v)
-                                                          for k, v in opts.items()})
-        self.runner = _build_runner(preset, detected, tuple(sorted(opts.items())))
-
-    def output(self, part):
-        """Scores from merged per-item work: the runner's finish, then the
-        requested scale and metric selection."""
-        from .ngram.presets import NATIVE_SCALE
-
-        out = self.runner.finish(part)
-        preset, scale = self.preset, self.scale
-        if preset is not None:
-            if scale is not None and NATIVE_SCALE[preset] != str(scale):
-                if preset == "glm4":
-                    raise InputError("preset 'glm4' mixes scales (ROUGE 0-100, BLEU 0-1) as its pipeline does; "
-                                     "leave scale unset")
-                f = scale / float(NATIVE_SCALE[preset])
-                out.scores = {k: v * f for k, v in out.scores.items()}
-                out.per_item = {k: v * f for k, v in out.per_item.items()}
-                out.signature["scale"] = str(scale)
-            if self.keep is not None:
-                out.scores = {k: out.scores[k] for k in self.keep if k in out.scores}
-                out.per_item = {k: v for k, v in out.per_item.items() if k in self.keep}
-        return out
-
-    def finish(self, part, empty_pred: list[bool], empty_ref: list[bool], index=None) -> "Result":
-        out = self.output(part)
-        preset = self.preset
-        # After the preset ran: a preset whose pipeline crashes names that itself.
-        if self.strict and (any(empty_pred) or any(empty_ref)):
-            bad = [i for i in range(len(empty_pred)) if empty_pred[i] or empty_ref[i]]
-            shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
-            raise InputError(f"strict: {len(bad)} item(s) have an empty or whitespace-only prediction or reference: "
-                             f"{shown}")
-        sig = Signature([("judgekit", __version__), ("preset", preset or "default"),
-                         ("lang", f"{self.detected}{'(auto)' if self.lang == 'auto' else ''}"),
-                         *out.signature.items()])
-        warnings = list(out.warnings)
-        if any(empty_pred) or any(empty_ref):
-            warnings.append(f"{sum(empty_pred)} empty prediction(s) and {sum(empty_ref)} item(s) with an empty "
-                            "reference were scored and flagged in per_item")
-        columns = dict(out.per_item)
-        columns["empty_pred"] = np.asarray(empty_pred, dtype=bool)
-        columns["empty_ref"] = np.asarray(empty_ref, dtype=bool)
-        ids = [str(i) for i in index] if index is not None else [str(i) for i in range(part.n)]
-        reducer = _NgramReducer(self, [k for k in out.scores if k not in self.not_resampled(out)])
-        return Result(dict(out.scores), columns, sig, warnings, ids=ids, index=index, stats=part.to_stats(),
-                      reducer=reducer)
-
-    @staticmethod
-    def not_resampled(out) -> set[str]:
-        """Distinct-n needs the corpus's n-gram sets: not recomputed on a
-        resample."""
-        return {k for k in out.scores if k.startswith("distinct")}
-
-
-class _NgramReducer:
-    """Corpus scores of resampled per-item statistics, through the same
-    ``finish`` as the whole corpus: corpus BLEU from the summed n-gram
-    statistics (sacreBLEU-exact), means of sentence scores."""
-
-    def __init__(self, plan: _Plan, names: Sequence[str]) -> None:
-        self.plan, self.names = plan, tuple(names)
-
-    def __call__(self, stats: Mapping[str, Any]) -> dict[str, float]:
-        from .ngram.suite import Partial
-
-        scores = self.plan.output(Partial.from_stats(stats)).scores
-        return {k: scores[k] for k in self.names}
 
 
 def _check_common(lang, scale):
@@ -382,21 +265,48 @@ def _empties(p, r):
     return _blank(p), [any(not y or y.isspace() for y in rs) for rs in r]
 
 
-def _evaluate(preds, refs, *, lang, preset, metrics, scale, tokenize, strict, n_jobs, suite_kwargs) -> Result:
-    from .ngram._parallel import resolve_jobs, run_partials
+def _evaluate(preds, refs, *, lang, preset, metrics, scale, strict, n_jobs, tokenizer, suite_options) -> Result:
+    from .ngram import engine
     from .ngram.suite import flat_refs
     from .text.lang import detect_language
 
     p, r, index = validate(preds, refs)
     _check_common(lang, scale)
     detected = detect_language(itertools.chain(p, flat_refs(r))) if lang == "auto" else lang
-    plan = _Plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
-                 tokenize=tokenize, suite_kwargs=suite_kwargs)
-    part = run_partials(plan.runner, plan.factory, p, r, resolve_jobs(n_jobs))
+    plan = _plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
+                 tokenizer=tokenizer, suite_options=suite_options)
+    part = engine.run(plan, p, r, n_jobs)
     empty_pred, empty_ref = _empties(p, r)
-    return plan.finish(part, empty_pred, empty_ref, index)
+    return _result(plan, part, empty_pred, empty_ref, index)
 
 
+def _plan(*, preset, detected, lang, metrics, scale, strict, tokenizer, suite_options):
+    from .ngram.engine import Plan
+
+    if preset is None:
+        return Plan(preset=None, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
+                    suite_options=dict(suite_options, tokenizer=tokenizer))
+    given = [k for k, v in suite_options.items() if v != _SUITE_DEFAULTS[k]]
+    if given:
+        raise InputError(f"preset {preset!r} re-enacts its pipeline exactly; {', '.join(given)} appl"
+                         f"{'ies' if len(given) == 1 else 'y'} to the default suite only")
+    return Plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
+                preset_tokenizer=tokenizer)
+
+
+def _result(plan, part, empty_pred, empty_ref, index) -> Result:
+    ev = plan.finish(part, empty_pred, empty_ref)
+    sig = Signature([("judgekit", __version__), ("preset", plan.preset or "default"),
+                     ("lang", f"{plan.detected}{'(auto)' if plan.lang == 'auto' else ''}"), *ev.signature])
+    ids = [str(i) for i in index] if index is not None else [str(i) for i in range(part.n)]
+    return Result(ev.scores, ev.per_item, sig, ev.warnings, ids=ids, index=index, stats=ev.stats, reducer=ev.reducer)
+
+
+_SUITE_DEFAULTS = dict(whitespace=None, user_dicts=(), hmm=True, normalize="none", smoothing="exp",
+                       aggregate="corpus", effective_order=True, rouge_counting="counts")
+
+
+@renamed(tokenize="tokenizer", aggregation="aggregate")
 def evaluate_file(
     pairs: str | None = None,
     *,
@@ -411,7 +321,7 @@ def evaluate_file(
     preset: str | None = None,
     metrics: Sequence[str] | None = None,
     scale: int | None = None,
-    tokenize: str | None = None,
+    tokenizer: str | None = None,
     strict: bool = False,
     progress: bool = False,
     **suite_options: Any,
@@ -425,47 +335,25 @@ def evaluate_file(
     (.txt one segment per line, .jsonl or .csv).  ``lang="auto"`` is decided
     on the first chunk.  Other options are those of ``evaluate``.
     """
-    from .ngram._parallel import Pool, _mergeable_factory, in_call_threads, mergeable, resolve_jobs
-    from .ngram._parallel import partial as run_partial
-    from .ngram.suite import Accumulator, flat_refs
+    from .io import iter_pairs
+    from .ngram import engine
+    from .ngram.suite import flat_refs
     from .text.lang import detect_language
     from .text.tokenize import SHOW_PROGRESS
-    from ._io import iter_pairs
 
     _check_common(lang, scale)
     if chunk_size < 1:
         raise InputError("chunk_size must be at least 1")
-    allowed = {"tokenizer", "whitespace", "user_dicts", "hmm", "normalize", "smoothing", "aggregation",
-               "effective_order", "rouge_counting"}
-    unknown = set(suite_options) - allowed
+    unknown = set(suite_options) - set(_SUITE_DEFAULTS)
     if unknown:
         raise InputError(f"evaluate_file got unknown option(s): {', '.join(sorted(unknown))}")
-    suite_kwargs = dict(tokenizer=None, whitespace=None, user_dicts=(), hmm=True, normalize="none",
-                        smoothing="exp", aggregation="corpus", effective_order=True, rouge_counting="counts")
-    suite_kwargs.update(suite_options)
-    jobs = resolve_jobs(n_jobs)
+    options = {**_SUITE_DEFAULTS, **suite_options}
     rows = iter_pairs(pairs, preds=preds, refs=refs, pred_field=pred_field, ref_field=ref_field, id_field=id_field)
-
-    plan = None
-    pool = None
     ids: list = []
     empty_pred: list[bool] = []
     empty_ref: list[bool] = []
-    bar = None
-    token = SHOW_PROGRESS.set(False)
-    try:
-        if progress:
-            from tqdm import tqdm
 
-            bar = tqdm(desc="evaluating", unit="item")
-
-        acc = Accumulator()
-
-        def fold(parts):
-            for part in parts:
-                acc.add(part)
-
-        pending: list = []
+    def chunks():
         done = False
         while not done:
             chunk_p, chunk_r = [], []
@@ -478,42 +366,33 @@ def evaluate_file(
             else:
                 done = True
             if not chunk_p:
-                break
+                return
             p, r, _ = validate(chunk_p, chunk_r)
-            if plan is None:
-                detected = detect_language(itertools.chain(p, flat_refs(r))) if lang == "auto" else lang
-                plan = _Plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
-                             tokenize=tokenize, suite_kwargs=suite_kwargs)
-                mergeable(plan.runner)
-                if jobs > 1 and in_call_threads(plan.runner):
-                    plan.runner.threads = jobs  # each chunk spread over threads by the runner itself
-                elif jobs > 1:
-                    pool = Pool(plan.runner, functools.partial(_mergeable_factory, plan.factory), jobs)
             ep, er = _empties(p, r)
-            empty_pred += ep
-            empty_ref += er
-            if pool is None:
-                fold([run_partial(plan.runner, p, r)])
-            else:
-                from .ngram._parallel import split
+            empty_pred.extend(ep)
+            empty_ref.extend(er)
+            yield p, r
 
-                pending += [pool.submit((p[a:b], r[a:b])) for a, b in split(len(p), jobs)]
-                if len(pending) >= 2 * jobs:
-                    fold([f.result() for f in pending])
-                    pending = []
-            if bar is not None:
-                bar.update(len(p))
-        if pending:
-            fold([f.result() for f in pending])
+    def make_plan(p, r):
+        detected = detect_language(itertools.chain(p, flat_refs(r))) if lang == "auto" else lang
+        return _plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
+                     tokenizer=tokenizer, suite_options=options)
+
+    bar = None
+    token = SHOW_PROGRESS.set(False)
+    try:
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(desc="evaluating", unit="item")
+        plan, part = engine.stream(chunks(), make_plan, n_jobs, bar.update if bar is not None else None)
     finally:
         SHOW_PROGRESS.reset(token)
-        if pool is not None:
-            pool.close()
         if bar is not None:
             bar.close()
     if plan is None:
         raise InputError("no items to evaluate: the input has no rows")
-    return plan.finish(acc.result(), empty_pred, empty_ref, _IdIndex(ids))
+    return _result(plan, part, empty_pred, empty_ref, _IdIndex(ids))
 
 
 class _IdIndex(list):

@@ -309,7 +309,7 @@ class Scores:
         statistics (BLEU's) are not stored, so those scores do not."""
         from .io import read_records
 
-        rows = iter(read_records(path))
+        rows = iter(read_records(path, id_fields=("id",)))
         try:
             where, head = next(rows)
         except StopIteration:

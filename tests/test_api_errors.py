@@ -33,7 +33,7 @@ def test_bad_items_are_named(preds, refs, match):
     ({"smoothing": "method7"}, r"unknown BLEU smoothing 'method7'"),
     ({"lang": "fr"}, r"unknown lang 'fr'"),
     ({"scale": 10}, r"scale must be 1 or 100"),
-    ({"preset": "sacrebleu", "tokenize": "jieba"}, r"preset 'sacrebleu' takes tokenize"),
+    ({"preset": "sacrebleu", "tokenizer": "jieba"}, r"preset 'sacrebleu' takes tokenize"),
     ({"preset": "chatglm", "metrics": ["bleu-1"]}, r"unknown metric 'bleu-1'"),
 ])
 def test_bad_options_are_named(kwargs, match):

@@ -282,7 +282,7 @@ def _without_ids(monkeypatch):
 
 
 @pytest.mark.parametrize("options", [{}, {"whitespace": "keep"}, {"normalize": "nfkc+lower"}, {"hmm": False},
-                                     {"rouge_counting": "sets", "aggregation": "mean"}])
+                                     {"rouge_counting": "sets", "aggregate": "mean"}])
 def test_evaluate_id_path_equals_token_path(seg, smilechat, monkeypatch, options):
     preds, refs = smilechat
     preds, refs = preds[:3000] + ["  ", "", "Ｈｅｌｌｏ  World 你好"], refs[:3000] + ["好", " \n", "hello world 你好"]

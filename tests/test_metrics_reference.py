@@ -38,7 +38,7 @@ def smile(n):
 @pytest.mark.parametrize("smoothing", ["method1", "method3"])
 def test_nltk_sentence_mean_golden(smoothing):
     r = judgekit.evaluate(PREDS, REFS, tokenizer="char", whitespace="keep", smoothing=smoothing,
-                          aggregation="mean", scale=1, metrics=["bleu"])
+                          aggregate="mean", scale=1, metrics=["bleu"])
     hyps = [list(p) for p in PREDS]
     refs = [[list(x)] for x in REFS]
     mean, rows = oracles.nltk_sentence_mean(hyps, refs, CUMULATIVE_WEIGHTS + INDIVIDUAL_WEIGHTS, smoothing)
@@ -53,7 +53,7 @@ def test_nltk_sentence_mean_golden(smoothing):
 def test_nltk_corpus(smoothing, multi):
     preds, refs = (MULTI_P, MULTI_R) if multi else (PREDS, [[x] for x in REFS])
     r = judgekit.evaluate(preds, refs, tokenizer="char", whitespace="keep", smoothing=smoothing,
-                          aggregation="corpus", scale=1, metrics=["bleu"])
+                          aggregate="corpus", scale=1, metrics=["bleu"])
     theirs = oracles.nltk_corpus([list(p) for p in preds], [[list(x) for x in rs] for rs in refs],
                                  CUMULATIVE_WEIGHTS + INDIVIDUAL_WEIGHTS, smoothing)
     for n in range(1, 5):
@@ -85,7 +85,7 @@ def test_sacrebleu_corpus_every_smoothing(smooth, eff, multi):
 def test_sacrebleu_sentence_mean(smooth):
     from sacrebleu.metrics import BLEU
 
-    r = judgekit.evaluate(PREDS, REFS, tokenizer="zh", smoothing=smooth, aggregation="mean", metrics=["bleu"])
+    r = judgekit.evaluate(PREDS, REFS, tokenizer="zh", smoothing=smooth, aggregate="mean", metrics=["bleu"])
     for n in range(1, 5):
         m = BLEU(tokenize="zh", max_ngram_order=n, smooth_method=smooth, effective_order=True)
         per = [m.sentence_score(p, [x]).score for p, x in zip(PREDS, REFS)]
@@ -120,7 +120,7 @@ def test_rouge_multi_reference_takes_best_f_like_score_multi():
 
 
 def test_sacrebleu_char_equals_char_tokenizer_dropping_whitespace():
-    a = judgekit.evaluate(PREDS, REFS, preset="sacrebleu", tokenize="char").scores
+    a = judgekit.evaluate(PREDS, REFS, preset="sacrebleu", tokenizer="char").scores
     b = judgekit.evaluate(PREDS, REFS, tokenizer="char", whitespace="drop", effective_order=False,
                           metrics=["bleu-1", "bleu-2", "bleu-3", "bleu-4"]).scores
     assert a == b

@@ -46,7 +46,7 @@ def test_glm4_equals_pipeline_on_golden_cases(pid, pred, ref):
 @pytest.mark.parametrize("tokenize", ["zh", "char", "13a", "intl"])
 @pytest.mark.parametrize("pid,pred,ref", PAIRS, ids=[p[0] for p in PAIRS])
 def test_sacrebleu_equals_sacrebleu(pid, pred, ref, tokenize):
-    ours = judgekit.evaluate([pred], [ref], preset="sacrebleu", tokenize=tokenize).scores
+    ours = judgekit.evaluate([pred], [ref], preset="sacrebleu", tokenizer=tokenize).scores
     assert ours == oracles.sacrebleu_corpus([pred], [[ref]], tokenize)
     if tokenize in ("zh", "char"):
         assert ours["bleu-4"] == GOLDEN["expected"][pid][f"sacrebleu-{tokenize}"]["bleu-4"]
@@ -54,11 +54,11 @@ def test_sacrebleu_equals_sacrebleu(pid, pred, ref, tokenize):
 
 @pytest.mark.parametrize("pid,pred,ref", PAIRS, ids=[p[0] for p in PAIRS])
 def test_rouge_score_equals_rouge_score(pid, pred, ref):
-    ours = judgekit.evaluate([pred], [ref], preset="rouge-score", tokenize="jieba").scores
+    ours = judgekit.evaluate([pred], [ref], preset="rouge-score", tokenizer="jieba").scores
     theirs = oracles.rouge_score_mean([pred], [[ref]], oracles.jieba_tokens)
     assert ours == theirs
     # rouge-score's own tokenizer (English default of the preset)
-    own = judgekit.evaluate([pred], [ref], preset="rouge-score", tokenize="default").scores
+    own = judgekit.evaluate([pred], [ref], preset="rouge-score", tokenizer="default").scores
     assert own == oracles.rouge_score_mean([pred], [[ref]])
     gold = GOLDEN["expected"][pid]["rouge-score-jieba-x100"]
     assert ours["rouge-l"] * 100 == pytest.approx(gold["rougeL"], rel=1e-12, abs=1e-12)
@@ -125,7 +125,7 @@ def _compare_all_presets(preds, refs):
     report["glm4"] = max_diff(ours, theirs, theirs)
     assert ours == theirs
     for tok in ("zh", "char", "13a"):
-        ours = judgekit.evaluate(preds, refs, preset="sacrebleu", tokenize=tok).scores
+        ours = judgekit.evaluate(preds, refs, preset="sacrebleu", tokenizer=tok).scores
         theirs = oracles.sacrebleu_corpus(preds, [[r] for r in refs], tok)
         report[f"sacrebleu-{tok}"] = max_diff(ours, theirs, theirs)
         assert ours == theirs

@@ -20,13 +20,14 @@ def add_parser(sub) -> None:
     p.add_argument("--preset", help="re-enact a pipeline: chatglm, llamafactory, glm4, sacrebleu, rouge-score")
     p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"])
     p.add_argument("--metrics", help="comma-separated families (bleu,rouge,distinct,length) or names (bleu-4,rouge-l)")
-    p.add_argument("--tokenizer", help="default suite: jieba, char, zh, 13a, intl, whitespace")
-    p.add_argument("--tokenize", help="preset sacrebleu: zh, char, 13a, intl; preset rouge-score: jieba, default")
+    p.add_argument("--tokenizer", "--tokenize", dest="tokenizer",
+                   help="default suite: jieba, char, zh, 13a, intl, whitespace; preset sacrebleu: zh, char, 13a, "
+                        "intl; preset rouge-score: jieba, default (--tokenize: its old name)")
     p.add_argument("--whitespace", choices=["drop", "keep"], help="jieba/char: whitespace tokens dropped or kept")
     p.add_argument("--user-dict", action="append", default=[], help="jieba user dictionary (repeatable)")
     p.add_argument("--no-hmm", action="store_true", help="jieba without the HMM for unknown words")
     p.add_argument("--smoothing", help="default suite: none, method1, method3, exp, floor, add-k (default: exp)")
-    p.add_argument("--aggregation", choices=["corpus", "mean"], help="default suite BLEU: corpus (default) or mean")
+    p.add_argument("--aggregate", "--aggregation", dest="aggregate", choices=["corpus", "mean"], help="default suite BLEU: corpus (default) or mean")
     p.add_argument("--rouge-counting", choices=["counts", "sets"], help="default suite ROUGE: counts (default) or sets")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (-1: one per core); same numbers")
     p.add_argument("--chunk-size", type=int, default=5_000, help="items read and scored at a time (memory stays flat)")
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give a PAIRS file, or both --preds and --refs")
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
     suite = {}
-    for name in ("tokenizer", "whitespace", "smoothing", "aggregation", "rouge_counting"):
+    for name in ("whitespace", "smoothing", "aggregate", "rouge_counting"):
         value = getattr(args, name)
         if value is not None:
             suite[name] = value
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         suite["hmm"] = False
     result = evaluate_file(
         args.pairs, preds=args.preds, refs=args.refs, pred_field=args.pred_field, ref_field=args.ref_field,
-        lang=args.lang, preset=args.preset, metrics=metrics, tokenize=args.tokenize, scale=args.scale,
+        lang=args.lang, preset=args.preset, metrics=metrics, tokenizer=args.tokenizer, scale=args.scale,
         strict=args.strict, n_jobs=args.jobs, chunk_size=args.chunk_size, progress=sys.stderr.isatty(), **suite,
     )
     for w in result.warnings:

@@ -50,8 +50,9 @@ def add_parser(sub) -> None:
     p.add_argument("--title", default="judgekit leaderboard")
     p.add_argument("--preset", help="score with a preset (chatglm, llamafactory, glm4, sacrebleu, rouge-score)")
     p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"])
-    p.add_argument("--tokenizer", help="default suite: jieba, char, zh, 13a, intl, whitespace")
-    p.add_argument("--tokenize", help="preset sacrebleu / rouge-score tokenization")
+    p.add_argument("--tokenizer", "--tokenize", dest="tokenizer",
+                   help="default suite: jieba, char, zh, 13a, intl, whitespace; or a preset's own choice "
+                        "(sacrebleu: zh, char, 13a, intl; rouge-score: jieba, default)")
     p.set_defaults(func=run)
 
 
@@ -180,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     opts: dict[str, Any] = {"lang": args.lang}
-    for k in ("preset", "tokenizer", "tokenize"):
+    for k in ("preset", "tokenizer"):
         if getattr(args, k):
             opts[k] = getattr(args, k)
     lb = leaderboard(systems, refs, baseline=args.baseline, judges=judges or None, emotions=emotions,

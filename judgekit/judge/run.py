@@ -117,7 +117,7 @@ def load_results(source: Any, *, rubric: Any = None) -> JudgeResult:
         path = "the judge results"
     elif isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
         rows, path = [], source
-        for where, rec in read_records(source):
+        for where, rec in read_records(source, id_fields=("id",)):
             for key in ("id", "status"):
                 if key not in rec:
                     raise InputError(f"{where}: judge result row without {key!r} (expected the output of "

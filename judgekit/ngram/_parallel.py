@@ -75,7 +75,7 @@ def in_call_threads(runner: Any) -> bool:
     suite on the compiled path: segmenting to ids and counting run without
     the GIL), which beats chunks in a pool: no partials to merge, no token
     objects, and Distinct counted once over the corpus."""
-    return getattr(runner, "id_path", False)
+    return runner.in_call_threads
 
 
 def threaded_partial(runner: Any, preds: Sequence[str], refs: Sequence[Sequence[str]], n_jobs: int) -> Partial:
@@ -120,8 +120,7 @@ class Pool:
 
 def mergeable(runner: Any) -> Any:
     """Ask a runner for partials that merge exactly (Distinct's sets)."""
-    if hasattr(runner, "mergeable"):
-        runner.mergeable = True
+    runner.mergeable = True
     return runner
 
 

@@ -22,7 +22,8 @@ guard) and flags them; ``strict=True`` raises instead, naming the items.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from ..text.tokenize import JiebaTokenizer, SacreTokenizer
 from ._stats import bleu_stats, rouge_stats
 from .bleu import BLEU
 from .rouge import ROUGE, rouge_chinese_words_of_jieba
+from .protocol import Runner
 from .suite import Output, Partial, flat_refs, split_refs
 
 FOUR = ["rouge-1", "rouge-2", "rouge-l", "bleu-4"]
@@ -70,7 +72,7 @@ def _crash_check(part: Partial, name: str, strict: bool, guard: bool) -> list[st
     return [f"{len(part.flagged)} item(s) with no token scored 0 (the original {name} pipeline would raise)"]
 
 
-class ChatGLM:
+class ChatGLM(Runner):
     """``chatglm`` and, with ``guard=True``, ``llamafactory``."""
 
     names = FOUR
@@ -131,7 +133,7 @@ class GLM4(ChatGLM):
         return out
 
 
-class SacreBLEU:
+class SacreBLEU(Runner):
     names = ["bleu-1", "bleu-2", "bleu-3", "bleu-4"]
     native_scale = "100"
 
@@ -159,7 +161,7 @@ class SacreBLEU:
         pass
 
 
-class RougeScore:
+class RougeScore(Runner):
     names = ROUGE.names()
     native_scale = "1"
 
@@ -197,14 +199,53 @@ class RougeScore:
             self.jieba.tokenize_many(["预热"])
 
 
-PRESETS = {
-    "chatglm": lambda **kw: ChatGLM("chatglm", guard=False, **kw),
-    "llamafactory": lambda **kw: ChatGLM("llamafactory", guard=True, **kw),
-    "glm4": GLM4,
-    "sacrebleu": SacreBLEU,
-    "rouge-score": RougeScore,
+@dataclass(frozen=True)
+class Preset:
+    """One row of the preset table: the runner class (which declares its
+    score ``names`` and ``native_scale``) and its constructor options."""
+
+    runner: type
+    options: tuple = ()
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.runner.names)
+
+    @property
+    def native_scale(self) -> str:
+        return self.runner.native_scale
+
+    def build(self, **kw: Any) -> Any:
+        return self.runner(**dict(self.options), **kw)
+
+
+# The one preset table.  A new preset: a runner class above, one line here.
+PRESETS: dict[str, Preset] = {
+    "chatglm": Preset(ChatGLM, (("name", "chatglm"),)),
+    "llamafactory": Preset(ChatGLM, (("name", "llamafactory"), ("guard", True))),
+    "glm4": Preset(GLM4),
+    "sacrebleu": Preset(SacreBLEU),
+    "rouge-score": Preset(RougeScore),
 }
-PRESET_NAMES = {"chatglm": FOUR, "llamafactory": FOUR, "glm4": FOUR, "sacrebleu": SacreBLEU.names,
-                "rouge-score": RougeScore.names}
-NATIVE_SCALE = {"chatglm": "100", "llamafactory": "100", "glm4": "rouge 100, bleu 1", "sacrebleu": "100",
-                "rouge-score": "1"}
+
+
+def preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise InputError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def rescale(out: Output, name: str, scale: int | None) -> Output:
+    """A preset's output on the requested scale (1 or 100; None keeps the
+    pipeline's own).  Scaling lives beside the table that declares each
+    preset's native scale."""
+    native = preset(name).native_scale
+    if scale is None or native == str(scale):
+        return out
+    if not native.isdigit():
+        raise InputError(f"preset {name!r} mixes scales ({native}) as its pipeline does; leave scale unset")
+    f = scale / float(native)
+    out.scores = {k: v * f for k, v in out.scores.items()}
+    out.per_item = {k: v * f for k, v in out.per_item.items()}
+    out.signature["scale"] = str(scale)
+    return out

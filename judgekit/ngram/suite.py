@@ -23,6 +23,7 @@ from ..errors import InputError
 from ..text.tokenize import make_tokenizer
 from ._stats import BleuStats, corpus_stats, encoded, native_kernels
 from .bleu import BLEU
+from .protocol import Runner, metric_family, registered_metrics
 from .rouge import ROUGE
 
 FAMILIES = ("bleu", "rouge", "distinct", "length")
@@ -37,6 +38,7 @@ class Output:
     per_item: dict[str, np.ndarray]
     signature: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    not_resampled: list[str] = field(default_factory=list)  # scores per-item statistics cannot recompute
 
 
 @dataclass
@@ -48,6 +50,8 @@ class Partial:
     bleu: BleuStats | None = None
     distinct: dict[int, tuple[set, int]] | None = None
     flagged: list[int] = field(default_factory=list)
+    # registered metrics' per-item statistics, "family:stat" -> array
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def to_stats(self) -> dict[str, np.ndarray]:
         """The per-item statistics, flat (arrays whose first axis is the
@@ -55,6 +59,7 @@ class Partial:
         stats = {f"item:{k}": v for k, v in self.per_item.items()}
         if self.bleu is not None:
             stats.update({f"bleu:{f}": getattr(self.bleu, f) for f in _BLEU_FIELDS})
+        stats.update({f"x:{k}": v for k, v in self.extra.items()})
         return stats
 
     @classmethod
@@ -63,7 +68,8 @@ class Partial:
         n = len(next(iter(stats.values())))
         per_item = {k[5:]: v for k, v in stats.items() if k.startswith("item:")}
         bleu = BleuStats(*(stats[f"bleu:{f}"] for f in _BLEU_FIELDS)) if "bleu:hyp_len" in stats else None
-        return cls(n, per_item, bleu, None, [])
+        extra = {k[2:]: v for k, v in stats.items() if k.startswith("x:")}
+        return cls(n, per_item, bleu, None, [], extra)
 
 
 class Accumulator:
@@ -77,10 +83,13 @@ class Accumulator:
         self.bleu: dict[str, list[np.ndarray]] | None = None
         self.distinct: dict[int, tuple[set, int]] | None = None
         self.flagged: list[int] = []
+        self.extra: dict[str, list[np.ndarray]] = {}
 
     def add(self, p: Partial) -> None:
         for k, v in p.per_item.items():
             self.per_item.setdefault(k, []).append(v)
+        for k, v in p.extra.items():
+            self.extra.setdefault(k, []).append(v)
         if p.bleu is not None:
             if self.bleu is None:
                 self.bleu = {f: [] for f in ("hyp_len", "ref_len", "matches", "totals")}
@@ -104,7 +113,8 @@ class Accumulator:
         bleu = None
         if self.bleu is not None:
             bleu = BleuStats(*(v[0] if len(v) == 1 else np.concatenate(v) for v in self.bleu.values()))
-        return Partial(self.n, per_item, bleu, self.distinct, self.flagged)
+        extra = {k: v[0] if len(v) == 1 else np.concatenate(v) for k, v in self.extra.items()}
+        return Partial(self.n, per_item, bleu, self.distinct, self.flagged, extra)
 
 
 def merge(parts: Sequence[Partial]) -> Partial:
@@ -117,36 +127,44 @@ def merge(parts: Sequence[Partial]) -> Partial:
     return acc.result()
 
 
-def _family(name: str) -> str:
-    for fam in ("bleu", "rouge", "distinct"):
-        if name.startswith(fam):
-            return fam
-    return "length"
+def _builtin_names(max_order: int = 4) -> dict[str, str]:
+    """Score name -> family of the built-in scores."""
+    names = {n: "bleu" for n in BLEU(max_order=max_order).names()}
+    names.update({n: "rouge" for n in ROUGE.names()})
+    names.update({"distinct-1": "distinct", "distinct-2": "distinct"})
+    names.update({n: "length" for n in ("len-pred", "len-ref", "len-ratio")})
+    return names
 
 
 def all_names(max_order: int = 4) -> list[str]:
-    return BLEU(max_order=max_order).names() + ROUGE.names() + ["distinct-1", "distinct-2", "len-pred", "len-ref",
-                                                                 "len-ratio"]
+    """Every score the default suite can compute: built-in, then registered."""
+    return list(_builtin_names(max_order)) + [n for m in registered_metrics().values() for n in m.names]
 
 
 def select_families(metrics: Sequence[str] | None, valid: Sequence[str]) -> tuple[set[str], list[str] | None]:
     """Split ``metrics`` into the families to compute and the exact names to
-    keep (None = all).  Unknown names are an error listing the valid ones."""
+    keep (None = all built-in).  Unknown names are an error listing the
+    valid ones."""
     if metrics is None:
         return set(FAMILIES), None
     if isinstance(metrics, str):
         metrics = [metrics]
+    builtin = _builtin_names()
+    families = list(FAMILIES) + list(registered_metrics())
     fams: set[str] = set()
     keep: list[str] = []
     for m in metrics:
-        if m in FAMILIES:
+        if m in families:
             fams.add(m)
-            keep += [v for v in valid if _family(v) == m]
+            keep += [v for v in valid if metric_family(v, builtin) == m]
         elif m in valid:
-            fams.add(_family(m))
+            fam = metric_family(m, builtin)
+            if fam is None:
+                raise InputError(f"metric {m!r} belongs to no family")
+            fams.add(fam)
             keep.append(m)
         else:
-            raise InputError(f"unknown metric {m!r}; choose families {', '.join(FAMILIES)} or names {', '.join(valid)}")
+            raise InputError(f"unknown metric {m!r}; choose families {', '.join(families)} or names {', '.join(valid)}")
     return fams, keep
 
 
@@ -182,23 +200,25 @@ def split_refs(toks: list, n: int, refs: Sequence[Sequence[str]]) -> tuple[list,
     return hyps, ref_toks
 
 
-class Suite:
+class Suite(Runner):
     """The configurable default suite (see module docstring)."""
 
     def __init__(self, *, lang: str, tokenizer: str, tokenizer_options: dict, smoothing: str = "exp",
                  aggregation: str = "corpus", effective_order: bool = True, rouge_counting: str = "counts",
                  scale: int = 100, metrics: Sequence[str] | None = None):
-        # Set when chunks will be merged (worker processes, streaming): the
-        # partials then carry Distinct's n-gram sets, not only their sizes.
         self.mergeable = False
-        # Threads for the compiled path (segmenting and counting release the
-        # GIL); set by ``n_jobs``.
-        self.threads = 1
+        self.threads = 1  # the compiled path: segmenting and counting release the GIL
         self.tokenizer = make_tokenizer(tokenizer, **dict(tokenizer_options))
         self.bleu = BLEU(smoothing=smoothing, aggregation=aggregation, effective_order=effective_order)
         self.rouge = ROUGE(counting=rouge_counting)
         self.scale = scale
-        self.fams, self.keep = select_families(metrics, all_names())
+        self.names = all_names()
+        self.fams, self.keep = select_families(metrics, self.names)
+        self.extra = [m for fam, m in registered_metrics().items() if fam in self.fams]
+
+    @property
+    def in_call_threads(self) -> bool:
+        return self.id_path
 
     @property
     def id_path(self) -> bool:
@@ -209,14 +229,24 @@ class Suite:
     def partial(self, preds: Sequence[str], refs: Sequence[Sequence[str]]) -> Partial:
         fams, scale, n = self.fams, self.scale, len(preds)
         texts = list(preds) + flat_refs(refs)
+        per_item: dict[str, np.ndarray] = {}
         # Only counts are needed: with the compiled segmenter and kernels the
         # tokens go straight to ids, never to str objects.
         ids = self.tokenizer.ids_many(texts, self.threads) if self.id_path else None
+        token_lists = None
         if ids is not None:
             hyps, ref_toks = encoded(ids, n, None if len(texts) == 2 * n else [len(rs) for rs in refs]), None
         else:
-            hyps, ref_toks = split_refs(self.tokenizer.tokenize_many(texts), n, refs)
-        per_item: dict[str, np.ndarray] = {}
+            hyps, ref_toks = token_lists = split_refs(self.tokenizer.tokenize_many(texts), n, refs)
+        extra: dict[str, np.ndarray] = {}
+        if self.extra:  # registered metrics count on token lists
+            if token_lists is None:
+                token_lists = split_refs(self.tokenizer.tokenize_many(texts), n, refs)
+            for m in self.extra:
+                stats = m.stats(*token_lists)
+                extra.update({f"{m.family}:{k}": np.asarray(v) for k, v in stats.items()})
+                for k, v in m.sentence(stats).items():
+                    per_item[k] = np.asarray(v, dtype=float) * scale
         bs, rs, dc = corpus_stats(hyps, ref_toks, bleu=bool(fams & {"bleu", "length"}), rouge="rouge" in fams,
                                   distinct="distinct" in fams, with_sets=self.mergeable, threads=self.threads)
         if "bleu" in fams:
@@ -236,7 +266,7 @@ class Suite:
         if "length" in fams:
             per_item["len-pred"] = bs.hyp_len.astype(float)
             per_item["len-ref"] = bs.ref_len.astype(float)
-        return Partial(n, per_item, bs, distinct)
+        return Partial(n, per_item, bs, distinct, extra=extra)
 
     def finish(self, part: Partial) -> Output:
         fams, scale = self.fams, self.scale
@@ -268,6 +298,10 @@ class Suite:
                         f"no prediction has {order} or more tokens: bleu-{order}-ind is undefined and reported as 0"
                         + (f"; bleu-{order} uses the effective order" if self.bleu.effective_order else ""))
                     break
+        for m in self.extra:
+            prefix = f"{m.family}:"
+            stats = {k[len(prefix):]: v for k, v in part.extra.items() if k.startswith(prefix)}
+            scores.update({k: v * scale for k, v in m.corpus(stats).items()})
         if self.keep is not None:
             scores = {k: scores[k] for k in self.keep if k in scores}
             per_item = {k: v for k, v in per_item.items() if k in self.keep}
@@ -278,8 +312,10 @@ class Suite:
             sig["rouge"] = self.rouge.signature() + ",agg.mean"
         if "distinct" in fams and part.distinct is not None:
             sig["distinct"] = "corpus"
+        for m in self.extra:
+            sig[m.family] = m.signature()
         sig["scale"] = str(scale)
-        return Output(scores, per_item, sig, warnings)
+        return Output(scores, per_item, sig, warnings, [k for k in scores if k.startswith("distinct")])
 
     def warm_up(self) -> None:
         """Load dictionaries before worker processes fork."""

@@ -1,0 +1,179 @@
+"""The n-gram engine: what ``judgekit.evaluate`` runs once its input is
+validated.
+
+``Plan`` holds everything decided before the per-item work (the runner,
+its options, the requested scale and metric selection); ``run`` does the
+per-item work in one call, in threads or in worker processes; ``stream``
+does it chunk by chunk from an iterator (``evaluate_file``).  Either way
+``Plan.finish`` turns the merged partials into an ``Evaluation``: scores,
+per-item columns, signature parts, the per-item statistics and the reducer
+that recomputes the scores on any resample of them.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ._parallel import Pool, _mergeable_factory, in_call_threads, mergeable, resolve_jobs, run_partials, split
+from ._parallel import partial as run_partial
+from .presets import preset as preset_row
+from .presets import rescale
+from .suite import Accumulator, Output, Partial, Suite, select_families
+
+__all__ = ["Plan", "Evaluation", "NgramReducer", "run", "stream", "resolve_jobs"]
+
+SUITE_DEFAULTS = dict(tokenizer=None, whitespace=None, user_dicts=(), hmm=True, normalize="none", smoothing="exp",
+                      aggregate="corpus", effective_order=True, rouge_counting="counts")
+
+
+@dataclass
+class Evaluation:
+    """What ``Plan.finish`` hands back to ``evaluate``."""
+
+    scores: dict[str, float]
+    per_item: dict[str, np.ndarray]
+    signature: list[tuple[str, str]]  # the runner's parts, after judgekit/preset/lang
+    warnings: list[str]
+    stats: dict[str, np.ndarray]
+    reducer: "NgramReducer"
+
+
+def _build_runner(preset: str | None, detected: str, opts: tuple) -> Any:
+    o = dict(opts)
+    if preset is None:
+        return Suite(lang=detected, **o)
+    return preset_row(preset).build(lang=detected, **o)
+
+
+def _suite_options(detected, tokenizer, whitespace, user_dicts, hmm, normalize, smoothing, aggregate,
+                   effective_order, rouge_counting, scale, metrics) -> dict:
+    tok_opts: dict = {}
+    tok_name = tokenizer or ("jieba" if detected == "zh" else "13a")
+    if tok_name in ("jieba", "char"):
+        tok_opts["whitespace"] = whitespace or "drop"
+    elif whitespace is not None:
+        raise InputError(f"whitespace= applies to the jieba and char tokenizers, not {tok_name!r}")
+    if tok_name == "jieba":
+        tok_opts["user_dicts"] = tuple(user_dicts)
+        tok_opts["hmm"] = hmm
+    tok_opts["normalize"] = normalize
+    return dict(tokenizer=tok_name, tokenizer_options=tuple(sorted(tok_opts.items())), smoothing=smoothing,
+                aggregation=aggregate, effective_order=effective_order, rouge_counting=rouge_counting,
+                scale=scale or 100, metrics=tuple(metrics) if metrics is not None else None)
+
+
+class Plan:
+    """The runner and everything decided before the per-item work.
+
+    ``preset``: None (the default suite, configured by ``suite_options``)
+    or a preset name (configured by ``preset_tokenizer``); ``detected``: the
+    language the texts are in; ``lang``: what the caller asked for."""
+
+    def __init__(self, *, preset: str | None, detected: str, lang: str, metrics: Sequence[str] | None,
+                 scale: int | None, strict: bool, preset_tokenizer: str | None = None,
+                 suite_options: Mapping[str, Any] | None = None) -> None:
+        self.preset, self.detected, self.lang, self.scale, self.strict = preset, detected, lang, scale, strict
+        if preset is None:
+            opts = _suite_options(detected, **{**SUITE_DEFAULTS, **dict(suite_options or {})}, scale=scale,
+                                  metrics=metrics)
+            opts["tokenizer_options"] = dict(opts["tokenizer_options"])
+            self.keep = None
+        else:
+            _fams, self.keep = select_families(metrics, preset_row(preset).names)
+            opts = {"strict": strict, "tokenize": preset_tokenizer}
+        frozen = tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else v) for k, v in opts.items()))
+        # picklable: worker processes that cannot fork build their own runner
+        self.factory: Callable[[], Any] = functools.partial(_build_runner, preset, detected, frozen)
+        self.runner = _build_runner(preset, detected, tuple(sorted(opts.items())))
+
+    def output(self, part: Partial) -> Output:
+        """Scores from merged per-item work: the runner's finish, then the
+        requested scale and metric selection."""
+        out = self.runner.finish(part)
+        if self.preset is not None:
+            out = rescale(out, self.preset, self.scale)
+            if self.keep is not None:
+                out.scores = {k: out.scores[k] for k in self.keep if k in out.scores}
+                out.per_item = {k: v for k, v in out.per_item.items() if k in self.keep}
+        return out
+
+    def finish(self, part: Partial, empty_pred: Sequence[bool], empty_ref: Sequence[bool]) -> Evaluation:
+        out = self.output(part)
+        # After the preset ran: a preset whose pipeline crashes names that itself.
+        if self.strict and (any(empty_pred) or any(empty_ref)):
+            bad = [i for i in range(len(empty_pred)) if empty_pred[i] or empty_ref[i]]
+            shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+            raise InputError(f"strict: {len(bad)} item(s) have an empty or whitespace-only prediction or reference: "
+                             f"{shown}")
+        warnings = list(out.warnings)
+        if any(empty_pred) or any(empty_ref):
+            warnings.append(f"{sum(empty_pred)} empty prediction(s) and {sum(empty_ref)} item(s) with an empty "
+                            "reference were scored and flagged in per_item")
+        per_item = dict(out.per_item)
+        per_item["empty_pred"] = np.asarray(empty_pred, dtype=bool)
+        per_item["empty_ref"] = np.asarray(empty_ref, dtype=bool)
+        skip = set(out.not_resampled)
+        reducer = NgramReducer(self, [k for k in out.scores if k not in skip])
+        return Evaluation(dict(out.scores), per_item, list(out.signature.items()), warnings, part.to_stats(), reducer)
+
+
+class NgramReducer:
+    """Corpus scores of resampled per-item statistics, through the same
+    ``finish`` as the whole corpus: corpus BLEU from the summed n-gram
+    statistics (sacreBLEU-exact), means of sentence scores, registered
+    metrics from their own statistics."""
+
+    def __init__(self, plan: Plan, names: Sequence[str]) -> None:
+        self.plan, self.names = plan, tuple(names)
+
+    def __call__(self, stats: Mapping[str, Any]) -> dict[str, float]:
+        scores = self.plan.output(Partial.from_stats(stats)).scores
+        return {k: scores[k] for k in self.names}
+
+
+def run(plan: Plan, preds: Sequence[str], refs: Sequence[Sequence[str]], n_jobs: int = 1) -> Partial:
+    """The per-item work of the whole input: one call, threads inside the
+    runner, or chunks in worker processes (``n_jobs``)."""
+    return run_partials(plan.runner, plan.factory, preds, refs, resolve_jobs(n_jobs))
+
+
+def stream(chunks: Iterable[tuple[list[str], list[list[str]]]], make_plan: Callable[[list, list], Plan],
+           n_jobs: int = 1, on_chunk: Callable[[int], None] | None = None) -> tuple[Plan | None, Partial | None]:
+    """The per-item work chunk by chunk: ``make_plan`` sees the first chunk
+    (language detection); chunks run in this process, in the runner's
+    threads, or in worker processes; partials merge as they arrive, so
+    memory holds one copy of the per-item values."""
+    jobs = resolve_jobs(n_jobs)
+    plan: Plan | None = None
+    pool = None
+    acc = Accumulator()
+    pending: list = []
+    try:
+        for p, r in chunks:
+            if plan is None:
+                plan = make_plan(p, r)
+                mergeable(plan.runner)
+                if jobs > 1 and in_call_threads(plan.runner):
+                    plan.runner.threads = jobs  # each chunk spread over threads by the runner itself
+                elif jobs > 1:
+                    pool = Pool(plan.runner, functools.partial(_mergeable_factory, plan.factory), jobs)
+            if pool is None:
+                acc.add(run_partial(plan.runner, p, r))
+            else:
+                pending += [pool.submit((p[a:b], r[a:b])) for a, b in split(len(p), jobs)]
+                if len(pending) >= 2 * jobs:
+                    for f in pending:
+                        acc.add(f.result())
+                    pending = []
+            if on_chunk is not None:
+                on_chunk(len(p))
+        for f in pending:
+            acc.add(f.result())
+    finally:
+        if pool is not None:
+            pool.close()
+    return plan, (acc.result() if plan is not None else None)
