@@ -86,8 +86,9 @@ class Signature(str):
         clean: dict[str, Value] = {}
         for key, value in items:
             key = str(key)
-            if not key or set(key) & (_SPECIAL | {":"}) or "\n" in key:
-                raise ValueError(f"signature key {key!r}: must be non-empty, without ':', '|', '[', ']' or '\\'")
+            if not key or set(key) & (_SPECIAL | {":"}) or "\n" in key or key != key.strip():
+                raise ValueError(f"signature key {key!r}: must be non-empty, without ':', '|', '[', ']', '\\' "
+                                 "or surrounding spaces")
             if key in clean:
                 raise ValueError(f"signature key {key!r} given twice")
             if isinstance(value, Mapping) and not isinstance(value, Signature):
@@ -155,7 +156,8 @@ class Signature(str):
         return f"Signature({str.__repr__(self)})"
 
     def long(self, indent: str = "  ") -> str:
-        """One part per line, nested parts indented under their key."""
+        """One part per line (``key: value``), nested parts indented under
+        their ``key:``; ends with a newline, which marks the long form."""
         lines: list[str] = []
 
         def walk(sig: Signature, depth: int) -> None:
@@ -167,18 +169,20 @@ class Signature(str):
                     lines.append(f"{indent * depth}{k}: {v}")
 
         walk(self, 0)
-        return "\n".join(lines)
+        return "\n".join(lines) + "\n"
 
     @classmethod
-    def parse(cls, text: str) -> "Signature":
-        """Read back the short (one-line) or the long form."""
+    def parse(cls, text: str, form: str = "auto") -> "Signature":
+        """Read back the short (one-line) or the long form; ``auto`` takes
+        text with a line break for the long form."""
         if not isinstance(text, str):
             raise TypeError(f"Signature.parse takes a string, not {type(text).__name__}")
         if isinstance(text, Signature):
             return text
-        if "\n" in text.strip("\n"):
+        if form not in ("auto", "short", "long"):
+            raise ValueError(f"form must be auto, short or long, not {form!r}")
+        if form == "long" or (form == "auto" and "\n" in text):
             return cls._parse_long(text)
-        text = text.strip("\n")
         if not text:
             return cls(())
         sig, end = cls._parse_short(text, 0)
@@ -190,6 +194,8 @@ class Signature(str):
     def _parse_short(cls, text: str, pos: int) -> tuple["Signature", int]:
         parts: list[tuple[str, Value]] = []
         n = len(text)
+        if pos < n and text[pos] == "]":  # an empty nested part
+            return cls(()), pos
         while True:
             colon = text.find(":", pos)
             if colon < 0:
@@ -228,7 +234,7 @@ class Signature(str):
 
     @classmethod
     def _parse_long(cls, text: str) -> "Signature":
-        lines = [ln for ln in text.split("\n") if ln.strip()]
+        lines = [ln for ln in text.split("\n") if ln]
         pos = 0
 
         def block(depth_ws: int) -> Signature:
@@ -241,14 +247,14 @@ class Signature(str):
                     break
                 if ws > depth_ws:
                     raise ValueError(f"signature line {pos + 1}: unexpected indentation")
-                key, sep, value = line.strip(" ").partition(":")
+                key, sep, value = line[ws:].partition(":")
                 if not sep:
                     raise ValueError(f"signature line {pos + 1}: no ':' in {line.strip()!r}")
                 pos += 1
-                if value == "":
+                if value == "":  # "key:" opens a nested part; "key: " is an empty value
                     nxt = lines[pos] if pos < len(lines) else ""
                     inner = len(nxt) - len(nxt.lstrip(" "))
-                    parts.append((key, block(inner) if nxt and inner > ws else ""))
+                    parts.append((key, block(inner) if nxt and inner > ws else cls(())))
                 else:
                     parts.append((key, value[1:] if value.startswith(" ") else value))
             return cls(parts)

@@ -158,6 +158,34 @@ def test_reply_quality(judgekit_gate, pairs):
     assert "scored differently" in res.stdout.str() and "tok:char" in res.stdout.str()
 
 
+def test_baseline_from_the_compiled_segmenter_holds_without_it(s, repo, monkeypatch):
+    """seg.c vs seg.py is provenance (identical tokens): a baseline recorded
+    with the compiled core is accepted by a runner without a compiler; a
+    changed tokenizer is still refused, naming the part that differs."""
+    from judgekit.text.segment import get_segmenter
+
+    if "seg.c" not in get_segmenter().signature():
+        pytest.skip("the compiled segmenter is not built here")
+    repo.makepyfile(test_quality="""
+import os
+def test_reply_quality(judgekit_gate, pairs):
+    gate = judgekit_gate("smile-model", [r["pred"] for r in pairs], [r["ref"] for r in pairs],
+                         whitespace=os.environ.get("WS", "drop"))
+    gate.check(max_drop=0.0)
+""")
+    run(repo, "--judgekit-update-baseline").assert_outcomes(passed=1)
+    stored = json.loads((repo.path / "judgekit-baseline.json").read_text(encoding="utf-8"))
+    assert "+seg.c+" in stored["gates"]["smile-model"]["signature"]
+    monkeypatch.setenv("JUDGEKIT_NO_NATIVE", "1")
+    res = run(repo)
+    res.assert_outcomes(passed=1)  # same numbers, max_drop 0: nothing moved
+    monkeypatch.setenv("WS", "keep")
+    res = run(repo)
+    res.assert_outcomes(failed=1)
+    out = res.stdout.str()
+    assert "scored differently" in out and "tok: jieba-0.42.1" in out and "ws.drop" in out and "ws.keep" in out
+
+
 def test_judge_gate_replays_under_ci_without_network(s, repo, monkeypatch, tmp_path):
     """A judged gate: first run live against a loopback server fills the
     cache; under CI the same test replays with the server gone."""

@@ -1,10 +1,19 @@
-"""N-gram metrics (BLEU, ROUGE, Distinct) and their presets.
+"""N-gram metrics (BLEU, ROUGE, Distinct), the default suite and the presets.
 
-Public here: ``backend_description()``.  Modules load on first use.
+Public here: ``Metric`` and ``register_metric`` / ``unregister_metric`` /
+``registered_metrics`` (a metric family of your own, computed from per-item
+sufficient statistics: streamed, parallel and significance-tested like the
+built-in ones; see ``docs/architecture.md``), ``Runner`` (the base of the
+suite and the presets) and ``backend_description()``.  Modules load on
+first use.
 """
 from __future__ import annotations
 
-__all__ = ["backend_description"]
+from typing import Any
+
+__all__ = ["Metric", "Runner", "register_metric", "unregister_metric", "registered_metrics", "backend_description"]
+
+_FROM_PROTOCOL = {"Metric", "Runner", "register_metric", "unregister_metric", "registered_metrics"}
 
 
 def backend_description() -> str:
@@ -13,3 +22,11 @@ def backend_description() -> str:
     from ._stats import backend_description as describe
 
     return describe()
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_PROTOCOL:
+        from . import protocol
+
+        return getattr(protocol, name)
+    raise AttributeError(f"module 'judgekit.ngram' has no attribute {name!r}")

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Runner", "Metric", "register_metric", "registered_metrics", "metric_family"]
+__all__ = ["Runner", "Metric", "register_metric", "unregister_metric", "registered_metrics", "metric_family"]
 
 
 class Runner:
@@ -99,6 +99,11 @@ def register_metric(metric: Metric) -> Metric:
         raise InputError(f"metric {fam!r}: score name(s) {clash} already belong to another family")
     _REGISTRY[fam] = metric
     return metric
+
+
+def unregister_metric(family: str) -> None:
+    """Forget a registered family (tests, notebooks)."""
+    _REGISTRY.pop(family, None)
 
 
 def registered_metrics() -> dict[str, Metric]:
