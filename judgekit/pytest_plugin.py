@@ -113,7 +113,7 @@ class Gate:
                 src: Any = {metric: self._judge_values[metric]}
             else:
                 src = self.result
-            self._ci_cache[key] = bootstrap_ci(src, metrics=[metric], n_samples=self.n_bootstrap, seed=self.seed,
+            self._ci_cache[key] = bootstrap_ci(src, metrics=[metric], n_bootstrap=self.n_bootstrap, seed=self.seed,
                                                confidence=confidence)[metric]
         return self._ci_cache[key]
 

@@ -71,8 +71,8 @@ def test_significance_marks_and_p_values(smile, board):
     refs = [smile["refs"][i] for i in smile["ids"]]
     ra = judgekit.evaluate([smile["A"][i] for i in smile["ids"]], refs)
     rb = judgekit.evaluate([smile["B"][i] for i in smile["ids"]], refs)
-    bs = paired_bootstrap(ra, rb, n_samples=300)
-    ar = paired_randomization(ra, rb, n_samples=300)
+    bs = paired_bootstrap(ra, rb, n_bootstrap=300)
+    ar = paired_randomization(ra, rb, n_randomization=300)
     for m in ("bleu-1", "bleu-4", "rouge-1", "rouge-l", "len-pred"):
         assert board.tests[("B", m)]["bs"].p_value == bs[m].p_value
         assert board.tests[("B", m)]["ar"].p_value == ar[m].p_value
@@ -229,7 +229,7 @@ def test_cli_files_directory_and_table(smile, tmp_path):
         (sysdir / f"{s}.jsonl").write_text("".join(json.dumps({"id": i, "pred": smile[s][i]}, ensure_ascii=False)
                                                    + "\n" for i in ids), encoding="utf-8")
     out = tmp_path / "out"
-    common = ["--refs", refs, "--baseline", "A", "--bootstrap", 200, "--randomization", 200,
+    common = ["--refs", refs, "--baseline", "A", "--n-bootstrap", 200, "--n-randomization", 200,
               "--emotion-field", "emotion"]
     p1 = _cli("leaderboard", "--system", f"A={sysdir / 'A.jsonl'}", "--system", f"B={sysdir / 'B.jsonl'}",
               "--system", f"C={sysdir / 'C.jsonl'}", *common, "--out", out, "--format", "md,csv,html")
@@ -251,7 +251,7 @@ def test_cli_files_directory_and_table(smile, tmp_path):
     table = tmp_path / "long.csv"
     pd.DataFrame([{"system": s, "id": i, "pred": smile[s][i], "ref": smile["refs"][i]} for s in "ABC" for i in ids]
                  ).to_csv(table, index=False)
-    p3 = _cli("leaderboard", "--table", table, "--baseline", "A", "--bootstrap", 200, "--randomization", 200)
+    p3 = _cli("leaderboard", "--table", table, "--baseline", "A", "--n-bootstrap", 200, "--n-randomization", 200)
     first = lambda text: text.split("\n\n")[1]  # noqa: E731  the main table
     assert first(p3.stdout) == first(p1.stdout)
     # a system missing an item: exit 2 naming it

@@ -44,8 +44,8 @@ def test_paired_tests_equal_sacrebleu(smile, k):
     b = _system_b(a, refs, k)
     ra = judgekit.evaluate(a, refs, preset="sacrebleu", metrics=["bleu-4"])
     rb = judgekit.evaluate(b, refs, preset="sacrebleu", metrics=["bleu-4"])
-    ours_bs = paired_bootstrap(ra, rb, n_samples=1000)["bleu-4"]
-    ours_ar = paired_randomization(ra, rb, n_samples=2000)["bleu-4"]
+    ours_bs = paired_bootstrap(ra, rb, n_bootstrap=1000)["bleu-4"]
+    ours_ar = paired_randomization(ra, rb, n_randomization=2000)["bleu-4"]
     _, sb_bs = PairedTest([("A", a), ("B", b)], {"BLEU": BLEU(tokenize="zh")}, [refs], test_type="bs",
                           n_samples=1000)()
     _, sb_ar = PairedTest([("A", a), ("B", b)], {"BLEU": BLEU(tokenize="zh")}, [refs], test_type="ar",
@@ -134,7 +134,7 @@ def test_randomization_with_few_differing_items_counts_ties(smile):
         sy = judgekit.evaluate(y, refs, preset="sacrebleu", metrics=["bleu-4"]).scores["bleu-4"]
         extreme += abs(sx - sy) >= d - 1e-12
     exact = extreme / 2 ** len(diff)
-    ours = paired_randomization(ra, rb, n_samples=2000)["bleu-4"].p_value
+    ours = paired_randomization(ra, rb, n_randomization=2000)["bleu-4"].p_value
     assert exact == 0.25 and ours == pytest.approx(exact, abs=0.03)
     _, sb = PairedTest([("A", a), ("B", b)], {"BLEU": BLEU(tokenize="zh")}, [refs], test_type="ar",
                        n_samples=2000)()
@@ -167,7 +167,7 @@ def test_randomization_matches_scipy_exact_permutation_test():
     x[0] = 0.0
     exact = permutation_test((x, y), lambda u, v, axis: np.mean(u, axis=axis) - np.mean(v, axis=axis),
                              permutation_type="samples", n_resamples=np.inf, alternative="two-sided").pvalue
-    ours = paired_randomization({"judge": x}, {"judge": y}, n_samples=20000, seed=3)["judge"].p_value
+    ours = paired_randomization({"judge": x}, {"judge": y}, n_randomization=20000, seed=3)["judge"].p_value
     assert 0.02 < exact < 0.9
     assert ours == pytest.approx(exact, abs=0.015)
 
@@ -176,8 +176,8 @@ def test_identical_systems_are_never_significant(smile):
     a, refs = smile
     ra = judgekit.evaluate(a[:60], refs[:60])
     rb = judgekit.evaluate(list(a[:60]), refs[:60])
-    for t in list(paired_bootstrap(ra, rb, n_samples=200).values()) + list(
-            paired_randomization(ra, rb, n_samples=200).values()):
+    for t in list(paired_bootstrap(ra, rb, n_bootstrap=200).values()) + list(
+            paired_randomization(ra, rb, n_randomization=200).values()):
         assert t.p_value == 1.0 and t.delta == 0.0
 
 
@@ -203,20 +203,20 @@ judge_scores = st.lists(st.integers(0, 2), min_size=2, max_size=30)
 def test_invariants_on_judge_scores(x, data):
     y = data.draw(st.lists(st.integers(0, 2), min_size=len(x), max_size=len(x)))
     a, b = {"j": x}, {"j": y}
-    for fn in (paired_bootstrap, paired_randomization):
-        ab = fn(a, b, n_samples=200, seed=1)["j"]
-        ba = fn(b, a, n_samples=200, seed=1)["j"]
+    for fn, count in ((paired_bootstrap, "n_bootstrap"), (paired_randomization, "n_randomization")):
+        ab = fn(a, b, **{count: 200}, seed=1)["j"]
+        ba = fn(b, a, **{count: 200}, seed=1)["j"]
         assert 0 < ab.p_value <= 1
         assert ab.p_value == ba.p_value  # symmetric in the two systems
         assert ab.delta == pytest.approx(np.mean(y) - np.mean(x))
-        assert fn(a, a, n_samples=50, seed=1)["j"].p_value == 1.0
-    lo, hi = bootstrap_ci(a, n_samples=200)["j"]
+        assert fn(a, a, **{count: 50}, seed=1)["j"].p_value == 1.0
+    lo, hi = bootstrap_ci(a, n_bootstrap=200)["j"]
     assert min(x) <= lo <= hi <= max(x)
 
 
 @settings(max_examples=20, deadline=None)
 @given(st.lists(st.floats(-5, 5, allow_nan=False), min_size=3, max_size=20), st.integers(0, 2**32 - 1))
 def test_bootstrap_is_seeded(values, seed):
-    one = bootstrap_ci({"m": values}, n_samples=100, seed=seed)
-    two = bootstrap_ci({"m": values}, n_samples=100, seed=seed)
+    one = bootstrap_ci({"m": values}, n_bootstrap=100, seed=seed)
+    two = bootstrap_ci({"m": values}, n_bootstrap=100, seed=seed)
     assert one == two

@@ -41,8 +41,10 @@ def add_parser(sub) -> None:
     p.add_argument("--format", default="md,csv,html,png",
                    help="comma-separated outputs for --out: md, csv, html, png (png and the HTML plots need matplotlib)")
     p.add_argument("--tests", default="bs,ar", help="bs (paired bootstrap), ar (approximate randomization), both (default) or none")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples, for CIs and the paired test (default 1000)")
-    p.add_argument("--randomization", type=int, default=10000, help="approximate randomization trials (default 10000)")
+    p.add_argument("--n-bootstrap", "--bootstrap", dest="n_bootstrap", type=int, default=1000,
+                   help="bootstrap resamples, for CIs and the paired test (default 1000; --bootstrap is the old spelling)")
+    p.add_argument("--n-randomization", "--randomization", dest="n_randomization", type=int, default=10000,
+                   help="approximate randomization trials (default 10000; --randomization is the old spelling)")
     p.add_argument("--seed", type=int, default=12345)
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--columns", help="comma-separated metrics to show (default: bleu-1..4, rouge-1/2/l, distinct-1/2, judge dims)")
@@ -185,8 +187,8 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, k):
             opts[k] = getattr(args, k)
     lb = leaderboard(systems, refs, baseline=args.baseline, judges=judges or None, emotions=emotions,
-                     emotion_metric=args.emotion_metric, levels=levels, tests=tests, n_bootstrap=args.bootstrap,
-                     n_randomization=args.randomization, seed=args.seed, alpha=args.alpha, columns=columns,
+                     emotion_metric=args.emotion_metric, levels=levels, tests=tests, n_bootstrap=args.n_bootstrap,
+                     n_randomization=args.n_randomization, seed=args.seed, alpha=args.alpha, columns=columns,
                      n_examples=args.examples, progress=sys.stderr.isatty(), **opts)
     sys.stdout.write(lb.to_markdown())
     if args.out:

@@ -387,7 +387,7 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
                 test_map.setdefault((s, m), {})["bs"] = sig._bs_test(
                     m, base.scores[m], systems[s].scores[m], samples[baseline][m], samples[s][m], n, seed)
         if "ar" in tests:
-            ar = sig.paired_randomization(base, systems[s], metrics=tested, n_samples=n_randomization, seed=seed,
+            ar = sig.paired_randomization(base, systems[s], metrics=tested, n_randomization=n_randomization, seed=seed,
                                           progress=progress)
             for m, t in ar.items():
                 test_map.setdefault((s, m), {})["ar"] = t
@@ -410,7 +410,7 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
         for s, v in per_sys.items():
             ok = v[np.isfinite(v)]
             if len(ok):
-                ci[(s, col)] = sig.bootstrap_ci({col: ok}, n_samples=n_bootstrap, seed=seed)[col]
+                ci[(s, col)] = sig.bootstrap_ci({col: ok}, n_bootstrap=n_bootstrap, seed=seed)[col]
         if baseline in per_sys:
             for s, v in per_sys.items():
                 if s == baseline:
@@ -424,11 +424,11 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
                                  "judges scored")
                 a, b = {col: per_sys[baseline][both]}, {col: v[both]}
                 if "bs" in tests:
-                    test_map.setdefault((s, col), {})["bs"] = sig.paired_bootstrap(a, b, n_samples=n_bootstrap,
+                    test_map.setdefault((s, col), {})["bs"] = sig.paired_bootstrap(a, b, n_bootstrap=n_bootstrap,
                                                                                    seed=seed)[col]
                 if "ar" in tests:
                     test_map.setdefault((s, col), {})["ar"] = sig.paired_randomization(
-                        a, b, n_samples=n_randomization, seed=seed)[col]
+                        a, b, n_randomization=n_randomization, seed=seed)[col]
         observed = set()
         for v in per_sys.values():
             observed |= set(v[np.isfinite(v)].tolist())

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from .._compat import renamed
 from ..errors import InputError
 from ..scores import Scores
 
@@ -38,7 +39,9 @@ class PairedTest:
     ``delta`` is system - baseline; ``p_value`` two-sided.  For the paired
     bootstrap, ``mean`` and ``ci`` (lower, upper) describe the system's
     resampled scores (sacreBLEU reports ``mean`` and the half width
-    ``(upper - lower) / 2``)."""
+    ``(upper - lower) / 2``).  ``n_samples`` is the number of resamples
+    (``n_bootstrap``, test ``"bs"``) or of randomization trials
+    (``n_randomization``, test ``"ar"``) the p-value rests on."""
 
     metric: str
     test: str  # "bs" (paired bootstrap) or "ar" (approximate randomization)
@@ -179,19 +182,20 @@ def _progress(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, unit="resample", leave=False)
 
 
-def _prepare(baseline: Any, system: Any, metrics: Sequence[str] | None, n_samples: int):
+def _prepare(baseline: Any, system: Any, metrics: Sequence[str] | None, count: int, what: str):
     """The pool, n, both full scores and the metrics to test."""
     import numpy as np
 
     pool = _pool(baseline, system)
-    if n_samples < 1:
-        raise InputError("n_samples must be at least 1")
+    if count < 1:
+        raise InputError(f"{what} must be at least 1")
     n = pool.n
     bl_full, sys_full = pool.score(np.arange(n)), pool.score(np.arange(n, 2 * n))
     return pool, n, bl_full, sys_full, _select(bl_full, metrics)
 
 
-def paired_bootstrap(baseline: Any, system: Any, *, metrics: Sequence[str] | None = None, n_samples: int = 1000,
+@renamed(n_samples="n_bootstrap")
+def paired_bootstrap(baseline: Any, system: Any, *, metrics: Sequence[str] | None = None, n_bootstrap: int = 1000,
                      seed: int | None = DEFAULT_SEED, confidence: float = 0.95,
                      progress: bool = False) -> dict[str, PairedTest]:
     """Paired bootstrap resampling test of ``system`` against ``baseline``.
@@ -199,21 +203,23 @@ def paired_bootstrap(baseline: Any, system: Any, *, metrics: Sequence[str] | Non
     Both are ``judgekit.Scores`` (a ``Result``, a judge's ``to_scores()``)
     for the same item ids, with one signature, or mappings metric ->
     per-item values (the score is their mean).  Every score the producer
-    can recompute on a resample (``Scores.resampled``) is tested.  Returns metric -> ``PairedTest``.
+    can recompute on a resample (``Scores.resampled``) is tested over
+    ``n_bootstrap`` resamples (``n_samples=`` is its deprecated old name).
+    Returns metric -> ``PairedTest``.
     """
 
-    pool, n, bl_full, sys_full, names = _prepare(baseline, system, metrics, n_samples)
-    idxs = _bootstrap_indices(n, n_samples, seed)
+    pool, n, bl_full, sys_full, names = _prepare(baseline, system, metrics, n_bootstrap, "n_bootstrap")
+    idxs = _bootstrap_indices(n, n_bootstrap, seed)
     bl = _resample(pool.score, idxs, names, progress, "paired bootstrap (baseline)")
     sy = _resample(lambda i: pool.score(i + n), idxs, names, progress, "paired bootstrap (system)")
     return {k: _bs_test(k, bl_full[k], sys_full[k], bl[k], sy[k], n, seed, confidence) for k in names}
 
 
-def _bootstrap_indices(n: int, n_samples: int, seed: int | None) -> Any:
+def _bootstrap_indices(n: int, n_bootstrap: int, seed: int | None) -> Any:
     """sacreBLEU's resamples: ``default_rng(seed).choice(n, (B, n))``."""
     import numpy as np
 
-    return np.random.default_rng(seed).choice(n, size=(n_samples, n), replace=True)
+    return np.random.default_rng(seed).choice(n, size=(n_bootstrap, n), replace=True)
 
 
 def _resample(score: Callable[[Any], dict[str, float]], idxs: Any, names: Sequence[str], progress: bool = False,
@@ -243,21 +249,23 @@ def _bs_test(metric: str, bl_full: float, sys_full: float, bl: Any, sy: Any, n: 
                       _interval(sy, confidence))
 
 
+@renamed(n_samples="n_randomization")
 def paired_randomization(baseline: Any, system: Any, *, metrics: Sequence[str] | None = None,
-                         n_samples: int = 10000, seed: int | None = DEFAULT_SEED,
+                         n_randomization: int = 10000, seed: int | None = DEFAULT_SEED,
                          progress: bool = False) -> dict[str, PairedTest]:
     """Paired approximate randomization test (two-sided) of ``system``
-    against ``baseline``; inputs as for ``paired_bootstrap``."""
+    against ``baseline`` over ``n_randomization`` trials (``n_samples=`` is
+    its deprecated old name); inputs as for ``paired_bootstrap``."""
     import numpy as np
 
-    pool, n, bl_full, sys_full, names = _prepare(baseline, system, metrics, n_samples)
+    pool, n, bl_full, sys_full, names = _prepare(baseline, system, metrics, n_randomization, "n_randomization")
     rng = np.random.default_rng(seed)
-    pos_sel = rng.integers(2, size=(n_samples, n), dtype=bool)
+    pos_sel = rng.integers(2, size=(n_randomization, n), dtype=bool)
     base = np.arange(n)
-    a = {k: np.empty(n_samples) for k in names}
-    b = {k: np.empty(n_samples) for k in names}
-    bar = _progress(n_samples, "approximate randomization", progress)
-    for j in range(n_samples):
+    a = {k: np.empty(n_randomization) for k in names}
+    b = {k: np.empty(n_randomization) for k in names}
+    bar = _progress(n_randomization, "approximate randomization", progress)
+    for j in range(n_randomization):
         # pseudo-system A: baseline where pos, system elsewhere; B the reverse
         idx_a = np.where(pos_sel[j], base, base + n)
         idx_b = np.where(pos_sel[j], base + n, base)
@@ -271,17 +279,19 @@ def paired_randomization(baseline: Any, system: Any, *, metrics: Sequence[str] |
     out = {}
     for k in names:
         diff = abs(bl_full[k] - sys_full[k])
-        out[k] = PairedTest(k, "ar", bl_full[k], sys_full[k], _p_value(np.abs(a[k] - b[k]), diff), n, n_samples,
+        out[k] = PairedTest(k, "ar", bl_full[k], sys_full[k], _p_value(np.abs(a[k] - b[k]), diff), n, n_randomization,
                             seed)
     return out
 
 
-def bootstrap_ci(result: Any, *, metrics: Sequence[str] | None = None, n_samples: int = 1000,
+@renamed(n_samples="n_bootstrap")
+def bootstrap_ci(result: Any, *, metrics: Sequence[str] | None = None, n_bootstrap: int = 1000,
                  seed: int | None = DEFAULT_SEED, confidence: float = 0.95) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap confidence interval (lower, upper) of each score
     of one system: ``judgekit.Scores`` (resampled through its reducer) or
-    a mapping metric -> per-item values (mean).  Seeded; sacreBLEU's
-    resampling and interval for BLEU."""
+    a mapping metric -> per-item values (mean), from ``n_bootstrap``
+    resamples (``n_samples=`` is its deprecated old name).  Seeded;
+    sacreBLEU's resampling and interval for BLEU."""
     import numpy as np
 
     s = as_scores(result, "result")
@@ -289,11 +299,11 @@ def bootstrap_ci(result: Any, *, metrics: Sequence[str] | None = None, n_samples
         raise InputError("these scores hold no per-item statistics to resample")
     n = s.n_items
     score = s.resample
-    if n_samples < 1:
-        raise InputError("n_samples must be at least 1")
+    if n_bootstrap < 1:
+        raise InputError("n_bootstrap must be at least 1")
     if not 0 < confidence < 1:
         raise InputError("confidence must be between 0 and 1")
     full = score(np.arange(n))
     names = _select(full, metrics)
-    vals = _resample(score, _bootstrap_indices(n, n_samples, seed), names)
+    vals = _resample(score, _bootstrap_indices(n, n_bootstrap, seed), names)
     return {k: _interval(vals[k], confidence) for k in names}
