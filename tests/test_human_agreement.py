@@ -38,8 +38,8 @@ def _table(n=40, seed=1):
 
 def test_pairing_is_by_id_not_position():
     j, h = _pair()
-    r1 = agreement(j, h, scale=(1, 5), n_boot=200)
-    r2 = agreement(j.sample(frac=1, random_state=3), h.iloc[::-1], scale=(1, 5), n_boot=200)
+    r1 = agreement(j, h, scale=(1, 5), n_bootstrap=200)
+    r2 = agreement(j.sample(frac=1, random_state=3), h.iloc[::-1], scale=(1, 5), n_bootstrap=200)
     assert r1.to_dict()["figures"] == r2.to_dict()["figures"]
 
 
@@ -50,7 +50,7 @@ def test_missing_values_are_counted_pairwise():
     h = h.drop(h.index[1])
     extra = pd.Series([3.0], index=["only-human"])
     h = pd.concat([h, extra])
-    r = agreement(j, h, scale=(1, 5), n_boot=50)
+    r = agreement(j, h, scale=(1, 5), n_bootstrap=50)
     assert r.n_items == 38
     assert r.n_missing == 3
     assert r.missing["only_a"] == [IDS[1]]
@@ -60,7 +60,7 @@ def test_missing_values_are_counted_pairwise():
 
 def test_report_text_and_json():
     j, h = _pair()
-    r = agreement(j, h, scale=(1, 5), n_boot=100)
+    r = agreement(j, h, scale=(1, 5), n_bootstrap=100)
     text = str(r)
     assert "Agreement of judge with human" in text and "Cohen's kappa (quadratic)" in text and "confusion" in text
     d = json.loads(r.to_json())
@@ -73,9 +73,9 @@ def test_report_text_and_json():
 
 def test_seed_reproduces_and_changes_intervals():
     j, h = _pair()
-    a = agreement(j, h, scale=(1, 5), n_boot=300, seed=1)["kappa_quadratic"]
-    b = agreement(j, h, scale=(1, 5), n_boot=300, seed=1)["kappa_quadratic"]
-    c = agreement(j, h, scale=(1, 5), n_boot=300, seed=2)["kappa_quadratic"]
+    a = agreement(j, h, scale=(1, 5), n_bootstrap=300, seed=1)["kappa_quadratic"]
+    b = agreement(j, h, scale=(1, 5), n_bootstrap=300, seed=1)["kappa_quadratic"]
+    c = agreement(j, h, scale=(1, 5), n_bootstrap=300, seed=2)["kappa_quadratic"]
     assert (a.ci_low, a.ci_high) == (b.ci_low, b.ci_high)
     assert (a.ci_low, a.ci_high) != (c.ci_low, c.ci_high)
 
@@ -84,7 +84,7 @@ def test_seed_reproduces_and_changes_intervals():
 @given(st.lists(st.integers(1, 5), min_size=5, max_size=40).filter(lambda v: len(set(v)) > 1))
 def test_identical_ratings_agree_perfectly(v):
     s = pd.Series(np.array(v, float), index=[f"i{k}" for k in range(len(v))])
-    r = agreement(s, s.copy(), scale=(1, 5), n_boot=0)
+    r = agreement(s, s.copy(), scale=(1, 5), n_bootstrap=0)
     for name in ("kappa", "kappa_linear", "kappa_quadratic", "spearman", "kendall_tau_b", "pearson", "exact_accuracy"):
         assert r[name].estimate == pytest.approx(1.0)
     assert r["mae"].estimate == 0 and r["bias"].estimate == 0
@@ -96,8 +96,8 @@ def test_identical_ratings_agree_perfectly(v):
 def test_symmetry_and_bias_sign(pairs):
     a = pd.Series([float(p[0]) for p in pairs], index=[f"i{k}" for k in range(len(pairs))])
     b = pd.Series([float(p[1]) for p in pairs], index=a.index)
-    ab = agreement(a, b, scale=(1, 5), n_boot=0)
-    ba = agreement(b, a, scale=(1, 5), n_boot=0)
+    ab = agreement(a, b, scale=(1, 5), n_bootstrap=0)
+    ba = agreement(b, a, scale=(1, 5), n_bootstrap=0)
     for name in ("kappa", "kappa_linear", "kappa_quadratic", "spearman", "kendall_tau_b", "exact_accuracy", "mae"):
         x, y = ab[name].estimate, ba[name].estimate
         assert (np.isnan(x) and np.isnan(y)) or x == pytest.approx(y, abs=1e-12)
@@ -109,7 +109,7 @@ def test_symmetry_and_bias_sign(pairs):
 @given(st.integers(0, 10_000))
 def test_interval_contains_estimate_on_non_degenerate_data(seed):
     j, h = _pair(seed=seed, n=40)
-    r = agreement(j, h, scale=(1, 5), n_boot=400, seed=seed)
+    r = agreement(j, h, scale=(1, 5), n_bootstrap=400, seed=seed)
     for name in ("kappa_quadratic", "spearman", "pearson", "mae", "bias", "exact_accuracy"):
         f = r[name]
         assert f.ci_low <= f.estimate <= f.ci_high, (name, f)
@@ -117,9 +117,9 @@ def test_interval_contains_estimate_on_non_degenerate_data(seed):
 
 def test_groups_from_a_table_are_aggregated_by_median():
     t = _table()
-    r = agreement(t, a="good", b="expert", n_boot=0)
+    r = agreement(t, a="good", b="expert", n_bootstrap=0)
     w = t.pivot(index="item", columns="rater", values="score")
-    direct = agreement(w["good"], w[["e1", "e2", "e3"]].median(axis=1), scale=(1, 5), n_boot=0)
+    direct = agreement(w["good"], w[["e1", "e2", "e3"]].median(axis=1), scale=(1, 5), n_bootstrap=0)
     assert r["kappa_quadratic"].estimate == direct["kappa_quadratic"].estimate
     assert r.context["b_raters"] == ["e1", "e2", "e3"]
     assert "median of 3" in r.b
@@ -153,7 +153,7 @@ def test_table_rows_out_of_scale_are_named():
 def test_panel_with_missing_ratings():
     t = _table()
     t = t[~((t.rater == "e3") & t.item.isin(IDS[:10]))]
-    p = panel_agreement(t, "expert", n_boot=200)
+    p = panel_agreement(t, "expert", n_bootstrap=200)
     assert p["fleiss_kappa"].n_items == 30 and p["fleiss_kappa"].n_missing == 10
     assert p["alpha_ordinal"].n_items == 40
     assert len(p.pairwise) == 3 and any("lack a rating" in n for n in p.notes)
@@ -164,12 +164,12 @@ def test_panel_with_missing_ratings():
 def test_ceiling_leave_one_out_is_what_it_says():
     t = _table()
     t2 = pd.concat([t, t[t.rater == "e1"].assign(rater="copy_of_e1", rater_kind="llm")])
-    c = human_ceiling(t2, judges=["good", "bad", "copy_of_e1"], humans="expert", n_boot=300)
+    c = human_ceiling(t2, judges=["good", "bad", "copy_of_e1"], humans="expert", n_bootstrap=300)
     w = t.pivot(index="item", columns="rater", values="score")
     human_row = next(r for r in c.rows if r["kind"] == "human" and r["metric"] == "kappa_quadratic")
     for h in ("e1", "e2", "e3"):
         others = [o for o in ("e1", "e2", "e3") if o != h]
-        want = agreement(w[h], w[others].median(axis=1), scale=(1, 5), n_boot=0)["kappa_quadratic"].estimate
+        want = agreement(w[h], w[others].median(axis=1), scale=(1, 5), n_bootstrap=0)["kappa_quadratic"].estimate
         assert human_row["per_heldout"][h] == pytest.approx(want, abs=1e-12)
     copy_row = next(r for r in c.rows if r["rater"] == "copy_of_e1" and r["metric"] == "kappa_quadratic")
     assert copy_row["per_heldout"]["e1"] == pytest.approx(human_row["per_heldout"]["e1"], abs=1e-12)
@@ -188,7 +188,7 @@ def test_ceiling_on_kumar_shows_judges_and_experts():
 
     require_data("kumar2025-empathic-communication")
     t = load_ratings("kumar2025", framework="epitome")
-    s = ceiling_summary(t, n_boot=200)
+    s = ceiling_summary(t, n_bootstrap=200)
     df = s.to_frame()
     assert len(df) == 3 and set(s.judges) == {"gpt", "claude", "gemini"}
     assert (df["humans"] > 0.4).all()

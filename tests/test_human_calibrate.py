@@ -57,7 +57,7 @@ def test_calibrate_kfold_never_sees_held_out_items():
     ids = [f"id{i}" for i in range(n)]
     j = pd.Series(judge, index=ids, name="judge")
     h = pd.Series(human, index=ids, name="human")
-    r = calibrate(j, h, "isotonic", k=5, scale=(1, 5), n_boot=200)
+    r = calibrate(j, h, "isotonic", k=5, scale=(1, 5), n_bootstrap=200)
     assert r.before["bias"].estimate > 0.8
     assert abs(r.after["bias"].estimate) < 0.2
     assert r.after["mae"].estimate < r.before["mae"].estimate
@@ -80,7 +80,7 @@ def test_system_means_and_unknown_ids():
     j = pd.Series(np.clip(h.to_numpy() + 1, 1, 4), index=ids)
     j = pd.concat([j, pd.Series([2.0], index=["not-in-humans"])])
     systems = pd.Series(["A" if i % 2 else "B" for i in range(120)], index=ids)
-    r = calibrate(j, h, "thresholds", scale=(1, 3), systems=systems, n_boot=100)
+    r = calibrate(j, h, "thresholds", scale=(1, 3), systems=systems, n_bootstrap=100)
     assert {m["system"] for m in r.system_means} == {"A", "B"}
     for m in r.system_means:
         assert m["calibrated_ci"][0] <= m["calibrated"] <= m["calibrated_ci"][1]

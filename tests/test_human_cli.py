@@ -24,7 +24,7 @@ def _run(capsys, *argv):
 def test_agreement_summary_over_dimensions(capsys, tmp_path):
     root = require_data("kumar2025-empathic-communication").parent
     rc, out, _ = _run(capsys, "agreement", "--dataset", "kumar2025", "--data-dir", str(root), "--framework", "epitome",
-                      "--n-boot", "100", "--json", str(tmp_path / "r.json"))
+                      "--n-bootstrap", "100", "--json", str(tmp_path / "r.json"))
     assert rc == 0
     assert "Judges vs the human ceiling" in out and "epitome / level_explorations" in out
     assert "gemini:" in out and "of 3 dimensions" in out
@@ -35,7 +35,7 @@ def test_agreement_summary_over_dimensions(capsys, tmp_path):
 def test_agreement_one_dimension_pair_and_panel(capsys):
     require_data("kumar2025-empathic-communication")
     base = ["agreement", "--dataset", "kumar2025", "--framework", "empatheticdialogues", "--dimension", "empathy",
-            "--n-boot", "100"]
+            "--n-bootstrap", "100"]
     rc, out, _ = _run(capsys, *base)
     assert rc == 0 and "humans (leave-one-out)" in out and "Spearman rho with the rest of the panel" in out
     rc, out, _ = _run(capsys, *base, "--a", "gpt", "--b", "expert", "--levels", "observed")
@@ -53,7 +53,7 @@ def test_agreement_on_a_table_file(capsys, tmp_path):
                          "score": v, "scale_min": 1, "scale_max": 5})
     p = tmp_path / "t.csv"
     pd.DataFrame(rows).to_csv(p, index=False)
-    rc, out, _ = _run(capsys, "agreement", "--table", str(p), "--a", "j", "--b", "e1", "--n-boot", "50")
+    rc, out, _ = _run(capsys, "agreement", "--table", str(p), "--a", "j", "--b", "e1", "--n-bootstrap", "50")
     assert rc == 0 and "items paired by id: 30" in out
 
 
@@ -81,7 +81,7 @@ def _judge_file(tmp_path) -> Path:
 def test_calibrate_save_and_apply(capsys, tmp_path):
     judged = _judge_file(tmp_path)
     rc, out, _ = _run(capsys, "calibrate", str(judged), "--dataset", "kumar2025", "--framework", "lend_an_ear",
-                      "--dimension", "validating_emotions", "--method", "thresholds", "--n-boot", "100",
+                      "--dimension", "validating_emotions", "--method", "thresholds", "--n-bootstrap", "100",
                       "--save-map", str(tmp_path / "map.json"), "--json", str(tmp_path / "cal.json"))
     assert rc == 0 and "Calibration of judged onto expert (thresholds" in out and "cut points" in out
     d = json.loads((tmp_path / "cal.json").read_text())

@@ -43,7 +43,7 @@ def _agree(kumar, row):
 
     a, b = ast.literal_eval(row["Annotator Pair"])
     return agreement(kumar, a=SIDE[a], b=SIDE[b], framework=FRAMEWORK[row["Dataset"]],
-                     dimension=row["Dimension"], levels="observed", n_boot=0)
+                     dimension=row["Dimension"], levels="observed", n_bootstrap=0)
 
 
 def test_table_kappa_every_row(kumar):
@@ -96,5 +96,5 @@ def test_rounding_crowd_does_not_reproduce(kumar):
     t = kumar[(kumar.framework == "empatheticdialogues") & (kumar.dimension == "empathy")].copy()
     crowd = t[t.rater == "crowd"].set_index("item")["score"].round()
     experts = t[t.rater.str.startswith("expert")].pivot(index="item", columns="rater", values="score").median(axis=1)
-    r = agreement(experts, crowd, levels="observed", n_boot=0)
+    r = agreement(experts, crowd, levels="observed", n_bootstrap=0)
     assert f"{r['kappa_quadratic'].estimate:.2f}" != "0.15"   # the published value

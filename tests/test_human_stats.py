@@ -39,7 +39,7 @@ def _series(x, y):
 def test_pairwise_point_estimates_match_libraries(xy):
     x, y = xy
     a, b = _series(x, y)
-    r = agreement(a, b, scale=(1, 5), n_boot=0)
+    r = agreement(a, b, scale=(1, 5), n_bootstrap=0)
     labels = np.arange(1, 6, dtype=float)
     for name, w in (("kappa", None), ("kappa_linear", "linear"), ("kappa_quadratic", "quadratic")):
         want = sklearn_metrics.cohen_kappa_score(x, y, weights=w, labels=labels)
@@ -71,7 +71,7 @@ def test_observed_levels_match_sklearn_default_labels():
     x = rng.choice([1.0, 2.0, 5.0], 80)
     y = rng.choice([1.0, 1.5, 2.0, 5.0], 80)
     a, b = _series(x, y)
-    r = agreement(a, b, levels="observed", n_boot=0)
+    r = agreement(a, b, levels="observed", n_bootstrap=0)
     for name, w in (("kappa", None), ("kappa_linear", "linear"), ("kappa_quadratic", "quadratic")):
         labels = [str(v) for v in sorted(set(x) | set(y))]
         want = sklearn_metrics.cohen_kappa_score(x.astype(str), y.astype(str), weights=w, labels=labels)
@@ -83,7 +83,7 @@ def test_fce_z_matches_statsmodels_unweighted_se():
     rng = np.random.default_rng(5)
     x = rng.integers(1, 4, 200).astype(float)
     y = np.where(rng.random(200) < 0.6, x, rng.integers(1, 4, 200)).astype(float)
-    r = agreement(*_series(x, y), scale=(1, 3), n_boot=0)
+    r = agreement(*_series(x, y), scale=(1, 3), n_bootstrap=0)
     table = sklearn_metrics.confusion_matrix(x, y)
     res = inter_rater.cohens_kappa(table)
     assert abs(r["kappa"].extra["se_fce"] - res.std_kappa) < 1e-12
@@ -193,7 +193,7 @@ def test_panel_report_uses_libraries_on_kumar_numbers():
 
     require_data("kumar2025-empathic-communication")
     t = load_ratings("kumar2025", framework="empatheticdialogues")
-    p = panel_agreement(t, "expert", dimension="empathy", n_boot=200)
+    p = panel_agreement(t, "expert", dimension="empathy", n_bootstrap=200)
     assert round(p["alpha_ordinal"].estimate, 3) == 0.472
     assert round(p["alpha_interval"].estimate, 3) == 0.529
     assert round(p["fleiss_kappa"].estimate, 3) == 0.151
@@ -242,7 +242,7 @@ def test_table_path_equals_per_item_path(xy, seed):
 @given(st.lists(st.integers(0, 3), min_size=3, max_size=40).filter(lambda v: len(set(v)) > 1), st.integers(2, 5))
 def test_identical_panel_agrees_perfectly(v, m):
     w = pd.DataFrame({f"r{k}": np.array(v, float) for k in range(m)}, index=[f"i{k}" for k in range(len(v))])
-    p = panel_agreement(w, n_boot=0)
+    p = panel_agreement(w, n_bootstrap=0)
     for name in ("fleiss_kappa", "alpha_nominal", "alpha_ordinal", "alpha_interval"):
         assert p[name].estimate == pytest.approx(1.0)
     assert all(r["kappa_quadratic"].estimate == pytest.approx(1.0) for r in p.pairwise)

@@ -30,9 +30,11 @@ def add_parser(sub) -> None:
     p.add_argument("--levels", default="auto", choices=["auto", "scale", "observed"],
                    help="kappa categories: declared scale, or observed values weighted by rank (Kumar et al.)")
     p.add_argument("--crowd", default="mean", choices=["mean", "raw", "both"], help="kumar2025: crowd means or per-worker ratings")
-    p.add_argument("--n-boot", type=int, default=1000)
+    p.add_argument("--n-bootstrap", "--n-boot", dest="n_bootstrap", type=int, default=1000,
+                   help="bootstrap resamples of items (default 1000; --n-boot is the old spelling)")
     p.add_argument("--seed", type=int, default=12345)
-    p.add_argument("--ci", type=float, default=0.95)
+    p.add_argument("--confidence", "--ci", dest="confidence", type=float, default=0.95,
+                   help="confidence level of the intervals (default 0.95; --ci is the old spelling)")
     p.add_argument("--format", default="text", choices=["text", "json"], help="what to print")
     p.add_argument("--json", metavar="PATH", help="also write the full report as JSON")
     p.set_defaults(func=run)
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         table = load_ratings(args.dataset, data_dir=args.data_dir, **opts)
     else:
         table = read_table(args.table)
-    common = dict(n_boot=args.n_boot, seed=args.seed, ci=args.ci)
+    common = dict(n_bootstrap=args.n_bootstrap, seed=args.seed, confidence=args.confidence)
     if (args.a is None) != (args.b is None):
         raise InputError("--a and --b go together")
     if args.a:

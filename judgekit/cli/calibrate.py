@@ -28,7 +28,9 @@ def add_parser(sub) -> None:
     p.add_argument("--aggregate", default="median", choices=["median", "mean"])
     p.add_argument("--method", default="isotonic", choices=["isotonic", "thresholds"])
     p.add_argument("--k", type=int, default=5, help="folds for the held-out check (default 5)")
-    p.add_argument("--n-boot", type=int, default=1000)
+    p.add_argument("--n-bootstrap", "--n-boot", dest="n_bootstrap", type=int, default=1000,
+                   help="bootstrap resamples of items (default 1000; --n-boot is the old spelling)")
+    p.add_argument("--confidence", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
     p.add_argument("--seed", type=int, default=12345)
     p.add_argument("--save-map", metavar="PATH", help="write the map fitted on all items (JSON)")
     p.add_argument("--map", metavar="PATH", help="a saved map to apply (with --apply)")
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{args.judged}: no field {args.system_field!r}")
         systems = rec.set_index(args.id_field)[args.system_field]
     report = calibrate(judge, human, args.method, k=args.k, scale=rating_scale(t), systems=systems,
-                       n_boot=args.n_boot, seed=args.seed)
+                       n_bootstrap=args.n_bootstrap, seed=args.seed, confidence=args.confidence)
     print(report.to_json() if args.format == "json" else report)
     if args.json:
         Path(args.json).write_text(report.to_json() + "\n", encoding="utf-8")

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._compat import renamed
 from ..errors import InputError
 from . import _stats as S
 from ._report import Figure, ReportMixin, figure_table, fmt
@@ -261,14 +262,16 @@ def _figures(est, boots, p: _Pair, settings, extras=None) -> list[Figure]:
     return out
 
 
-def _settings(n_boot: int, seed: int, ci: float, ci_method: str) -> dict[str, Any]:
-    if not 0 < ci < 1:
-        raise InputError(f"ci must be between 0 and 1, not {ci!r}")
+def _settings(n_bootstrap: int, seed: int, confidence: float, ci_method: str) -> dict[str, Any]:
+    """The report's settings; its keys (``n_boot``, ``ci``) are the output
+    format and keep their names (they hold ``n_bootstrap`` and ``confidence``)."""
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence must be between 0 and 1, not {confidence!r}")
     if ci_method not in ("percentile", "basic"):
         raise InputError(f"ci_method must be 'percentile' or 'basic', not {ci_method!r}")
-    if n_boot < 0:
-        raise InputError("n_boot must be >= 0")
-    return {"n_boot": int(n_boot), "seed": int(seed), "ci": float(ci), "ci_method": ci_method,
+    if n_bootstrap < 0:
+        raise InputError("n_bootstrap must be >= 0")
+    return {"n_boot": int(n_bootstrap), "seed": int(seed), "ci": float(confidence), "ci_method": ci_method,
             "resampling": "items (cases), with replacement"}
 
 
@@ -281,11 +284,12 @@ def _side(table: pd.DataFrame, spec, how: str) -> tuple[pd.Series, str, list[str
     return _aggregate(w, how), f"{label} ({how} of {len(raters)})", raters
 
 
+@renamed(n_boot="n_bootstrap", ci="confidence")
 def agreement(data: Any, other: Any = None, *, a: Any = None, b: Any = None,
               framework: str | None = None, dimension: str | None = None,
               scale: tuple[float, float] | None = None, levels: str | Sequence[float] = "auto",
-              aggregate: str = "median", n_boot: int = DEFAULT_BOOT, seed: int = DEFAULT_SEED,
-              ci: float = 0.95, ci_method: str = "percentile") -> AgreementReport:
+              aggregate: str = "median", n_bootstrap: int = DEFAULT_BOOT, seed: int = DEFAULT_SEED,
+              confidence: float = 0.95, ci_method: str = "percentile") -> AgreementReport:
     """Agreement of ``a`` with ``b`` (judge first, human second: bias is a minus b).
 
     Either two id-indexed Series (``agreement(judge, human, scale=(1, 5))``)
@@ -295,8 +299,11 @@ def agreement(data: Any, other: Any = None, *, a: Any = None, b: Any = None,
     declared integer scale when every score is on it, else the observed
     values; 'observed' weights the observed values by rank, like sklearn's
     default and Kumar et al.
+
+    ``n_bootstrap`` item resamples give each figure a ``confidence`` interval
+    (``n_boot=`` and ``ci=`` are deprecated old names).
     """
-    settings = _settings(n_boot, seed, ci, ci_method)
+    settings = _settings(n_bootstrap, seed, confidence, ci_method)
     context: dict[str, Any] = {}
     if isinstance(data, pd.DataFrame) and "rater" in data.columns:
         if other is not None:
@@ -322,7 +329,7 @@ def agreement(data: Any, other: Any = None, *, a: Any = None, b: Any = None,
         context = {"scale": list(scale) if scale else None}
     p = pair(sa, sb, scale=scale, levels=levels, names=(na, nb))
     est, C, extras = _point(p)
-    boots = S.run_bootstrap(p.n, n_boot, seed, _pair_boot(p)) if n_boot else {}
+    boots = S.run_bootstrap(p.n, n_bootstrap, seed, _pair_boot(p)) if n_bootstrap else {}
     figures = _figures(est, boots, p, settings, extras)
     missing = {"only_a": p.only_a, "only_b": p.only_b, "neither": p.neither}
     return AgreementReport(na, nb, figures, C.astype(int).tolist(), [float(v) for v in p.levels], p.levels_rule,
@@ -388,14 +395,19 @@ def _panel_matrix(data: Any, raters, framework, dimension):
     raise InputError("panel_agreement needs a rating table or an items x raters DataFrame")
 
 
+@renamed(n_boot="n_bootstrap", ci="confidence")
 def panel_agreement(data: Any, raters: Any = None, *, framework: str | None = None, dimension: str | None = None,
-                    pairwise: bool | None = None, n_boot: int = DEFAULT_BOOT, seed: int = DEFAULT_SEED,
-                    ci: float = 0.95, ci_method: str = "percentile") -> PanelReport:
+                    pairwise: bool | None = None, n_bootstrap: int = DEFAULT_BOOT, seed: int = DEFAULT_SEED,
+                    confidence: float = 0.95, ci_method: str = "percentile") -> PanelReport:
     """Agreement within a panel: Fleiss' kappa (items rated by every rater), Krippendorff's
-    alpha nominal / ordinal / interval (missing ratings allowed) and pairwise quadratic kappas."""
+    alpha nominal / ordinal / interval (missing ratings allowed) and pairwise quadratic kappas.
+
+    ``n_bootstrap`` item resamples give each figure a ``confidence`` interval
+    (``n_boot=`` and ``ci=`` are deprecated old names).
+    """
     import krippendorff
 
-    settings = _settings(n_boot, seed, ci, ci_method)
+    settings = _settings(n_bootstrap, seed, confidence, ci_method)
     w, ctx = _panel_matrix(data, raters, framework, dimension)
     names = list(w.columns)
     if len(names) < 2:
@@ -414,8 +426,8 @@ def panel_agreement(data: Any, raters: Any = None, *, framework: str | None = No
     if len(Vc) >= 2:
         counts = S.fleiss_counts(Vc, levels)
         est = float(S.fleiss_kappa(np.ones((1, len(Vc))), counts)[0])
-        boots = S.run_bootstrap(len(Vc), n_boot, seed, lambda W: {"f": S.fleiss_kappa(W, counts)}) if n_boot else {"f": np.array([])}
-        lo, hi, und = S.interval(boots["f"], est, ci, ci_method)
+        boots = S.run_bootstrap(len(Vc), n_bootstrap, seed, lambda W: {"f": S.fleiss_kappa(W, counts)}) if n_bootstrap else {"f": np.array([])}
+        lo, hi, und = S.interval(boots["f"], est, confidence, ci_method)
         figures.append(Figure("fleiss_kappa", est, lo, hi, len(Vc), n_all - len(Vc), und))
     else:
         notes.append("Fleiss' kappa needs at least two items rated by every rater")
@@ -426,10 +438,10 @@ def panel_agreement(data: Any, raters: Any = None, *, framework: str | None = No
     n_pair = int(pairable.sum())
     o_p = o_items[pairable]
     kinds = ["nominal", "ordinal", "interval"]
-    boots = S.run_bootstrap(n_pair, n_boot, seed, lambda W: {k: S.alpha(W, o_p, levels, k) for k in kinds}) if n_boot else {}
+    boots = S.run_bootstrap(n_pair, n_bootstrap, seed, lambda W: {k: S.alpha(W, o_p, levels, k) for k in kinds}) if n_bootstrap else {}
     for k in kinds:
         est = float(krippendorff.alpha(reliability_data=V.T, level_of_measurement=k, value_domain=levels))
-        lo, hi, und = S.interval(boots[k], est, ci, ci_method) if boots else (math.nan, math.nan, 0)
+        lo, hi, und = S.interval(boots[k], est, confidence, ci_method) if boots else (math.nan, math.nan, 0)
         figures.append(Figure(f"alpha_{k}", est, lo, hi, n_pair, n_all - n_pair, und))
     pw = []
     if pairwise is None:
@@ -440,7 +452,7 @@ def panel_agreement(data: Any, raters: Any = None, *, framework: str | None = No
                 try:
                     r = agreement(w[names[i]], w[names[j]], a=names[i], b=names[j],
                                   scale=tuple(ctx["scale"]) if ctx.get("scale") else None,
-                                  n_boot=n_boot, seed=seed, ci=ci, ci_method=ci_method)
+                                  n_bootstrap=n_bootstrap, seed=seed, confidence=confidence, ci_method=ci_method)
                 except InputError as exc:
                     notes.append(f"{names[i]} ~ {names[j]}: {exc}")
                     continue

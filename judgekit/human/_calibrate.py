@@ -24,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .._compat import renamed
 from ..errors import InputError
 from . import _stats as S
 from ._report import ReportMixin, fmt
@@ -257,17 +258,21 @@ def _folds(n: int, k: int, seed: int) -> np.ndarray:
     return f
 
 
+@renamed(n_boot="n_bootstrap", ci="confidence")
 def calibrate(judge: Any, human: Any, method: str = "isotonic", *, k: int = 5,
               scale: tuple[float, float] | None = None, judge_scale: tuple[float, float] | None = None,
               levels: Sequence[float] | None = None,
-              systems: Any = None, n_boot: int = DEFAULT_BOOT, seed: int = DEFAULT_SEED,
-              ci: float = 0.95) -> CalibrationReport:
+              systems: Any = None, n_bootstrap: int = DEFAULT_BOOT, seed: int = DEFAULT_SEED,
+              confidence: float = 0.95) -> CalibrationReport:
     """Fit a monotone judge->human map and report agreement before / after on held-out items.
 
     ``judge`` and ``human``: Series indexed by item id (paired by id).
     ``scale``: the human scale; ``judge_scale``: the judge's, when it differs
     (a 1-10 judge calibrated onto a 1-5 human scale); None means not checked.
     ``systems``: optional Series item -> system for corrected system means.
+
+    ``n_bootstrap`` item resamples give each figure a ``confidence`` interval
+    (``n_boot=`` and ``ci=`` are deprecated old names).
     """
     from ._agreement import _check_scale
 
@@ -300,7 +305,7 @@ def calibrate(judge: Any, human: Any, method: str = "isotonic", *, k: int = 5,
         oof[te] = cal.predict(x[te]).to_numpy()
         oof_lv[te] = cal.predict_levels(x[te]).to_numpy()
     final = Calibrator(method, levels=levels, scale=scale).fit(x, y)
-    kw = dict(n_boot=n_boot, seed=seed, ci=ci)
+    kw = dict(n_bootstrap=n_bootstrap, seed=seed, confidence=confidence)
     both_scale = None
     if scale is not None:
         lo, hi = scale
@@ -317,8 +322,8 @@ def calibrate(judge: Any, human: Any, method: str = "isotonic", *, k: int = 5,
         sy = _as_series_str(systems)
         for s in dict.fromkeys(sy.reindex(items).dropna()):
             ids = [i for i in items if sy.get(i) == s]
-            means.append(_system_mean(s, x[ids].to_numpy(), oof[ids].to_numpy(), y[ids].to_numpy(), n_boot, seed, ci))
-    settings = {"n_boot": n_boot, "seed": seed, "ci": ci, "k": k,
+            means.append(_system_mean(s, x[ids].to_numpy(), oof[ids].to_numpy(), y[ids].to_numpy(), n_bootstrap, seed, confidence))
+    settings = {"n_boot": n_bootstrap, "seed": seed, "ci": confidence, "k": k,
                 "folds": "items shuffled with the seed, then dealt round-robin"}
     return CalibrationReport(method, k, before, after, final, oof, means, settings, notes)
 
@@ -329,13 +334,13 @@ def _as_series_str(v: Any) -> pd.Series:
     return s.astype(str)
 
 
-def _system_mean(system: str, raw: np.ndarray, cal: np.ndarray, hum: np.ndarray, n_boot: int, seed: int, ci: float) -> dict[str, Any]:
+def _system_mean(system: str, raw: np.ndarray, cal: np.ndarray, hum: np.ndarray, n_bootstrap: int, seed: int, confidence: float) -> dict[str, Any]:
     n = len(raw)
     out: dict[str, Any] = {"system": system, "n": n}
     vals = {"judge": raw, "calibrated": cal, "human": hum}
-    boots = S.run_bootstrap(n, n_boot, seed, lambda W: {k: (W @ v) / W.sum(1) for k, v in vals.items()}) if n_boot else {}
+    boots = S.run_bootstrap(n, n_bootstrap, seed, lambda W: {k: (W @ v) / W.sum(1) for k, v in vals.items()}) if n_bootstrap else {}
     for k2, v in vals.items():
         est = float(np.mean(v))
-        lo, hi, _ = S.interval(boots[k2], est, ci) if boots else (math.nan, math.nan, 0)
+        lo, hi, _ = S.interval(boots[k2], est, confidence) if boots else (math.nan, math.nan, 0)
         out[k2], out[f"{k2}_ci"] = est, [lo, hi]
     return out

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .._compat import renamed
 from ..errors import InputError
 from . import _stats as S
 from ._report import LABELS, Figure, ReportMixin, fmt
@@ -101,19 +102,23 @@ class CeilingReport(ReportMixin):
         return out
 
 
+@renamed(n_boot="n_bootstrap", ci="confidence")
 def human_ceiling(table: pd.DataFrame, judges: Any = "llm", humans: Any = "expert", *,
                   framework: str | None = None, dimension: str | None = None,
                   metrics: Sequence[str] = ("kappa_quadratic", "spearman"), aggregate: str = "median",
-                  levels: str = "auto", n_boot: int = DEFAULT_BOOT, seed: int = DEFAULT_SEED,
-                  ci: float = 0.95, ci_method: str = "percentile") -> CeilingReport:
+                  levels: str = "auto", n_bootstrap: int = DEFAULT_BOOT, seed: int = DEFAULT_SEED,
+                  confidence: float = 0.95, ci_method: str = "percentile") -> CeilingReport:
     """Leave-one-out human ceiling and each judge's agreement with the same references.
 
     ``humans`` / ``judges``: rater names, a rater kind or lists.  Only items
     rated by every human and every judge are used (the rest are counted).
     With an even number of remaining humans the median may fall between two
     levels; those values are kept (kappa then weights the values themselves).
+
+    ``n_bootstrap`` item resamples give each figure a ``confidence`` interval
+    (``n_boot=`` and ``ci=`` are deprecated old names).
     """
-    settings = _settings(n_boot, seed, ci, ci_method)
+    settings = _settings(n_bootstrap, seed, confidence, ci_method)
     bad = [m for m in metrics if m not in PAIR_STATS]
     if bad:
         raise InputError(f"unknown metric(s) {bad}; choose from {list(PAIR_STATS)}")
@@ -131,7 +136,7 @@ def human_ceiling(table: pd.DataFrame, judges: Any = "llm", humans: Any = "exper
     n_drop = int((~complete).sum())
     if len(wc) < 2:
         raise InputError(f"fewer than two items are rated by all of {hs + js}")
-    panel = panel_agreement(t[t["rater"].isin(hs)], hs, n_boot=n_boot, seed=seed, ci=ci, ci_method=ci_method)
+    panel = panel_agreement(t[t["rater"].isin(hs)], hs, n_bootstrap=n_bootstrap, seed=seed, confidence=confidence, ci_method=ci_method)
     n = len(wc)
     per: dict[tuple[str, str, str], float] = {}     # (metric, rater, heldout) -> estimate
     boot: dict[tuple[str, str, str], np.ndarray] = {}
@@ -147,15 +152,15 @@ def human_ceiling(table: pd.DataFrame, judges: Any = "llm", humans: Any = "exper
             if p.n != n:  # cannot happen with complete items; guards the shared resamples
                 raise InputError("internal: unequal item sets in the ceiling")
             est, _, _ = _point(p)
-            b = S.run_bootstrap(n, n_boot, seed, _pair_boot(p)) if n_boot else {}
+            b = S.run_bootstrap(n, n_bootstrap, seed, _pair_boot(p)) if n_bootstrap else {}
             for m in metrics:
                 per[(m, r, h)] = est[m]
                 boot[(m, r, h)] = b.get(m, np.array([]))
     rows = []
     for m in metrics:
-        human_mean_boot = np.mean([boot[(m, h, h)] for h in hs if (m, h, h) in boot], axis=0) if n_boot else np.array([])
+        human_mean_boot = np.mean([boot[(m, h, h)] for h in hs if (m, h, h) in boot], axis=0) if n_bootstrap else np.array([])
         human_mean = float(np.mean([per[(m, h, h)] for h in hs if (m, h, h) in per]))
-        lo, hi, und = S.interval(human_mean_boot, human_mean, ci, ci_method) if n_boot else (math.nan, math.nan, 0)
+        lo, hi, und = S.interval(human_mean_boot, human_mean, confidence, ci_method) if n_bootstrap else (math.nan, math.nan, 0)
         rows.append({"metric": m, "rater": "humans (leave-one-out)", "kind": "human",
                      "mean": Figure(m, human_mean, lo, hi, n, n_drop, und),
                      "per_heldout": {h: per.get((m, h, h), math.nan) for h in hs}})
@@ -166,11 +171,11 @@ def human_ceiling(table: pd.DataFrame, judges: Any = "llm", humans: Any = "exper
             est = float(np.mean([per[k] for k in keys]))
             row: dict[str, Any] = {"metric": m, "rater": j, "kind": "judge",
                                    "per_heldout": {h: per.get((m, j, h), math.nan) for h in hs}}
-            if n_boot:
+            if n_bootstrap:
                 jb = np.mean([boot[k] for k in keys], axis=0)
-                lo, hi, und = S.interval(jb, est, ci, ci_method)
+                lo, hi, und = S.interval(jb, est, confidence, ci_method)
                 diff = est - human_mean
-                dlo, dhi, dund = S.interval(jb - human_mean_boot, diff, ci, ci_method)
+                dlo, dhi, dund = S.interval(jb - human_mean_boot, diff, confidence, ci_method)
                 row["mean"] = Figure(m, est, lo, hi, n, n_drop, und)
                 row["minus_human"] = Figure(f"{m}_minus_human", diff, dlo, dhi, n, n_drop, dund)
             else:
@@ -262,6 +267,7 @@ def _cell(v: float, ci: list[float], mark: str, width: int) -> str:
     return f"{t:<{width}}"
 
 
+@renamed(n_boot="n_bootstrap", ci="confidence")
 def ceiling_summary(table: pd.DataFrame, judges: Any = "llm", humans: Any = "expert", *,
                     framework: str | None = None, dimension: str | None = None,
                     metric: str = "kappa_quadratic", **kwargs: Any) -> CeilingSummary:
