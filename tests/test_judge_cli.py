@@ -190,7 +190,7 @@ def test_cli_rubrics_list_and_show(tmp_path):
         assert rid in out
     listed = json.loads(_cli("rubrics", "list", "--json", check=0).stdout)
     assert {r["id"] for r in listed} >= {"empathy-3pt", "lend-an-ear"}
-    show = _cli("rubrics", "show", "soulchat-cehs", "--language", "zh", check=0).stdout
+    show = _cli("rubrics", "show", "soulchat-cehs", "--lang", "zh", check=0).stdout
     assert "safety [0-1]" in show and "心理咨询" in show
     assert "json_schema" not in _cli("rubrics", "show", "epitome", "--json", check=0).stdout
     assert "Answer with one JSON object" in _cli("rubrics", "show", "empathy-3pt", "--prompt", check=0).stdout

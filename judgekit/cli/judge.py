@@ -36,7 +36,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--max-tokens", type=int, default=256, help="maximum tokens per judge reply")
     p.add_argument("--seed", type=int)
-    p.add_argument("--language", choices=("en", "zh"), help="prompt language (default: the rubric's first)")
+    p.add_argument("--lang", "--language", dest="lang", choices=("en", "zh"),
+                   help="prompt language (default: the rubric's first; --language is the old spelling)")
     p.add_argument("--no-structured", action="store_true", help="do not send a JSON-schema response_format (servers without it)")
     p.add_argument("--logprobs", action="store_true", help="ask for logprobs and report an expected score per dimension")
     p.add_argument("--replay-only", action="store_true", help="answer from the cache only; fail listing missing items")
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     settings: dict[str, Any] = dict(
         rubric=rubric, model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
         concurrency=args.concurrency, samples=args.samples, aggregate=args.aggregate,
-        temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed, language=args.language,
+        temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed, lang=args.lang,
         structured=not args.no_structured, logprobs=args.logprobs, timeout=args.timeout,
         max_retries=args.max_retries, rpm=args.rpm, tpm=args.tpm, max_total_tokens=args.max_total_tokens,
         max_cost=args.max_cost, price_per_million_input=args.price_in, price_per_million_output=args.price_out,

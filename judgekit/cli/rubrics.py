@@ -15,7 +15,8 @@ def add_parser(subparsers: Any) -> None:
     ls.add_argument("--json", action="store_true")
     show = sub.add_parser("show", help="show a rubric's inputs, dimensions and scales")
     show.add_argument("rubric", help="built-in id or .yaml path")
-    show.add_argument("--language", choices=("en", "zh"))
+    show.add_argument("--lang", "--language", dest="lang", choices=("en", "zh"),
+                      help="which language to show (default: the rubric's first; --language is the old spelling)")
     show.add_argument("--prompt", action="store_true", help="print the system prompt the judge receives")
     show.add_argument("--json", action="store_true", help="print the JSON schema of the judge's answer")
     val = sub.add_parser("validate", help="validate rubric files (exit 2 on the first error)")
@@ -44,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(json_schema(r), ensure_ascii=False, indent=2))
         elif args.prompt:
-            print(system_message(r, args.language or r.languages[0]))
+            print(system_message(r, args.lang or r.languages[0]))
         else:
-            print(r.describe(args.language))
+            print(r.describe(args.lang))
         return 0
     for path in args.paths:
         r = load_rubric_file(path)

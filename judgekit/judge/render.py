@@ -15,6 +15,7 @@ import hashlib
 import re
 from typing import Any, Mapping, Sequence
 
+from .._compat import renamed
 from ..errors import InputError
 from .rubric import Rubric, _pick
 
@@ -72,26 +73,28 @@ def response_format(rubric: Rubric) -> dict[str, Any]:
 _SYSTEM_MEMO: dict[tuple[str, str, str], str] = {}
 
 
-def system_message(rubric: Rubric, language: str) -> str:
-    """The rubric's system prompt (memoised: it never depends on the item)."""
-    memo_key = (rubric.id, rubric.content_hash, language)
+@renamed(language="lang")
+def system_message(rubric: Rubric, lang: str) -> str:
+    """The rubric's system prompt in ``lang`` (memoised: it never depends on
+    the item; ``language=`` is the deprecated old name of ``lang``)."""
+    memo_key = (rubric.id, rubric.content_hash, lang)
     hit = _SYSTEM_MEMO.get(memo_key)
     if hit is None:
-        hit = _SYSTEM_MEMO[memo_key] = _system_message(rubric, language)
+        hit = _SYSTEM_MEMO[memo_key] = _system_message(rubric, lang)
     return hit
 
 
-def _system_message(rubric: Rubric, language: str) -> str:
-    t = _TEXT[language]
-    lines = [rubric.prompt[language].strip(), "", t["fields_intro"]]
+def _system_message(rubric: Rubric, lang: str) -> str:
+    t = _TEXT[lang]
+    lines = [rubric.prompt[lang].strip(), "", t["fields_intro"]]
     for spec in rubric.inputs:
         opt = "" if spec.required else f" ({t['optional']})"
-        lines.append(f"- {spec.name}{opt}: {_pick(spec.description, language)}")
+        lines.append(f"- {spec.name}{opt}: {_pick(spec.description, lang)}")
     lines += ["", t["data_rule"], "", t["dims_intro"]]
     for d in rubric.dimensions:
-        lines.append(f"{d.name}: {_pick(d.description, language)}")
+        lines.append(f"{d.name}: {_pick(d.description, lang)}")
         for lv in d.scale:
-            lines.append(f"  {lv.value} = {_pick(lv.label, language)}: {_pick(lv.anchor, language)}")
+            lines.append(f"  {lv.value} = {_pick(lv.label, lang)}: {_pick(lv.anchor, lang)}")
             for ex in lv.examples:
                 lines.append(f"    e.g. {ex}")
     example = "{" + ", ".join(f'"{d.name}": <{"|".join(str(v) for v in d.values)}>' for d in rubric.dimensions) + "}"
@@ -103,7 +106,7 @@ def _indent_continuations(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\n  ")
 
 
-def render_dialogue(value: Any, rubric: Rubric, language: str, where: str) -> str:
+def render_dialogue(value: Any, rubric: Rubric, lang: str, where: str) -> str:
     """A dialogue as one line per turn, ``用户：...`` / ``心理咨询师：...``.
 
     Accepts a preformatted string (kept as is), a list of strings (turns
@@ -114,7 +117,7 @@ def render_dialogue(value: Any, rubric: Rubric, language: str, where: str) -> st
         return value
     if not isinstance(value, Sequence) or isinstance(value, (bytes, bytearray)):
         raise InputError(f"{where}: a dialogue must be a string or a list of turns, got {type(value).__name__}")
-    colon = _COLON[language]
+    colon = _COLON[lang]
     out = []
     for i, turn in enumerate(value):
         if isinstance(turn, str):
@@ -129,7 +132,7 @@ def render_dialogue(value: Any, rubric: Rubric, language: str, where: str) -> st
                 raise InputError(f"{where}[{i}]: turn needs a string 'content'")
         else:
             raise InputError(f"{where}[{i}]: a turn must be a string or a mapping with 'role' and 'content'")
-        out.append(f"{rubric.roles[role][language]}{colon}{_indent_continuations(content)}")
+        out.append(f"{rubric.roles[role][lang]}{colon}{_indent_continuations(content)}")
     return "\n".join(out)
 
 
@@ -143,7 +146,7 @@ def item_key(fields: Mapping[str, str]) -> str:
     return h.hexdigest()[:16]
 
 
-def render_fields(rubric: Rubric, item: Mapping[str, Any], language: str, where: str = "item") -> dict[str, str]:
+def render_fields(rubric: Rubric, item: Mapping[str, Any], lang: str, where: str = "item") -> dict[str, str]:
     """The item's input fields as strings (dialogues rendered), absent optional ones dropped."""
     fields: dict[str, str] = {}
     for spec in rubric.inputs:
@@ -151,7 +154,7 @@ def render_fields(rubric: Rubric, item: Mapping[str, Any], language: str, where:
         if value is None or (isinstance(value, float) and value != value):  # None or NaN (DataFrame gaps)
             continue
         if spec.kind == "dialogue":
-            fields[spec.name] = render_dialogue(value, rubric, language, f"{where}, field '{spec.name}'")
+            fields[spec.name] = render_dialogue(value, rubric, lang, f"{where}, field '{spec.name}'")
         elif isinstance(value, str):
             fields[spec.name] = value
         else:
@@ -159,8 +162,8 @@ def render_fields(rubric: Rubric, item: Mapping[str, Any], language: str, where:
     return fields
 
 
-def user_message(rubric: Rubric, fields: Mapping[str, str], language: str) -> str:
-    t = _TEXT[language]
+def user_message(rubric: Rubric, fields: Mapping[str, str], lang: str) -> str:
+    t = _TEXT[lang]
     key = item_key(fields)
     parts = [f"{t['code']}: {key}"]
     for spec in rubric.inputs:
@@ -174,9 +177,12 @@ def user_message(rubric: Rubric, fields: Mapping[str, str], language: str) -> st
     return "\n".join(parts)
 
 
-def render_messages(rubric: Rubric, item: Mapping[str, Any], language: str | None = None, where: str = "item") -> list[dict[str, str]]:
-    """System + user messages for one item (the item's fields are data only)."""
-    lang = language or rubric.languages[0]
+@renamed(language="lang")
+def render_messages(rubric: Rubric, item: Mapping[str, Any], lang: str | None = None, where: str = "item") -> list[dict[str, str]]:
+    """System + user messages for one item (the item's fields are data only),
+    in ``lang`` (default: the rubric's first language; ``language=`` is its
+    deprecated old name)."""
+    lang = lang or rubric.languages[0]
     if lang not in rubric.languages:
         raise InputError(f"rubric {rubric.id} has no {lang!r} text (languages: {list(rubric.languages)})")
     fields = render_fields(rubric, item, lang, where)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from .._compat import renamed
 from ..errors import InputError
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -97,9 +98,12 @@ class Rubric:
                 return d
         raise KeyError(name)
 
-    def describe(self, language: str | None = None) -> str:
-        """Human-readable summary (used by ``judgekit rubrics show``)."""
-        lang = language or self.languages[0]
+    @renamed(language="lang")
+    def describe(self, lang: str | None = None) -> str:
+        """Human-readable summary in ``lang`` (default: the first of
+        ``languages``; ``language=`` is its deprecated old name), used by
+        ``judgekit rubrics show``."""
+        lang = lang or self.languages[0]
         lines = [f"{self.id} (version {self.version}, content {self.content_hash[:12]})",
                  f"languages: {', '.join(self.languages)}",
                  f"{_pick(self.description, lang)}"]

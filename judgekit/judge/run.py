@@ -12,11 +12,13 @@ import math
 import os
 import statistics
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlparse
 
+from .._compat import renamed
 from .._version import __version__
 from ..scores import MeanReducer, Scores
 from ..signature import Signature
@@ -222,7 +224,12 @@ def _aggregate(values: list[int], how: str) -> tuple[float | None, str | None]:
 @dataclass
 class Judge:
     """Settings for an LLM judge; ``run(items)`` judges, ``score_pairs`` adapts
-    predictions/references/contexts to the rubric's inputs."""
+    predictions/references/contexts to the rubric's inputs.
+
+    ``lang`` is the prompt language (default: the rubric's first).
+    ``language`` is its deprecated old name: given, it moves to ``lang``
+    with a ``DeprecationWarning`` (giving both is an error) and reads back
+    as None."""
 
     rubric: Any = "empathy-3pt"
     model: str = ""
@@ -233,7 +240,7 @@ class Judge:
     samples: int = 1
     aggregate: str = "mean"
     replay_only: bool = False
-    language: str | None = None
+    lang: str | None = None
     temperature: float = 0.0
     max_tokens: int = 256
     seed: int | None = None
@@ -253,6 +260,14 @@ class Judge:
     progress: bool = True
     lean_http: bool = True
     extra_params: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None  # deprecated: the old name of ``lang``
+
+    def __post_init__(self) -> None:
+        if self.language is not None:
+            if self.lang is not None:
+                raise InputError("Judge: give lang= only (language= is its old name)")
+            warnings.warn("Judge: language= is renamed lang=", DeprecationWarning, stacklevel=3)
+            self.lang, self.language = self.language, None
 
     # -- derived settings ---------------------------------------------------
     def _rubric(self) -> Rubric:
@@ -270,9 +285,10 @@ class Judge:
         params.update(self.extra_params)
         return params
 
-    def signature(self, rubric: Rubric | None = None, language: str | None = None) -> Signature:
+    @renamed(language="lang")
+    def signature(self, rubric: Rubric | None = None, lang: str | None = None) -> Signature:
         rubric = rubric or self._rubric()
-        lang = language or self.language or rubric.languages[0]
+        lang = lang or self.lang or rubric.languages[0]
         host = urlparse(_resolve_base_url(self.base_url)).netloc or _resolve_base_url(self.base_url)
         parts = [
             ("model", self.model), ("host", host), ("rubric", rubric.ref), ("parser", PARSER_VERSION),
@@ -302,7 +318,7 @@ class Judge:
         """Render every item and compute its cache keys (no network)."""
         self._validate()
         rubric = self._rubric()
-        lang = self.language or rubric.languages[0]
+        lang = self.lang or rubric.languages[0]
         if lang not in rubric.languages:
             raise InputError(f"rubric {rubric.id} has no {lang!r} text (languages: {list(rubric.languages)})")
         base_url = _resolve_base_url(self.base_url)
@@ -530,11 +546,13 @@ class Judge:
         return self.run(items)
 
 
+@renamed(language="lang")
 def judge(items: Any, rubric: Any = "empathy-3pt", model: str = "", base_url: str | None = None,
           api_key_env: str = "OPENAI_API_KEY", cache: Any = None, concurrency: int = 16, samples: int = 1,
           aggregate: str = "mean", replay_only: bool = False, **settings: Any) -> JudgeResult:
     """Judge ``items`` (mappings of the rubric's input names, optional ``id``)
-    with an OpenAI-compatible model.  See ``Judge`` for every setting."""
+    with an OpenAI-compatible model.  See ``Judge`` for every setting
+    (``lang=`` the prompt language; ``language=`` is its deprecated old name)."""
     return Judge(rubric=rubric, model=model, base_url=base_url, api_key_env=api_key_env, cache=cache,
                  concurrency=concurrency, samples=samples, aggregate=aggregate, replay_only=replay_only,
                  **settings).run(items)
