@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import evaluate
 
-from judgekit._hf import compute_ngram, text_pair_features
+from judgekit.hf import compute_ngram, text_pair_features
 
 _CITATION = """\
 @misc{judgekit, title={judgekit: evaluation for empathetic and supportive dialogue systems}}

@@ -1,4 +1,5 @@
-"""What the Hugging Face ``evaluate`` modules in ``metrics/`` share.
+"""What the Hugging Face ``evaluate`` modules in ``metrics/`` share
+(public: the modules live outside the package and use only public names).
 
 ``evaluate.load`` copies each module as a single script, so the modules
 stay thin and call these functions of the installed package.
@@ -6,6 +7,8 @@ stay thin and call these functions of the installed package.
 from __future__ import annotations
 
 from typing import Any, Sequence
+
+__all__ = ["text_pair_features", "compute_ngram"]
 
 
 def text_pair_features() -> list:
@@ -22,7 +25,7 @@ def text_pair_features() -> list:
 def compute_ngram(family: str, predictions: Sequence[str], references: Sequence[Any], **options: Any) -> dict:
     """``judgekit.evaluate`` restricted to one metric family, flattened for
     ``evaluate``: the scores, ``n_items`` and the signature string."""
-    from .api import evaluate
+    from . import evaluate
 
     options.setdefault("metrics", [family])
     result = evaluate(list(predictions), list(references), **options)
