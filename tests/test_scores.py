@@ -158,3 +158,27 @@ def test_judge_result_gives_scores_with_the_rubric_levels(tmp_path, monkeypatch)
     assert s.scores["judge:empathy"] == pytest.approx(jr.summary["means"]["empathy"])
     assert s.signature == jr.signature and s.signature["model"] == "m"
     assert jr.dimensions == ["empathy"]
+
+
+def test_released_human_ratings_as_scores():
+    from tests.conftest import require_data
+
+    require_data("kumar2025-empathic-communication")
+    from judgekit.human import load_ratings, rating_scores
+    from judgekit.report import bootstrap_ci
+
+    t = load_ratings("kumar2025")
+    experts = rating_scores(t, "expert", framework="epitome")
+    gpt = rating_scores(t, "gpt", framework="epitome", prefix="gpt:")
+    sub = t[(t.framework == "epitome") & (t.rater_kind == "expert")]
+    medians = sub.groupby(["item", "dimension"])["score"].median()
+    for d in set(sub.dimension):
+        got = dict(zip(experts.ids, experts.column("rating:" + d)))
+        assert got == {str(i): v for (i, dd), v in medians.items() if dd == d}
+        assert experts.levels["rating:" + d] == (0, 1, 2)
+    both = experts.join(gpt, part="gpt")
+    assert both.signature["gpt"]["raters"] == "gpt" and both.signature["raters"] == "expert1,expert2,expert3"
+    lo, hi = bootstrap_ci(both, metrics=["gpt:level_explorations"], n_bootstrap=200)["gpt:level_explorations"]
+    assert lo <= both.scores["gpt:level_explorations"] <= hi
+    with pytest.raises(InputError, match="several frameworks"):
+        rating_scores(t, "expert")

@@ -27,7 +27,7 @@ __all__ = [
     "load_ratings", "agreement", "panel_agreement", "human_ceiling", "calibrate", "Calibrator",
     "study", "read_welivita", "download_welivita",
     "AgreementReport", "PanelReport", "CeilingReport", "CalibrationReport", "StudyReport",
-    "read_table", "read_scores", "ceiling_summary", "CeilingSummary",
+    "read_table", "read_scores", "ceiling_summary", "CeilingSummary", "rating_scores",
     "validate_table", "select_ratings", "resolve_raters", "rater_matrix", "combine_raters", "rating_scale",
 ]
 
@@ -50,6 +50,7 @@ _LAZY = {
     "read_welivita": ("judgekit.human._load_welivita", "read_welivita"),
     "download_welivita": ("judgekit.human._load_welivita", "download_welivita"),
     "read_table": ("judgekit.human._files", "read_table"),
+    "rating_scores": ("judgekit.human._scores", "rating_scores"),
     "read_scores": ("judgekit.human._files", "read_scores"),
     "validate_table": ("judgekit.human._table", "validate_table"),
     "select_ratings": ("judgekit.human._table", "select"),

@@ -19,8 +19,14 @@ def load_ratings(name: str, data_dir: str | os.PathLike[str] | None = None, **op
     'epitome' (duplicates='raters'|'error'|'drop'), 'mentalalign'
     (judges=[...]), 'welivita2024' (path= to your copy of the file).
     Files are read from ``data_dir`` or ``$JUDGEKIT_DATA_DIR``; nothing is
-    downloaded here.
+    downloaded here.  ``table.attrs["dataset"]`` names the set.
     """
+    table = _load(name, data_dir, **opts)
+    table.attrs["dataset"] = name
+    return table
+
+
+def _load(name: str, data_dir: str | os.PathLike[str] | None, **opts: Any) -> pd.DataFrame:
     if name == "welivita2024":
         from . import _load_welivita
 
