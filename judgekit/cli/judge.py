@@ -119,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--output is required")
     result = Judge(cache=cache, replay_only=args.replay_only, **settings).run(items)
     df = result.per_item
-    dims = [c for c in df.columns if c not in ("id", "status", "reason", "raw", "prompt_tokens", "completion_tokens", "cached")]
+    # the rubric's dimensions, each with its spread over samples and expected score when asked for
+    dims = [c for d in result.dimensions for c in (d, f"{d}_sd", f"{d}_expected") if c in df.columns]
+    dims += [c for c in ("samples_scored",) if c in df.columns]
     lines = []
     for rec in df.to_dict(orient="records"):
         row: dict[str, Any] = {"id": rec["id"], "status": rec["status"]}
