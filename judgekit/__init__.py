@@ -10,6 +10,10 @@ Public API (everything else is private):
 - ``load_ratings(name)`` / ``agreement(...)``: released human ratings and
   agreement statistics with bootstrap confidence intervals
   (more in ``judgekit.human``).
+- ``Scores`` / ``Signature``: the one value that crosses between packages
+  (a ``Result`` is one; ``JudgeResult.to_scores()``,
+  ``judgekit.human.rating_scores``) and how its numbers were made.
+- Errors: ``JudgekitError`` and its subclasses (``judgekit.errors``).
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from ._version import __version__
 from .errors import InputError, JudgeAbort, JudgekitError, MissingPlotExtra, ReplayMissError
 
 __all__ = ["__version__", "evaluate", "evaluate_file", "judge", "Judge", "load_ratings", "agreement", "Result",
-           "JudgekitError", "InputError", "JudgeAbort", "ReplayMissError", "MissingPlotExtra"]
+           "Scores", "Signature", "JudgekitError", "InputError", "JudgeAbort", "ReplayMissError", "MissingPlotExtra"]
 
 # Heavy modules (pandas, jieba, openai) load on first use, so that
 # ``import judgekit`` stays fast.
@@ -27,6 +31,8 @@ _LAZY = {
     "evaluate": ("judgekit.api", "evaluate"),
     "evaluate_file": ("judgekit.api", "evaluate_file"),
     "Result": ("judgekit.api", "Result"),
+    "Scores": ("judgekit.scores", "Scores"),
+    "Signature": ("judgekit.signature", "Signature"),
     "Judge": ("judgekit.judge", "Judge"),
     "load_ratings": ("judgekit.human", "load_ratings"),
     "agreement": ("judgekit.human", "agreement"),

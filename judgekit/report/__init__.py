@@ -4,13 +4,15 @@ Markdown, CSV, a self-contained HTML page and plots.
 
 Public API::
 
-    from judgekit.report import leaderboard, paired_bootstrap, paired_randomization, bootstrap_ci
-    lb = leaderboard({"A": preds_a, "B": preds_b}, refs, baseline="A")
+    from judgekit.report import leaderboard, compare, paired_bootstrap, paired_randomization, bootstrap_ci
+    lb = leaderboard({"A": preds_a, "B": preds_b}, refs, baseline="A")   # texts: scored here first
+    lb = compare({"A": scores_a, "B": scores_b}, baseline="A")          # or judgekit.Scores in, tables out
     lb.write("out/")          # leaderboard.md, .csv, .html and PNG plots
 """
 from __future__ import annotations
 
-from ._leaderboard import Leaderboard, leaderboard
+from ._leaderboard import Leaderboard, compare, leaderboard, score_systems
 from .significance import PairedTest, bootstrap_ci, paired_bootstrap, paired_randomization
 
-__all__ = ["leaderboard", "Leaderboard", "paired_bootstrap", "paired_randomization", "bootstrap_ci", "PairedTest"]
+__all__ = ["leaderboard", "compare", "score_systems", "Leaderboard", "paired_bootstrap", "paired_randomization",
+           "bootstrap_ci", "PairedTest"]
