@@ -329,139 +329,46 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
     ``systems``: name -> n-gram ``Scores`` on the same ids with one
     signature; ``judges``: name -> judge ``Scores`` (``judge:<dim>``
     columns, ``judge:status``, levels declared by the rubric)."""
-    import numpy as np
     import pandas as pd
 
-    from . import significance as sig
-
     names = list(systems)
+    systems = _same_items(systems, baseline)
     base = systems[baseline]
-    ids = base.ids
-    for s in names:
-        if systems[s].ids != ids:
-            _align(s, dict.fromkeys(systems[s].ids), ids, "system")
-            systems = {**systems, s: systems[s].select(ids)}
-        if not systems[s].signature.same_numbers(base.signature):
-            diff = "; ".join(systems[s].signature.differences(base.signature))
-            raise InputError(f"system {s!r} was scored differently from {baseline!r} ({diff}); a leaderboard "
-                             "needs one signature")
-    metric_names = list(base.scores)
-    scores = pd.DataFrame({m: [systems[s].scores[m] for s in names] for m in metric_names}, index=names)
-    n = len(ids)
+    ids, n = base.ids, base.n_items
+    scores = pd.DataFrame({m: [systems[s].scores[m] for s in names] for m in base.scores}, index=names)
+    settings = dict(tests=tests, n_bootstrap=n_bootstrap, n_randomization=n_randomization, seed=seed)
+    ci, test_map = _resampled_tests(systems, baseline, progress=progress, **settings)
 
-    # judge dimensions: per system, paired on items scored in both
-    judges = dict(judges or {})
-    judge_frames: dict[str, Scores] = {}
-    for s, js in judges.items():
+    judged = {s: (js.select(ids) if js.ids != ids else js) for s, js in (judges or {}).items()}
+    for s, js in judged.items():
         _align(s, dict.fromkeys(js.ids), ids, "judge results for system")
-        judge_frames[s] = js.select(ids) if js.ids != ids else js
-    dims: list[str] = []
+    dims = _judge_dims(judged)
     notes: list[str] = []
-    if judge_frames:
-        dim_sets = {s: [c[len(JUDGE):] for c in f.resampled if c.startswith(JUDGE)] for s, f in judge_frames.items()}
-        dims = list(next(iter(dim_sets.values())))
-        for s, d in dim_sets.items():
-            if set(d) != set(dims):
-                raise InputError(f"judge results disagree on the dimensions: {s!r} has {d}, expected {dims}")
-        for d in dims:
-            scores[JUDGE + d] = [judge_frames[s].scores[JUDGE + d] if s in judge_frames else math.nan for s in names]
-        missing = [s for s in names if s not in judge_frames]
-        if missing:
-            notes.append(f"no judge results for {', '.join(missing)}: their judge columns are empty")
-
-    # bootstrap CIs: the same resampled item sets for every system (these
-    # are also the paired bootstrap's resamples)
-    idxs = sig._bootstrap_indices(n, n_bootstrap, seed)
-    tested = base.resampled
-    samples: dict[str, dict[str, Any]] = {}
-    for s in names:
-        samples[s] = sig._resample(systems[s].resample, idxs, tested, progress, f"bootstrap {s}")
-    ci = {(s, m): sig._interval(samples[s][m], 0.95) for s in names for m in tested}
-
-    test_map: dict[tuple[str, str], dict[str, PairedTest]] = {}
-    for s in names:
-        if s == baseline:
-            continue
-        if "bs" in tests:
-            for m in tested:
-                test_map.setdefault((s, m), {})["bs"] = sig._bs_test(
-                    m, base.scores[m], systems[s].scores[m], samples[baseline][m], samples[s][m], n, seed)
-        if "ar" in tests:
-            ar = sig.paired_randomization(base, systems[s], metrics=tested, n_randomization=n_randomization, seed=seed,
-                                          progress=progress)
-            for m, t in ar.items():
-                test_map.setdefault((s, m), {})["ar"] = t
-
-    judge_counts: dict[str, dict[str, int]] = {}
-    levels_out: dict[str, Any] = {}
-    levels = {str(k): tuple(v) for k, v in (levels or {}).items()}
-    for k, v in levels.items():
-        if len(v) != 3:
-            raise InputError(f"levels[{k!r}]: give the three values meaning Bad, Okay, Good, e.g. (1, 2, 3)")
-    declared: dict[str, tuple] = {}
-    for f in judge_frames.values():
-        declared.update({k[len(JUDGE):]: v for k, v in f.levels.items() if k.startswith(JUDGE)})
-    for s, f in judge_frames.items():
-        status = f.column(JUDGE + "status")
-        judge_counts[s] = {"scored": int((status == "scored").sum()), "unscored": int((status != "scored").sum())}
     for d in dims:
-        col = JUDGE + d
-        per_sys = {s: f.column(col).astype(float) for s, f in judge_frames.items()}
-        for s, v in per_sys.items():
-            ok = v[np.isfinite(v)]
-            if len(ok):
-                ci[(s, col)] = sig.bootstrap_ci({col: ok}, n_bootstrap=n_bootstrap, seed=seed)[col]
-        if baseline in per_sys:
-            for s, v in per_sys.items():
-                if s == baseline:
-                    continue
-                both = np.isfinite(v) & np.isfinite(per_sys[baseline])
-                if both.sum() < 2:
-                    notes.append(f"{col}: {s!r} and the baseline share {int(both.sum())} scored item(s); no test")
-                    continue
-                if both.sum() < n:
-                    notes.append(f"{col}: {s!r} vs baseline tested on the {int(both.sum())} of {n} items both "
-                                 "judges scored")
-                a, b = {col: per_sys[baseline][both]}, {col: v[both]}
-                if "bs" in tests:
-                    test_map.setdefault((s, col), {})["bs"] = sig.paired_bootstrap(a, b, n_bootstrap=n_bootstrap,
-                                                                                   seed=seed)[col]
-                if "ar" in tests:
-                    test_map.setdefault((s, col), {})["ar"] = sig.paired_randomization(
-                        a, b, n_randomization=n_randomization, seed=seed)[col]
-        observed = set()
-        for v in per_sys.values():
-            observed |= set(v[np.isfinite(v)].tolist())
-        values = _level_values(d, observed, levels, declared)
-        if values is not None:
-            outside = observed - set(values)
-            if outside:
-                raise InputError(f"judge dimension {d!r} has value(s) {sorted(outside)} outside its three levels "
-                                 f"{list(values)}")
-            rows = {}
-            for s, v in per_sys.items():
-                ok = v[np.isfinite(v)]
-                rows[s] = [float((ok == k).mean()) if len(ok) else math.nan for k in values]
-            levels_out[d] = pd.DataFrame.from_dict(rows, orient="index", columns=list(LEVEL_LABELS))
+        scores[JUDGE + d] = [judged[s].scores[JUDGE + d] if s in judged else math.nan for s in names]
+    missing = [s for s in names if s not in judged]
+    if judged and missing:
+        notes.append(f"no judge results for {', '.join(missing)}: their judge columns are empty")
+    judge_counts = {s: _status_counts(f) for s, f in judged.items()}
+    given_levels = _given_levels(levels)
+    levels_out: dict[str, Any] = {}
+    for d in dims:
+        per_sys = {s: f.column(JUDGE + d).astype(float) for s, f in judged.items()}
+        _judge_tests(JUDGE + d, per_sys, baseline, n, ci, test_map, notes, **settings)
+        shares = _level_shares(d, per_sys, given_levels, judged)
+        if shares is not None:
+            levels_out[d] = shares
 
-    # per-item table and emotions
     per_item = {}
     for s in names:
         f = systems[s].to_frame()
-        if s in judge_frames:
-            for d in dims:
-                f[JUDGE + d] = judge_frames[s].column(JUDGE + d)
+        for d in dims if s in judged else ():
+            f[JUDGE + d] = judged[s].column(JUDGE + d)
         per_item[s] = f
     emo_table = None
     if emotions is not None:
-        emo = _align("emotions", _str_keys(_keyed(emotions, "emotions", None)), ids, "labels")
-        metric = emotion_metric or (f"{JUDGE}{dims[0]}" if dims else "rouge-l")
-        if metric not in per_item[baseline].columns:
-            raise InputError(f"emotion_metric {metric!r} has no per-item values; choose one of "
-                             f"{', '.join(c for c in per_item[baseline].columns if not c.startswith('empty'))}")
-        emo_series = pd.Series([str(e) for e in emo], index=per_item[baseline].index)
-        emo_table = pd.DataFrame({s: per_item[s][metric].groupby(emo_series).mean() for s in names}).T
-        emotion_metric = metric
+        emotion_metric = emotion_metric or (f"{JUDGE}{dims[0]}" if dims else "rouge-l")
+        emo_table = _emotion_table(emotions, emotion_metric, per_item, baseline, ids)
 
     show = list(columns) if columns is not None else [c for c in DEFAULT_COLUMNS if c in scores.columns]
     unknown_cols = [c for c in show if c not in scores.columns]
@@ -478,7 +385,7 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
                   "tests": Signature([("baseline", baseline), ("tests", "+".join(tests) or "none"),
                                       ("bs", n_bootstrap), ("ar", n_randomization), ("seed", seed), ("alpha", alpha),
                                       ("ci", "95%-percentile-bootstrap")])}
-    for s, f in judge_frames.items():
+    for s, f in judged.items():
         if len(f.signature.parts):
             signatures[f"judge:{s}"] = f.signature
     notes.insert(0, f"* p < {alpha} versus {baseline} in every test ({'; '.join(test_desc) or 'none'}; seed {seed})."
@@ -487,3 +394,141 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
                        signatures=signatures, n_items=n, alpha=alpha, judge_dims=dims, judge_counts=judge_counts,
                        levels=levels_out, emotions=emo_table, emotion_metric=emotion_metric, examples=examples,
                        per_item=per_item, notes=notes)
+
+
+def _same_items(systems: Mapping[str, Scores], baseline: str) -> dict[str, Scores]:
+    """Every system on the baseline's ids (in its order) and signature."""
+    base = systems[baseline]
+    out = {}
+    for s, sc in systems.items():
+        if sc.ids != base.ids:
+            _align(s, dict.fromkeys(sc.ids), base.ids, "system")
+            sc = sc.select(base.ids)
+        if not sc.signature.same_numbers(base.signature):
+            diff = "; ".join(sc.signature.differences(base.signature))
+            raise InputError(f"system {s!r} was scored differently from {baseline!r} ({diff}); a leaderboard "
+                             "needs one signature")
+        out[s] = sc
+    return out
+
+
+def _resampled_tests(systems: Mapping[str, Scores], baseline: str, *, tests: Sequence[str], n_bootstrap: int,
+                     n_randomization: int, seed: int | None, progress: bool) -> tuple[dict, dict]:
+    """Bootstrap CIs of every resampled score (the same resampled item sets
+    for every system: also the paired bootstrap's) and the paired tests."""
+    from . import significance as sig
+
+    base = systems[baseline]
+    n, tested = base.n_items, base.resampled
+    idxs = sig._bootstrap_indices(n, n_bootstrap, seed)
+    samples = {s: sig._resample(sc.resample, idxs, tested, progress, f"bootstrap {s}") for s, sc in systems.items()}
+    ci = {(s, m): sig._interval(samples[s][m], 0.95) for s in systems for m in tested}
+    test_map: dict[tuple[str, str], dict[str, PairedTest]] = {}
+    for s, sc in systems.items():
+        if s == baseline:
+            continue
+        if "bs" in tests:
+            for m in tested:
+                test_map.setdefault((s, m), {})["bs"] = sig._bs_test(
+                    m, base.scores[m], sc.scores[m], samples[baseline][m], samples[s][m], n, seed)
+        if "ar" in tests:
+            ar = sig.paired_randomization(base, sc, metrics=tested, n_randomization=n_randomization, seed=seed,
+                                          progress=progress)
+            for m, t in ar.items():
+                test_map.setdefault((s, m), {})["ar"] = t
+    return ci, test_map
+
+
+def _judge_dims(judged: Mapping[str, Scores]) -> list[str]:
+    """The judge dimensions, which every judged system must share."""
+    if not judged:
+        return []
+    dim_sets = {s: [c[len(JUDGE):] for c in f.resampled if c.startswith(JUDGE)] for s, f in judged.items()}
+    dims = list(next(iter(dim_sets.values())))
+    for s, d in dim_sets.items():
+        if set(d) != set(dims):
+            raise InputError(f"judge results disagree on the dimensions: {s!r} has {d}, expected {dims}")
+    return dims
+
+
+def _status_counts(f: Scores) -> dict[str, int]:
+    status = f.column(JUDGE + "status")
+    return {"scored": int((status == "scored").sum()), "unscored": int((status != "scored").sum())}
+
+
+def _judge_tests(col: str, per_sys: Mapping[str, Any], baseline: str, n: int, ci: dict, test_map: dict,
+                 notes: list[str], *, tests: Sequence[str], n_bootstrap: int, n_randomization: int,
+                 seed: int | None) -> None:
+    """A judge dimension: CIs over each system's scored items, tests on the
+    items scored for both the system and the baseline."""
+    import numpy as np
+
+    from . import significance as sig
+
+    for s, v in per_sys.items():
+        ok = v[np.isfinite(v)]
+        if len(ok):
+            ci[(s, col)] = sig.bootstrap_ci({col: ok}, n_bootstrap=n_bootstrap, seed=seed)[col]
+    if baseline not in per_sys:
+        return
+    for s, v in per_sys.items():
+        if s == baseline:
+            continue
+        both = np.isfinite(v) & np.isfinite(per_sys[baseline])
+        if both.sum() < 2:
+            notes.append(f"{col}: {s!r} and the baseline share {int(both.sum())} scored item(s); no test")
+            continue
+        if both.sum() < n:
+            notes.append(f"{col}: {s!r} vs baseline tested on the {int(both.sum())} of {n} items both judges scored")
+        a, b = {col: per_sys[baseline][both]}, {col: v[both]}
+        if "bs" in tests:
+            test_map.setdefault((s, col), {})["bs"] = sig.paired_bootstrap(a, b, n_bootstrap=n_bootstrap,
+                                                                           seed=seed)[col]
+        if "ar" in tests:
+            test_map.setdefault((s, col), {})["ar"] = sig.paired_randomization(
+                a, b, n_randomization=n_randomization, seed=seed)[col]
+
+
+def _given_levels(levels: Mapping[str, Sequence[float]] | None) -> dict[str, tuple]:
+    out = {str(k): tuple(v) for k, v in (levels or {}).items()}
+    for k, v in out.items():
+        if len(v) != 3:
+            raise InputError(f"levels[{k!r}]: give the three values meaning Bad, Okay, Good, e.g. (1, 2, 3)")
+    return out
+
+
+def _level_shares(dim: str, per_sys: Mapping[str, Any], given: dict, judged: Mapping[str, Scores]) -> Any:
+    """Systems x Bad/Okay/Good shares of a three-level dimension, or None."""
+    import numpy as np
+    import pandas as pd
+
+    declared: dict[str, tuple] = {}
+    for f in judged.values():
+        declared.update({k[len(JUDGE):]: v for k, v in f.levels.items() if k.startswith(JUDGE)})
+    observed: set = set()
+    for v in per_sys.values():
+        observed |= set(v[np.isfinite(v)].tolist())
+    values = _level_values(dim, observed, given, declared)
+    if values is None:
+        return None
+    outside = observed - set(values)
+    if outside:
+        raise InputError(f"judge dimension {dim!r} has value(s) {sorted(outside)} outside its three levels "
+                         f"{list(values)}")
+    rows = {}
+    for s, v in per_sys.items():
+        ok = v[np.isfinite(v)]
+        rows[s] = [float((ok == k).mean()) if len(ok) else math.nan for k in values]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(LEVEL_LABELS))
+
+
+def _emotion_table(emotions: Any, metric: str, per_item: Mapping[str, Any], baseline: str, ids: list[str]) -> Any:
+    """Systems x emotions: the mean of ``metric`` per emotion label."""
+    import pandas as pd
+
+    emo = _align("emotions", _str_keys(_keyed(emotions, "emotions", None)), ids, "labels")
+    if metric not in per_item[baseline].columns:
+        raise InputError(f"emotion_metric {metric!r} has no per-item values; choose one of "
+                         f"{', '.join(c for c in per_item[baseline].columns if not c.startswith('empty'))}")
+    emo_series = pd.Series([str(e) for e in emo], index=per_item[baseline].index)
+    return pd.DataFrame({s: f[metric].groupby(emo_series).mean() for s, f in per_item.items()}).T
