@@ -35,12 +35,14 @@ class JudgeAbort(JudgekitError):
 class ReplayMissError(JudgekitError):
     """Replay-only run with items absent from the cache (``missing_ids``)."""
 
-    def __init__(self, missing_ids: Sequence[str]) -> None:
+    def __init__(self, missing_ids: Sequence[str], key: str = "") -> None:
         self.missing_ids = list(missing_ids)
         shown = ", ".join(repr(i) for i in self.missing_ids[:20])
         more = f" and {len(self.missing_ids) - 20} more" if len(self.missing_ids) > 20 else ""
+        what = (f" A reply is found again only when all of these match the run that filled the cache: {key}."
+                if key else "")
         super().__init__(
-            f"replay-only: {len(self.missing_ids)} item(s) are not in the cache: {shown}{more}. "
+            f"replay-only: {len(self.missing_ids)} item(s) are not in the cache: {shown}{more}.{what} "
             "Run once without replay-only (or import a batch result) to fill the cache."
         )
 

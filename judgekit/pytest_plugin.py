@@ -278,8 +278,15 @@ def judgekit_gate(request):
             settings = dict(judge)
             settings.setdefault("replay_only", replay_only_default(config))
             ref_list = [r if isinstance(r, str) else list(r)[0] for r in refs]  # a "reference" input, if any
-            judge_result = Judge(**settings).score_pairs(list(preds), ref_list, contexts,
-                                                         ids=[str(i) for i in ids] if ids is not None else None)
+            from judgekit.errors import JudgeAbort, ReplayMissError
+
+            try:
+                judge_result = Judge(**settings).score_pairs(list(preds), ref_list, contexts,
+                                                             ids=[str(i) for i in ids] if ids is not None else None)
+            except (ReplayMissError, JudgeAbort) as exc:
+                where = " (replay-only: $CI is set; --judgekit-live lets the judge call the model)" \
+                    if settings.get("replay_only") else ""
+                pytest.fail(f"judgekit gate {name!r}: the judge could not score{where}: {exc}", pytrace=False)
             j_scores, problems = _judge_scores(name, judge_result)
             scores.update(j_scores.scores)
             signature = signature.with_part("judge", j_scores.signature)

@@ -59,7 +59,7 @@ def scores_for(body: dict[str, Any]) -> dict[str, int]:
     picked from its enum by a hash of the user message and property name."""
     user = next((m.get("content", "") for m in reversed(body.get("messages", [])) if m.get("role") == "user"), "")
     rf = body.get("response_format") or {}
-    schema = (rf.get("json_schema") or {}).get("schema") if isinstance(rf, dict) else None
+    schema = ((rf.get("json_schema") or {}).get("schema") or rf.get("schema")) if isinstance(rf, dict) else None
     props = (schema or {}).get("properties") or {}
     if props:
         return {name: _pick(list(p.get("enum") or [p.get("minimum", 0), p.get("maximum", 1)]), user + name) for name, p in props.items()}
@@ -77,6 +77,9 @@ class OpenAIServer:
         self.api_key: str | None = None  # when set, other keys get 401
         self.chunked = False  # send bodies with Transfer-Encoding: chunked
         self.close_after = False  # answer with Connection: close
+        # dialect refusals: (test on the request body, HTTP status, message), as real servers send them
+        self.refusals: list[tuple[Any, int, str]] = []
+        self.reasoning = False  # prefix replies with <think>...</think> and send reasoning_content
         handler = self._handler()
         self.httpd = _Server(("127.0.0.1", 0), handler)
         self.port = self.httpd.server_address[1]
@@ -102,6 +105,33 @@ class OpenAIServer:
                         rule.times -= 1
                     return rule
         return None
+
+    def speak_like(self, name: str) -> "OpenAIServer":
+        """Refuse what a real server refuses, with its status and words
+        (from their docs, issue trackers and llama-cpp-python 0.3.36)."""
+        rf = lambda b: (b.get("response_format") or {}).get("type")  # noqa: E731
+        if name == "llama-cpp-python":  # pydantic validation of response_format.type, as HTTP 500
+            self.refusals.append((lambda b: rf(b) == "json_schema", 500,
+                                  "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  "
+                                  "Input should be 'text' or 'json_object' [type=literal_error, input_value="
+                                  "'json_schema', input_type=str]"))
+        elif name == "deepseek":
+            self.refusals.append((lambda b: rf(b) == "json_schema", 400,
+                                  "This response_format type is unavailable now"))
+        elif name == "openai-reasoning":
+            self.refusals.append((lambda b: "max_tokens" in b, 400,
+                                  "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+                                  "'max_completion_tokens' instead."))
+            self.refusals.append((lambda b: "temperature" in b and b["temperature"] != 1, 400,
+                                  "Unsupported value: 'temperature' does not support 0 with this model. Only the "
+                                  "default (1) value is supported."))
+        elif name == "no-logprobs":
+            self.refusals.append((lambda b: bool(b.get("logprobs")), 400, "logprobs is not supported"))
+        elif name == "bad-request":  # a refusal no dialect can fix
+            self.refusals.append((lambda b: True, 400, "Invalid 'messages': this endpoint expects a prompt"))
+        else:
+            raise ValueError(name)
+        return self
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> "OpenAIServer":
@@ -170,6 +200,12 @@ class OpenAIServer:
                     self._send(401, {"error": {"message": "invalid api key", "type": "invalid_request_error", "code": "invalid_api_key"}})
                     return
                 user = next((m.get("content", "") for m in reversed(body.get("messages", [])) if m.get("role") == "user"), "")
+                for test, status, message in server.refusals:
+                    if test(body):
+                        with server._lock:
+                            server.log.append(LogEntry(user=user, action=f"refused {status}", reply=None, body=body))
+                        self._send(status, {"error": {"message": message, "type": "invalid_request_error"}})
+                        return
                 rule = server._rule_for(user)
                 action = rule.action if rule else "ok"
                 if server.latency:
@@ -212,7 +248,7 @@ class OpenAIServer:
                     if rule and rule.scores:
                         scores.update(rule.scores)
                     rf = body.get("response_format")
-                    if rf and rf.get("type") == "json_schema":
+                    if rf and (rf.get("type") == "json_schema" or rf.get("schema")):
                         content = json.dumps(scores)
                     elif server.text_template is not None:
                         content = server.text_template.format(**scores)
@@ -220,6 +256,9 @@ class OpenAIServer:
                         content = "\n".join(f"{k}: {v}" for k, v in scores.items())
                 entry.reply = content
                 message: dict[str, Any] = {"role": "assistant", "content": content}
+                if server.reasoning and content:
+                    message["content"] = "<think>The user is sad; a score of 1 or 3? 1.</think>\n" + content
+                    message["reasoning_content"] = "Considering the reply... 3/3 maybe."
                 if refusal is not None:
                     message["refusal"] = refusal
                 choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": rule.finish_reason if rule else "stop"}

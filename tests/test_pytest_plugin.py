@@ -217,7 +217,11 @@ def test_judged(judgekit_gate, pairs):
     (repo.path / "test_quality.py").write_text(text, encoding="utf-8")
     res = run(repo)
     res.assert_outcomes(failed=1)
+    out = res.stdout.str()
     assert "replay-only" in res.stdout.str() and "smile-" in res.stdout.str()
+    # a gate message naming what must match, not a ReplayMissError traceback
+    assert "judgekit gate 'smile-judged': the judge could not score (replay-only: $CI is set" in out
+    assert "server identity" in out and "Traceback" not in out
 
 
 def test_a_gate_name_is_used_once(s, repo):

@@ -53,6 +53,18 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--summary", help="also write the summary and signature as JSON here")
     p.add_argument("--fail-on-unscored", action="store_true", help="exit 1 when any row is unscored")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--extra-body", metavar="JSON",
+                   help="extra fields for every request body, for what a server needs beyond the OpenAI API "
+                        "(e.g. '{\"chat_template_kwargs\": {\"enable_thinking\": false}}' for Qwen3 on vLLM)")
+    p.add_argument("--server-id", metavar="NAME",
+                   help="the server's identity in cache keys (default: its base URL); the same NAME replays the "
+                        "cache whichever way the URL is given")
+    p.add_argument("--format", dest="response_format", choices=("json_schema", "json_object+schema", "json_object",
+                                                                "text"),
+                   help="force the structured-output form instead of learning it from the server's refusals")
+    p.add_argument("--reasoning-model", action="store_true",
+                   help="send max_completion_tokens and no temperature from the start (OpenAI o-series, GPT-5); "
+                        "otherwise learned from the first refusal")
     p.add_argument("--export-batch", metavar="REQUESTS.jsonl", help="write an OpenAI Batch API request file for the uncached items and exit")
     p.add_argument("--import-batch", metavar="RESULTS.jsonl", help="import a Batch API results file into the cache and exit")
     p.set_defaults(func=run)
@@ -108,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
         structured=not args.no_structured, logprobs=args.logprobs, timeout=args.timeout,
         max_retries=args.max_retries, rpm=args.rpm, tpm=args.tpm, max_total_tokens=args.max_total_tokens,
         max_cost=args.max_cost, price_per_million_input=args.price_in, price_per_million_output=args.price_out,
-        progress=not args.no_progress,
+        progress=not args.no_progress, extra_params=_extra_body(args.extra_body), server=args.server_id,
+        dialect=_dialect(args),
     )
     if args.export_batch:
         report = export_batch(items, args.export_batch, cache=cache, **settings)
@@ -151,9 +164,37 @@ def run(args: argparse.Namespace) -> int:
     if args.summary:
         with open(args.summary, "w", encoding="utf-8") as fh:
             json.dump({"signature": result.signature, "summary": s}, fh, ensure_ascii=False, indent=2, default=_plain)
+    for note in s.get("notes", []):
+        print(f"note: {note}", file=sys.stderr)
     if s["stopped"]:
         print(f"stopped: {s['stopped']}", file=sys.stderr)
         return 3
+    if s["n_items"] and not s["n_scored"]:
+        reasons = [r for r in result.per_item["reason"].dropna().unique()[:3]]
+        print(f"judgekit judge: error: no item was scored (model {args.model!r}); first reasons: "
+              + " | ".join(str(r)[:200] for r in reasons), file=sys.stderr)
+        return 1
     if args.fail_on_unscored and s["n_unscored"]:
         return 1
     return 0
+
+
+def _extra_body(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"--extra-body: not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise InputError("--extra-body: expected a JSON object of body fields")
+    return value
+
+
+def _dialect(args: argparse.Namespace) -> dict[str, Any] | None:
+    d: dict[str, Any] = {}
+    if args.response_format:
+        d["format"] = args.response_format
+    if args.reasoning_model:
+        d.update(token_param="max_completion_tokens", temperature=False)
+    return d or None

@@ -15,11 +15,13 @@ import collections
 import email.utils
 import json
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 from ..errors import JudgeAbort
+from .dialect import Dialect
 
 
 @dataclass
@@ -141,6 +143,14 @@ class EngineConfig:
     retry_after_max: float = 300.0
     lean_http: bool = True
     budget: Budget = field(default_factory=Budget)
+    # how this server wants requests said; learned from refusals, shared by all requests
+    dialect: Dialect = field(default_factory=Dialect)
+    # the first requests go alone and fail fast: an unreachable server or a
+    # refusal the same on the first two items stops the run with one message
+    preflight: bool = True
+
+    def __repr__(self) -> str:  # never the key
+        return f"EngineConfig(base_url={self.base_url!r}, model={self.model!r}, concurrency={self.concurrency})"
 
 
 def _redact(text: str, secret: str) -> str:
@@ -161,6 +171,7 @@ def _completion_from_body(body: Mapping[str, Any]) -> dict[str, Any]:
     usage = body.get("usage") or {}
     return {
         "text": message.get("content"),
+        "reasoning": message.get("reasoning_content") or message.get("reasoning"),
         "refusal": message.get("refusal"),
         "finish_reason": choice.get("finish_reason"),
         "usage": {"prompt_tokens": int(usage.get("prompt_tokens") or 0), "completion_tokens": int(usage.get("completion_tokens") or 0)},
@@ -184,6 +195,7 @@ class Engine:
         self.stopped: str | None = None
         self.not_started: list[Request] = []
         self.retries = 0
+        self.notes: list[str] = []  # dialect changes learned during the run
 
     def _client(self) -> Any:
         import openai
@@ -207,21 +219,30 @@ class Engine:
         cap = min(self.config.backoff_max, self.config.backoff_base * (2 ** attempt))
         return random.uniform(0, cap)  # full jitter
 
-    async def _one(self, client: Any, req: Request, rpm: _Window, tpm: _Window) -> "dict[str, Any] | Failure":
+    async def _one(self, client: Any, req: Request, rpm: _Window, tpm: _Window,
+                   preflight: bool = False) -> "dict[str, Any] | Failure":
+        """One request with its retries.  A refusal of the dialect (an error
+        naming ``response_format``, ``max_tokens``, ...) changes the shared
+        dialect and resends at once; a validation error is not retried; in
+        preflight, an unreachable server raises ``JudgeAbort`` after two
+        quick retries."""
         import openai
 
         cfg = self.config
         last = "no attempt"
-        for attempt in range(cfg.max_retries + 1):
+        attempt = changes = 0
+        while True:
             await rpm.acquire(1)
             entry = await tpm.acquire(req.est_tokens)
             hinted: float | None = None
+            sent = cfg.dialect.copy()
+            connection_error = False
             try:
                 # ``post`` with a plain body skips the SDK's per-field request
                 # transformation (half of its per-request CPU); errors,
                 # headers and authentication are the SDK's as usual.
                 raw = await client.post(
-                    "/chat/completions", body={"model": cfg.model, "messages": req.messages, **req.params},
+                    "/chat/completions", body={"model": cfg.model, "messages": req.messages, **sent.wire(req.params)},
                     cast_to=self._raw_type)
                 try:
                     body = json.loads(raw.content)
@@ -235,7 +256,7 @@ class Engine:
                     return result
             except openai.APIStatusError as exc:
                 code = exc.status_code
-                message = _redact(str(getattr(exc, "message", exc)), cfg.api_key)[:300]
+                message = _redact(_error_text(exc), cfg.api_key)[:500]
                 if code in (401, 403):
                     raise JudgeAbort(
                         f"the server at {cfg.base_url} refused the credentials (HTTP {code}): {message}. "
@@ -243,6 +264,14 @@ class Engine:
                     ) from None
                 if code == 404:
                     raise JudgeAbort(f"HTTP 404 from {cfg.base_url} for model {cfg.model!r}: {message}") from None
+                change = cfg.dialect.learn(message, sent, req.params) if code != 429 and changes < 8 else None
+                if change is not None:
+                    changes += 1
+                    if change:
+                        self.notes.append(f"{cfg.base_url}: {change} (HTTP {code}: {message[:160]})")
+                    continue  # resend in the new dialect; not a retry
+                if _VALIDATION.search(message) and code != 429:
+                    return Failure(f"HTTP {code}: {message}")  # the same request would be refused again
                 if code in (408, 409, 429) or code >= 500:
                     last = f"HTTP {code}: {message}"
                     hinted = retry_after_seconds(exc.response.headers if exc.response is not None else None)
@@ -252,12 +281,20 @@ class Engine:
                 last = f"timed out after {cfg.timeout:g} s"
             except openai.APIConnectionError as exc:
                 last = _redact(f"connection error: {exc.__cause__ or exc}", cfg.api_key)[:300]
+                connection_error = True
             except openai.APIResponseValidationError as exc:
                 last = _redact(f"malformed reply: {exc}", cfg.api_key)[:300]
-            if attempt < cfg.max_retries:
-                self.retries += 1
-                await self.sleep(self._backoff(attempt, hinted))
-        return Failure(f"gave up after {cfg.max_retries + 1} attempts: {last}")
+            except RecursionError:
+                last = "malformed reply (nested too deeply to read)"
+            quick = preflight and connection_error  # nobody answers: two quick retries, then stop the run
+            if attempt >= (min(cfg.max_retries, 2) if quick else cfg.max_retries):
+                break
+            self.retries += 1
+            await self.sleep(min(1.0, 0.5 * (attempt + 1)) if quick else self._backoff(attempt, hinted))
+            attempt += 1
+        if preflight and connection_error:
+            raise JudgeAbort(_unreachable(cfg.base_url, last)) from None
+        return Failure(f"gave up after {attempt + 1} attempts: {last}")
 
     async def run(self, requests: Sequence[Request]) -> None:
         cfg = self.config
@@ -265,6 +302,11 @@ class Engine:
         queue: collections.deque[Request] = collections.deque(requests)
         client = self._client()
         abort: list[BaseException] = []
+
+        def finish(req: Request, result: "dict[str, Any] | Failure") -> None:
+            if not isinstance(result, Failure):
+                cfg.budget.add(result.get("usage"))
+            self.on_result(req, result)
 
         async def worker() -> None:
             while queue and not abort:
@@ -279,11 +321,11 @@ class Engine:
                     abort.append(exc)
                     queue.appendleft(req)
                     return
-                if not isinstance(result, Failure):
-                    cfg.budget.add(result.get("usage"))
-                self.on_result(req, result)
+                finish(req, result)
 
         try:
+            if cfg.preflight and len(queue) > 1:
+                await self._preflight(client, queue, rpm, tpm, finish)
             workers = [asyncio.create_task(worker()) for _ in range(max(1, min(cfg.concurrency, len(queue))))]
             await asyncio.gather(*workers)
         finally:
@@ -291,3 +333,67 @@ class Engine:
         self.not_started = list(queue)
         if abort:
             raise abort[0]
+
+    async def _preflight(self, client: Any, queue: "collections.deque[Request]", rpm: _Window, tpm: _Window,
+                         finish: Callable[[Request, Any], None]) -> None:
+        """The first request alone (it settles the dialect and shows that the
+        server answers); when it fails for good, the second alone too: the
+        same refusal twice stops the run with the server's message instead
+        of sending it to every item."""
+        first_failure: Failure | None = None
+        for _ in range(2):
+            if not queue:
+                return
+            req = queue.popleft()
+            try:
+                result = await self._one(client, req, rpm, tpm, preflight=True)
+            except JudgeAbort:
+                queue.appendleft(req)
+                raise
+            if not isinstance(result, Failure):
+                finish(req, result)
+                return
+            if first_failure is not None and _same_refusal(first_failure.reason, result.reason):
+                queue.appendleft(req)
+                raise JudgeAbort(f"the server at {self.config.base_url} refused the first two requests the same way "
+                                 f"(model {self.config.model!r}): {result.reason}. Nothing else was sent.")
+            if not result.reason.startswith("HTTP 4") and not _VALIDATION.search(result.reason):
+                finish(req, result)  # a transient fault that outlasted its retries: the run goes on
+                return
+            finish(req, result)
+            first_failure = result
+
+
+_VALIDATION = re.compile(r"validation error|input should be|field required|extra (?:fields|inputs) not permitted|"
+                         r"unrecognized request argument|invalid_request_error", re.I)
+
+
+def _error_text(exc: Any) -> str:
+    """The server's own words: the body's error message when it has one."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping):
+        err = body.get("error", body)
+        if isinstance(err, Mapping) and err.get("message"):
+            return str(err["message"])
+        if isinstance(body.get("detail"), (str, list)):
+            return json.dumps(body["detail"], ensure_ascii=False) if isinstance(body["detail"], list) \
+                else body["detail"]
+    return str(getattr(exc, "message", exc))
+
+
+def _same_refusal(a: str, b: str) -> bool:
+    """Two failures with the same status and the same words (numbers aside)."""
+    strip = lambda s: re.sub(r"\d+", "#", s)  # noqa: E731
+    return a.split(":", 1)[0] == b.split(":", 1)[0] and strip(a)[:120] == strip(b)[:120]
+
+
+def _unreachable(base_url: str, last: str) -> str:
+    import os
+
+    hint = ""
+    if "api.openai.com" in base_url and not os.environ.get("OPENAI_BASE_URL"):
+        hint = (" No --base-url (or OPENAI_BASE_URL) was given, so judgekit asked OpenAI's API; for a local server "
+                "(vLLM, llama.cpp, SGLang, Ollama) pass --base-url http://HOST:PORT/v1.")
+    else:
+        hint = " Check --base-url (or OPENAI_BASE_URL) and that the server is running."
+    return f"cannot reach the judge server at {base_url}: {last}.{hint}"

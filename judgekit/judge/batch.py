@@ -21,7 +21,9 @@ def export_batch(items: Any, path: str | os.PathLike[str], *, cache: Any = None,
     """Write one Batch API request line per (item, sample) not yet cached.
 
     ``settings`` are those of ``Judge`` (rubric, model, base_url, samples...);
-    the base URL only enters the cache key, so use the one you will replay with.
+    the base URL (or ``server``) only enters the cache key, so use the one
+    you will replay with.  The bodies are said in the dialect forced with
+    ``dialect=`` or learned earlier for this server and model.
     """
     from .run import Judge
 
@@ -32,6 +34,7 @@ def export_batch(items: Any, path: str | os.PathLike[str], *, cache: Any = None,
     try:
         if db is not None and skip_cached:
             cached = set(db.get_many([r.key for per in reqs for r in per]))
+        dialect = j._dialect(db)  # forced (--format, --reasoning-model), else learned for this server and model
     finally:
         if db is not None and db is not j.cache:
             db.close()
@@ -43,7 +46,7 @@ def export_batch(items: Any, path: str | os.PathLike[str], *, cache: Any = None,
                 if r.key in cached or r.key in seen:
                     continue
                 seen.add(r.key)
-                body = {"model": j.model, "messages": r.messages, **r.params}
+                body = {"model": j.model, "messages": r.messages, **dialect.wire(r.params)}
                 line = {"custom_id": r.key, "method": "POST", "url": "/v1/chat/completions", "body": body}
                 fh.write(json.dumps(line, ensure_ascii=False) + "\n")
                 written += 1

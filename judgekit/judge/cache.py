@@ -101,6 +101,9 @@ class JudgeCache:
                 " model TEXT, rubric TEXT, created REAL) WITHOUT ROWID"
             )
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+            # what each server (by identity) and model accepts, learned from refusals
+            self._db.execute("CREATE TABLE IF NOT EXISTS dialects (server TEXT, model TEXT, dialect TEXT,"
+                             " updated REAL, PRIMARY KEY (server, model))")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             cols = {r[1] for r in self._db.execute("PRAGMA table_info(judgments)")}
         except sqlite3.DatabaseError as exc:
@@ -185,6 +188,24 @@ class JudgeCache:
         self._writer = None
         if self._writer_error is not None:
             raise self._writer_error
+
+    def get_dialect(self, server: str, model: str) -> dict[str, Any] | None:
+        """The dialect learned for this server and model, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT dialect FROM dialects WHERE server = ? AND model = ?",
+                                   (server, model)).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def put_dialect(self, server: str, model: str, dialect: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO dialects VALUES (?, ?, ?, ?)",
+                             (server, model, json.dumps(dict(dialect), sort_keys=True), time.time()))
 
     def __len__(self) -> int:
         with self._lock:

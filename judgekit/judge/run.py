@@ -26,6 +26,7 @@ from ..errors import InputError, ReplayMissError
 from ._client import Budget, Engine, EngineConfig, Failure, Request
 from .cache import JudgeCache, KeyMaker
 from .parse import PARSER_VERSION, expected_scores, parse_reply
+from .dialect import Dialect, strip_reasoning
 from .render import render_messages, response_format
 from .rubric import Rubric, load_rubric
 
@@ -151,6 +152,14 @@ def load_results(source: Any, *, rubric: Any = None) -> JudgeResult:
     return JudgeResult(frame, summary, Signature(signature), dims, levels)
 
 
+def _host(url: str) -> str:
+    """host[:port] of a URL, never its credentials."""
+    p = urlparse(url)
+    if not p.hostname:
+        return url.split("@")[-1]
+    return p.hostname + (f":{p.port}" if p.port else "")
+
+
 def _resolve_base_url(base_url: str | None) -> str:
     url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
     return url.rstrip("/")
@@ -260,6 +269,12 @@ class Judge:
     progress: bool = True
     lean_http: bool = True
     extra_params: dict[str, Any] = field(default_factory=dict)
+    # the server's identity in cache keys (default: its base URL): set it to
+    # replay a cache whichever way the server's URL is given
+    server: str | None = None
+    # force a dialect instead of learning it (keys of judgekit.judge.dialect.Dialect:
+    # format, token_param, temperature, logprobs)
+    dialect: dict[str, Any] | None = None
     language: str | None = None  # deprecated: the old name of ``lang``
 
     def __post_init__(self) -> None:
@@ -286,15 +301,18 @@ class Judge:
         return params
 
     @renamed(language="lang")
-    def signature(self, rubric: Rubric | None = None, lang: str | None = None) -> Signature:
+    def signature(self, rubric: Rubric | None = None, lang: str | None = None,
+                  dialect: Dialect | None = None) -> Signature:
+        """What made the scores; ``format:`` is the dialect the server was
+        spoken to in (learned, or json_schema before any run)."""
         rubric = rubric or self._rubric()
         lang = lang or self.lang or rubric.languages[0]
-        host = urlparse(_resolve_base_url(self.base_url)).netloc or _resolve_base_url(self.base_url)
         parts = [
-            ("model", self.model), ("host", host), ("rubric", rubric.ref), ("parser", PARSER_VERSION),
+            ("model", self.model), ("host", self.server or _host(_resolve_base_url(self.base_url))),
+            ("rubric", rubric.ref), ("parser", PARSER_VERSION),
             ("lang", lang), ("temp", f"{self.temperature:g}"), ("max_tokens", self.max_tokens),
             ("samples", self.samples), ("agg", self.aggregate),
-            ("format", "json_schema" if self.structured else "text"),
+            ("format", (dialect or self._forced_dialect()).describe() if self.structured else "text"),
         ]
         if self.seed is not None:
             parts.append(("seed", self.seed))
@@ -324,7 +342,7 @@ class Judge:
         base_url = _resolve_base_url(self.base_url)
         params = self._params(rubric)
         pairs = _coerce_items(items)
-        keys = KeyMaker(base_url=base_url, model=self.model, params=params, rubric_id=rubric.id,
+        keys = KeyMaker(base_url=self._server_id(base_url), model=self.model, params=params, rubric_id=rubric.id,
                         rubric_version=rubric.version, rubric_hash=rubric.content_hash, parser_version=PARSER_VERSION)
         ids: list[str] = []
         reqs: list[list[Request]] = []
@@ -362,16 +380,43 @@ class Judge:
             budget = Budget(self.max_total_tokens, self.max_cost, self.price_per_million_input, self.price_per_million_output)
             if missing and self.replay_only:
                 miss_ids = list(dict.fromkeys(ids[r.item] for r in missing))
-                raise ReplayMissError(miss_ids)
+                raise ReplayMissError(miss_ids, self._key_description(rubric))
+            dialect = self._dialect(cache)
+            notes: list[str] = []
             if missing:
-                stopped, retries = self._fetch(missing, replies, cache, rubric, budget)
-            return self._build(rubric, lang, ids, reqs, replies, from_cache, budget, stopped, retries)
+                stopped, retries, notes = self._fetch(missing, replies, cache, rubric, budget, dialect)
+            return self._build(rubric, lang, ids, reqs, replies, from_cache, budget, stopped, retries, dialect, notes)
         finally:
             if cache is not None and cache is not self.cache:
                 cache.close()
 
+    def _server_id(self, base_url: str | None = None) -> str:
+        return self.server or base_url or _resolve_base_url(self.base_url)
+
+    def _forced_dialect(self) -> Dialect:
+        try:
+            return Dialect.from_dict(self.dialect) if self.dialect else Dialect()
+        except TypeError as exc:
+            raise InputError(f"dialect: {exc}") from None
+
+    def _dialect(self, cache: JudgeCache | None) -> Dialect:
+        """The dialect to start from: forced, else learned earlier for this
+        server and model (kept in the cache), else the OpenAI default."""
+        if self.dialect:
+            return self._forced_dialect()
+        if cache is not None:
+            return Dialect.from_dict(cache.get_dialect(self._server_id(), self.model))
+        return Dialect()
+
+    def _key_description(self, rubric: Rubric) -> str:
+        return (f"model {self.model!r}; server identity {self._server_id()!r} (the base URL, or server=/--server-id); "
+                f"rubric {rubric.ref}; parser {PARSER_VERSION}; temperature {self.temperature:g}, max_tokens "
+                f"{self.max_tokens}, seed {self.seed}, structured {self.structured}, logprobs {self.logprobs}, "
+                f"extra {json.dumps(self.extra_params, sort_keys=True)}; samples {self.samples}; the language "
+                "and the items' text")
+
     def _fetch(self, missing: list[Request], replies: dict[str, Any], cache: JudgeCache | None,
-               rubric: Rubric, budget: Budget) -> tuple[str | None, int]:
+               rubric: Rubric, budget: Budget, dialect: Dialect) -> tuple[str | None, int, list[str]]:
         from tqdm import tqdm
 
         api_key = os.environ.get(self.api_key_env) or "EMPTY"
@@ -379,8 +424,9 @@ class Judge:
             base_url=_resolve_base_url(self.base_url), model=self.model, api_key=api_key,
             concurrency=self.concurrency, rpm=self.rpm, tpm=self.tpm, timeout=self.timeout,
             max_retries=self.max_retries, backoff_base=self.backoff_base, backoff_max=self.backoff_max,
-            budget=budget, lean_http=self.lean_http,
+            budget=budget, lean_http=self.lean_http, dialect=dialect,
         )
+        learned_from = dialect.copy()
         show = self.progress and sys.stderr.isatty()
         bar = tqdm(total=len(missing), desc=f"judge {rubric.id}", unit="req", file=sys.stderr, disable=not show)
 
@@ -402,12 +448,15 @@ class Judge:
             bar.close()
             if cache is not None:
                 cache.stop_writer()
+                if dialect != learned_from and not self.dialect:
+                    cache.put_dialect(self._server_id(), self.model, dialect.to_dict())
         for req in engine.not_started:
             replies[req.key] = Failure(f"not run: {engine.stopped}")
-        return engine.stopped, engine.retries
+        return engine.stopped, engine.retries, list(dict.fromkeys(engine.notes))
 
     def _build(self, rubric: Rubric, lang: str, ids: list[str], reqs: list[list[Request]], replies: dict[str, Any],
-               from_cache: set[str], budget: Budget, stopped: str | None, retries: int) -> JudgeResult:
+               from_cache: set[str], budget: Budget, stopped: str | None, retries: int, dialect: Dialect,
+               notes: list[str]) -> JudgeResult:
         import numpy as np
         import pandas as pd
 
@@ -446,7 +495,7 @@ class Judge:
                 p_tok += rep["usage"]["prompt_tokens"]
                 c_tok += rep["usage"]["completion_tokens"]
                 raws.append(rep.get("text"))
-                parsed = parse_reply(rep.get("text"), rubric, refusal=rep.get("refusal"), finish_reason=rep.get("finish_reason"))
+                parsed = parse_reply(strip_reasoning(rep.get("text")), rubric, refusal=rep.get("refusal"), finish_reason=rep.get("finish_reason"))
                 if parsed.ok:
                     parsed_samples.append(parsed.scores)  # type: ignore[arg-type]
                     if self.logprobs:
@@ -516,7 +565,17 @@ class Judge:
         if stopped:
             done = len(ids) - int(df["reason"].fillna("").str.startswith("not run").sum())
             summary["stopped"] = f"{stopped}: {done} of {len(ids)} items reached the judge"
-        return JudgeResult(df, summary, self.signature(rubric, lang), list(dims),
+        if self.logprobs and n_scored:
+            got = sum(int(df[f"{d}_expected"].notna().sum()) for d in dims)
+            if got < n_scored * len(dims):
+                notes.append(f"logprobs were asked for but {n_scored * len(dims) - got} of {n_scored * len(dims)} "
+                             "expected score(s) are missing: the server sent no logprobs, or in a shape judgekit "
+                             "does not read" + ("" if dialect.logprobs else " (it refused them)"))
+        summary["dialect"] = dialect.to_dict()
+        summary["notes"] = notes
+        for note in notes:
+            warnings.warn(f"judge: {note}", stacklevel=3)
+        return JudgeResult(df, summary, self.signature(rubric, lang, dialect), list(dims),
                            {d.name: d.values for d in rubric.dimensions})
 
     def score_pairs(self, preds: Sequence[str], refs: Sequence[str] | None = None, contexts: Sequence[Any] | None = None,
