@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "calibrate": "judgekit.cli.calibrate",
     "study": "judgekit.cli.study",
     "judge": "judgekit.cli.judge",
+    "doctor": "judgekit.cli.doctor",
     "rubrics": "judgekit.cli.rubrics",
     "leaderboard": "judgekit.cli.leaderboard",
 }

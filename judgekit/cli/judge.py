@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import warnings
 import os
 import sys
 from typing import Any
@@ -130,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.output:
         raise InputError("--output is required")
-    result = Judge(cache=cache, replay_only=args.replay_only, **settings).run(items)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="judge: ", category=UserWarning)  # printed below as notes
+        result = Judge(cache=cache, replay_only=args.replay_only, **settings).run(items)
     df = result.per_item
     # the rubric's dimensions, each with its spread over samples and expected score when asked for
     dims = [c for d in result.dimensions for c in (d, f"{d}_sd", f"{d}_expected") if c in df.columns]

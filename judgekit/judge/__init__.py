@@ -22,10 +22,13 @@ from .render import json_schema, system_message
 from .rubric import Rubric, list_rubrics, load_rubric, load_rubric_file
 from .run import Judge, JudgeResult, judge, load_results
 from .batch import export_batch, import_batch
+from .dialect import Dialect
+from .doctor import ProbeReport, probe
 
 __all__ = [
     "judge", "Judge", "JudgeResult", "load_results", "ReplayMissError", "JudgeAbort", "Rubric", "load_rubric", "load_rubric_file",
     "list_rubrics", "json_schema", "system_message", "export_batch", "import_batch", "PARSER_VERSION",
+    "Dialect", "probe", "ProbeReport",
 ]
 
 

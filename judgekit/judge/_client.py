@@ -268,7 +268,8 @@ class Engine:
                 if change is not None:
                     changes += 1
                     if change:
-                        self.notes.append(f"{cfg.base_url}: {change} (HTTP {code}: {message[:160]})")
+                        said = " ".join(message.split())[:160]
+                        self.notes.append(f"{cfg.base_url}: {change} (HTTP {code}: {said})")
                     continue  # resend in the new dialect; not a retry
                 if _VALIDATION.search(message) and code != 429:
                     return Failure(f"HTTP {code}: {message}")  # the same request would be refused again
