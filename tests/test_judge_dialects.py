@@ -201,3 +201,71 @@ def test_dialect_steps_in_order():
     assert d.learn("unrelated failure", d.copy(), logical) is None
     stale = Dialect()
     assert d.learn("response_format refused", stale, logical) == ""  # another request already moved it
+
+
+def test_replicas_share_the_work_and_a_dead_one_is_taken_out(tmp_path):
+    cache = tmp_path / "c.sqlite"
+    dead = f"http://127.0.0.1:{_closed_port()}/v1"
+    with OpenAIServer() as a, OpenAIServer() as b:
+        res = Judge(rubric="empathy-3pt", model="m", base_url=[a.base_url, dead, b.base_url], cache=str(cache),
+                    progress=False, concurrency=4).run(_items(30))
+        assert res.summary["n_scored"] == 30
+        assert len(a.log) >= 5 and len(b.log) >= 5 and len(a.log) + len(b.log) == 30
+        assert res.signature["host"].count(",") == 2
+        urls = [b.base_url, a.base_url, dead]
+    # the key holds the replicas' identity, not who answered: any order replays
+    again = Judge(rubric="empathy-3pt", model="m", base_url=urls, cache=str(cache), replay_only=True,
+                  progress=False).run(_items(30))
+    assert again.summary["n_scored"] == 30
+    with pytest.raises(JudgeAbort, match="cannot reach the judge server at http"):
+        Judge(rubric="empathy-3pt", model="m", base_url=[dead, dead.replace("/v1", "/v2")], progress=False,
+              cache=None).run(_items(3))
+
+
+def _run_batch(requests_path, results_path, base_url, fail_ids=()):
+    """What OpenAI's Batch API and vLLM's run_batch do with a request file:
+    POST each body, write {"id", "custom_id", "response": {"status_code",
+    "request_id", "body"}, "error"} per line."""
+    import urllib.request
+
+    lines = []
+    for n, line in enumerate(open(requests_path, encoding="utf-8")):
+        req = json.loads(line)
+        assert req["method"] == "POST" and req["url"] == "/v1/chat/completions"
+        if req["custom_id"] in fail_ids:
+            lines.append({"id": f"b{n}", "custom_id": req["custom_id"], "response": None,
+                          "error": {"code": "server_error", "message": "scripted batch failure"}})
+            continue
+        http = urllib.request.Request(base_url + "/chat/completions", data=json.dumps(req["body"]).encode(),
+                                      headers={"Content-Type": "application/json", "Authorization": "Bearer x"})
+        with urllib.request.urlopen(http, timeout=60) as r:
+            body = json.loads(r.read())
+        lines.append({"id": f"b{n}", "custom_id": req["custom_id"],
+                      "response": {"status_code": 200, "request_id": f"r{n}", "body": body}, "error": None})
+    results_path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+
+
+def test_batch_files_round_trip_through_a_batch_runner(tmp_path):
+    from judgekit.judge import export_batch, import_batch
+
+    cache = tmp_path / "c.sqlite"
+    items = _items(6)
+    with OpenAIServer() as server:
+        settings = dict(rubric="empathy-3pt", model="m", base_url=server.base_url, server="batch-judge")
+        report = export_batch(items, tmp_path / "req.jsonl", cache=str(cache), **settings)
+        assert report == {"items": 6, "requests_written": 6, "already_cached": 0}
+        first = json.loads((tmp_path / "req.jsonl").read_text().splitlines()[0])
+        _run_batch(tmp_path / "req.jsonl", tmp_path / "res.jsonl", server.base_url, fail_ids={first["custom_id"]})
+        assert len(server.log) == 5
+    imported = import_batch(tmp_path / "res.jsonl", str(cache), requests_path=tmp_path / "req.jsonl")
+    assert imported["imported"] == 5 and imported["failed"] == 1 and "scripted" in str(imported["failures"][0])
+    with pytest.raises(ReplayMissError, match=r"1 item\(s\) are not in the cache: 'x0'"):
+        Judge(**settings, cache=str(cache), replay_only=True, progress=False).run(items)
+    res = Judge(**settings, cache=str(cache), replay_only=True, progress=False).run(items[1:])
+    assert res.summary["n_scored"] == 5 and res.summary["requests_sent"] == 0
+    # the export leaves out what is cached, and the bodies follow a forced dialect
+    again = export_batch(items, tmp_path / "req2.jsonl", cache=str(cache), dialect={"format": "json_object"},
+                         **settings)
+    assert again == {"items": 6, "requests_written": 1, "already_cached": 5}
+    body = json.loads((tmp_path / "req2.jsonl").read_text())["body"]
+    assert body["response_format"] == {"type": "json_object"}

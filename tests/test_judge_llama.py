@@ -134,3 +134,27 @@ def test_doctor_reports_what_this_server_supports(server):
     assert checks["json_schema"] == "refused" and checks["json_object+schema"] == "yes"
     assert checks["logprobs"] == "yes" and checks["chat"] == "yes"
     assert report["format"] == "json_object+schema" and report["models"] == ["tiny"]
+
+
+def test_batch_files_run_on_the_real_engine(server, tmp_path):
+    """A request file in the OpenAI / vLLM run_batch format, said in the
+    dialect this server takes, goes through the engine and back into the
+    cache: a replay then scores every item without a request."""
+    from tests.test_judge_dialects import _run_batch
+
+    rubric, items = _items("empathy-3pt")
+    _write(tmp_path / "items.jsonl", items)
+    cache = tmp_path / "c.sqlite"
+    args = ("--rubric", "empathy-3pt", "--model", "tiny", "--base-url", server.base_url, "--cache", cache)
+    exp = _cli("judge", tmp_path / "items.jsonl", *args, "--format", "json_object+schema",
+               "--export-batch", tmp_path / "req.jsonl")
+    assert exp.returncode == 0, exp.stderr
+    _run_batch(tmp_path / "req.jsonl", tmp_path / "res.jsonl", server.base_url)
+    imp = _cli("judge", *args, "--import-batch", tmp_path / "res.jsonl")
+    assert imp.returncode == 0 and f"imported {len(items)} result(s)" in imp.stderr
+    before = _posts(server)
+    out = tmp_path / "out.jsonl"
+    rep = _cli("judge", tmp_path / "items.jsonl", *args, "--replay-only", "--output", out)
+    assert rep.returncode == 0, rep.stderr
+    assert _posts(server) == before
+    assert all(json.loads(x)["status"] == "scored" for x in out.read_text().splitlines())

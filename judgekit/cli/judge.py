@@ -26,7 +26,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("input", nargs="?", help="items: .jsonl (one per line; '-' for stdin), .csv, .tsv or .json")
     p.add_argument("--rubric", default="empathy-3pt", help="built-in rubric id or a .yaml path (default: empathy-3pt)")
     p.add_argument("--model", help="model name as the server knows it")
-    p.add_argument("--base-url", help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL or OpenAI)")
+    p.add_argument("--base-url", action="append",
+                   help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL or "
+                        "OpenAI); repeat for replicas of one server: requests spread over them, a dead one is "
+                        "taken out")
     p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
     p.add_argument("--output", "-o", help="output JSONL path ('-' for stdout)")
     p.add_argument("--cache", default="judgekit-judge.sqlite", help="SQLite cache file (default: ./judgekit-judge.sqlite)")
@@ -115,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
     rubric = load_rubric(args.rubric)
     items = _read_items(args.input, rubric.required_inputs)
     settings: dict[str, Any] = dict(
-        rubric=rubric, model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
+        rubric=rubric, model=args.model,
+        base_url=args.base_url[0] if args.base_url and len(args.base_url) == 1 else args.base_url, api_key_env=args.api_key_env,
         concurrency=args.concurrency, samples=args.samples, aggregate=args.aggregate,
         temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed, lang=args.lang,
         structured=not args.no_structured, logprobs=args.logprobs, timeout=args.timeout,

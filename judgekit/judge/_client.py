@@ -130,7 +130,7 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
 
 @dataclass
 class EngineConfig:
-    base_url: str
+    base_url: str  # several, comma-separated, are replicas of one server
     model: str
     api_key: str
     concurrency: int = 16
@@ -197,21 +197,36 @@ class Engine:
         self.retries = 0
         self.notes: list[str] = []  # dialect changes learned during the run
 
-    def _client(self) -> Any:
+    @property
+    def urls(self) -> list[str]:
+        return [u for u in self.config.base_url.split(",") if u]
+
+    def _client(self, url: str | None = None) -> Any:
         import openai
 
         from . import _transport
 
+        url = url or self.urls[0]
         # The httpx module the SDK is built on (httpx2 in recent versions).
         hx = getattr(openai._base_client, "httpx2", None) or openai._base_client.httpx
         self._raw_type = hx.Response
         http_client = None
-        if self.config.lean_http and _transport.eligible(self.config.base_url):
+        if self.config.lean_http and _transport.eligible(url):
             http_client = openai.DefaultAsyncHttpxClient(transport=_transport.make_transport(hx)())
         return openai.AsyncOpenAI(
-            base_url=self.config.base_url, api_key=self.config.api_key,
+            base_url=url, api_key=self.config.api_key,
             max_retries=0, timeout=self.config.timeout, http_client=http_client,
         )
+
+    def _pick(self, req: Request, attempt: int) -> int:
+        """The replica for this attempt: spread by item, the next one on a
+        retry, skipping replicas that stopped answering (unless all did)."""
+        n = len(self._clients)
+        for k in range(n):
+            i = (req.item + attempt + k) % n
+            if i not in self._dead or len(self._dead) >= n:
+                return i
+        return 0
 
     def _backoff(self, attempt: int, hinted: float | None) -> float:
         if hinted is not None:
@@ -219,7 +234,7 @@ class Engine:
         cap = min(self.config.backoff_max, self.config.backoff_base * (2 ** attempt))
         return random.uniform(0, cap)  # full jitter
 
-    async def _one(self, client: Any, req: Request, rpm: _Window, tpm: _Window,
+    async def _one(self, req: Request, rpm: _Window, tpm: _Window,
                    preflight: bool = False) -> "dict[str, Any] | Failure":
         """One request with its retries.  A refusal of the dialect (an error
         naming ``response_format``, ``max_tokens``, ...) changes the shared
@@ -237,6 +252,8 @@ class Engine:
             hinted: float | None = None
             sent = cfg.dialect.copy()
             connection_error = False
+            replica = self._pick(req, attempt)
+            client, url = self._clients[replica], self.urls[replica]
             try:
                 # ``post`` with a plain body skips the SDK's per-field request
                 # transformation (half of its per-request CPU); errors,
@@ -253,23 +270,24 @@ class Engine:
                 else:
                     used = result["usage"]["prompt_tokens"] + result["usage"]["completion_tokens"]
                     tpm.correct(entry, used or req.est_tokens)
+                    self._down[replica] = 0
                     return result
             except openai.APIStatusError as exc:
                 code = exc.status_code
                 message = _redact(_error_text(exc), cfg.api_key)[:500]
                 if code in (401, 403):
                     raise JudgeAbort(
-                        f"the server at {cfg.base_url} refused the credentials (HTTP {code}): {message}. "
+                        f"the server at {url} refused the credentials (HTTP {code}): {message}. "
                         "Set the API key environment variable (OPENAI_API_KEY by default)."
                     ) from None
                 if code == 404:
-                    raise JudgeAbort(f"HTTP 404 from {cfg.base_url} for model {cfg.model!r}: {message}") from None
+                    raise JudgeAbort(f"HTTP 404 from {url} for model {cfg.model!r}: {message}") from None
                 change = cfg.dialect.learn(message, sent, req.params) if code != 429 and changes < 8 else None
                 if change is not None:
                     changes += 1
                     if change:
                         said = " ".join(message.split())[:160]
-                        self.notes.append(f"{cfg.base_url}: {change} (HTTP {code}: {said})")
+                        self.notes.append(f"{url}: {change} (HTTP {code}: {said})")
                     continue  # resend in the new dialect; not a retry
                 if _VALIDATION.search(message) and code != 429:
                     return Failure(f"HTTP {code}: {message}")  # the same request would be refused again
@@ -283,25 +301,30 @@ class Engine:
             except openai.APIConnectionError as exc:
                 last = _redact(f"connection error: {exc.__cause__ or exc}", cfg.api_key)[:300]
                 connection_error = True
+                self._down[replica] += 1
+                if self._down[replica] >= 3 and len(self._clients) > 1:
+                    self._dead.add(replica)  # taken out; the others carry on
             except openai.APIResponseValidationError as exc:
                 last = _redact(f"malformed reply: {exc}", cfg.api_key)[:300]
             except RecursionError:
                 last = "malformed reply (nested too deeply to read)"
-            quick = preflight and connection_error  # nobody answers: two quick retries, then stop the run
-            if attempt >= (min(cfg.max_retries, 2) if quick else cfg.max_retries):
+            quick = preflight and connection_error  # nobody answers: quick retries (each replica), then stop
+            if attempt >= (min(cfg.max_retries, max(2, len(self._clients))) if quick else cfg.max_retries):
                 break
             self.retries += 1
             await self.sleep(min(1.0, 0.5 * (attempt + 1)) if quick else self._backoff(attempt, hinted))
             attempt += 1
         if preflight and connection_error:
-            raise JudgeAbort(_unreachable(cfg.base_url, last)) from None
+            raise JudgeAbort(_unreachable(", ".join(self.urls), last)) from None
         return Failure(f"gave up after {attempt + 1} attempts: {last}")
 
     async def run(self, requests: Sequence[Request]) -> None:
         cfg = self.config
         rpm, tpm = _Window(cfg.rpm), _Window(cfg.tpm)
         queue: collections.deque[Request] = collections.deque(requests)
-        client = self._client()
+        self._clients = [self._client(u) for u in self.urls]
+        self._down = [0] * len(self._clients)
+        self._dead: set[int] = set()
         abort: list[BaseException] = []
 
         def finish(req: Request, result: "dict[str, Any] | Failure") -> None:
@@ -317,7 +340,7 @@ class Engine:
                     return
                 req = queue.popleft()
                 try:
-                    result = await self._one(client, req, rpm, tpm)
+                    result = await self._one(req, rpm, tpm)
                 except JudgeAbort as exc:
                     abort.append(exc)
                     queue.appendleft(req)
@@ -326,16 +349,17 @@ class Engine:
 
         try:
             if cfg.preflight and len(queue) > 1:
-                await self._preflight(client, queue, rpm, tpm, finish)
+                await self._preflight(queue, rpm, tpm, finish)
             workers = [asyncio.create_task(worker()) for _ in range(max(1, min(cfg.concurrency, len(queue))))]
             await asyncio.gather(*workers)
         finally:
-            await client.close()
+            for c in self._clients:
+                await c.close()
         self.not_started = list(queue)
         if abort:
             raise abort[0]
 
-    async def _preflight(self, client: Any, queue: "collections.deque[Request]", rpm: _Window, tpm: _Window,
+    async def _preflight(self, queue: "collections.deque[Request]", rpm: _Window, tpm: _Window,
                          finish: Callable[[Request, Any], None]) -> None:
         """The first request alone (it settles the dialect and shows that the
         server answers); when it fails for good, the second alone too: the
@@ -347,7 +371,7 @@ class Engine:
                 return
             req = queue.popleft()
             try:
-                result = await self._one(client, req, rpm, tpm, preflight=True)
+                result = await self._one(req, rpm, tpm, preflight=True)
             except JudgeAbort:
                 queue.appendleft(req)
                 raise

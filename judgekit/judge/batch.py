@@ -61,44 +61,39 @@ def import_batch(results_path: str | os.PathLike[str], cache: Any, *, requests_p
     so the items stay missing and a later run asks again.  With
     ``requests_path``, only custom ids found in that request file are taken.
     """
+    from ..io import read_records
+
     allowed: set[str] | None = None
     if requests_path is not None:
         allowed = set()
-        with open(requests_path, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        allowed.add(json.loads(line)["custom_id"])
-                    except (ValueError, KeyError, TypeError):
-                        raise InputError(f"{requests_path} line {n}: not a batch request line with a custom_id") from None
+        for where, obj in read_records(requests_path, format="jsonl"):
+            if not isinstance(obj.get("custom_id"), str):
+                raise InputError(f"{where}: not a batch request line with a custom_id")
+            allowed.add(obj["custom_id"])
     db = cache if isinstance(cache, JudgeCache) else JudgeCache(cache)
     rows = []
     failed: list[dict[str, Any]] = []
     unknown = 0
     try:
-        with open(Path(results_path), encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                    cid = obj["custom_id"]
-                except (ValueError, KeyError, TypeError):
-                    raise InputError(f"{results_path} line {n}: not a batch result line (JSON with custom_id)") from None
-                if allowed is not None and cid not in allowed:
-                    unknown += 1
-                    continue
-                resp = obj.get("response") or {}
-                status = resp.get("status_code")
-                if obj.get("error") or status != 200:
-                    failed.append({"line": n, "custom_id": cid, "error": obj.get("error") or f"status {status}"})
-                    continue
-                try:
-                    reply = _completion_from_body(resp.get("body") or {})
-                except (ValueError, TypeError, AttributeError) as exc:
-                    failed.append({"line": n, "custom_id": cid, "error": f"malformed body: {exc}"})
-                    continue
-                rows.append((cid, reply, model or str(reply.get("model") or ""), rubric))
+        for where, obj in read_records(Path(results_path), format="jsonl"):
+            n = int(where.rsplit(":", 1)[1])
+            cid = obj.get("custom_id")
+            if not isinstance(cid, str):
+                raise InputError(f"{where}: not a batch result line (JSON with custom_id)")
+            if allowed is not None and cid not in allowed:
+                unknown += 1
+                continue
+            resp = obj.get("response") or {}
+            status = resp.get("status_code") if isinstance(resp, dict) else None
+            if obj.get("error") or status != 200:
+                failed.append({"line": n, "custom_id": cid, "error": obj.get("error") or f"status {status}"})
+                continue
+            try:
+                reply = _completion_from_body(resp.get("body") or {})
+            except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+                failed.append({"line": n, "custom_id": cid, "error": f"malformed body: {exc}"})
+                continue
+            rows.append((cid, reply, model or str(reply.get("model") or ""), rubric))
         stored = db.put_many(rows)
     finally:
         if db is not cache:

@@ -160,7 +160,15 @@ def _host(url: str) -> str:
     return p.hostname + (f":{p.port}" if p.port else "")
 
 
-def _resolve_base_url(base_url: str | None) -> str:
+def _resolve_base_url(base_url: "str | Sequence[str] | None") -> str:
+    """The base URL, or several (replicas of one server) joined with commas."""
+    if base_url is not None and not isinstance(base_url, str):
+        urls = [str(u).rstrip("/") for u in base_url]
+        if not urls or not all(urls):
+            raise InputError("base_url: give a URL, or a non-empty list of replicas' URLs")
+        if len(set(urls)) != len(urls):
+            raise InputError(f"base_url lists a replica twice: {urls}")
+        return ",".join(urls)
     url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
     return url.rstrip("/")
 
@@ -242,7 +250,7 @@ class Judge:
 
     rubric: Any = "empathy-3pt"
     model: str = ""
-    base_url: str | None = None
+    base_url: "str | list[str] | None" = None  # a list: replicas of one server, requests spread over them
     api_key_env: str = "OPENAI_API_KEY"
     cache: Any = None
     concurrency: int = 16
@@ -308,7 +316,8 @@ class Judge:
         rubric = rubric or self._rubric()
         lang = lang or self.lang or rubric.languages[0]
         parts = [
-            ("model", self.model), ("host", self.server or _host(_resolve_base_url(self.base_url))),
+            ("model", self.model),
+            ("host", self.server or ",".join(_host(u) for u in _resolve_base_url(self.base_url).split(","))),
             ("rubric", rubric.ref), ("parser", PARSER_VERSION),
             ("lang", lang), ("temp", f"{self.temperature:g}"), ("max_tokens", self.max_tokens),
             ("samples", self.samples), ("agg", self.aggregate),
@@ -391,7 +400,10 @@ class Judge:
                 cache.close()
 
     def _server_id(self, base_url: str | None = None) -> str:
-        return self.server or base_url or _resolve_base_url(self.base_url)
+        """The server's identity in cache keys: ``server``, else its URL
+        (replicas: their URLs, sorted, so no key depends on which answered)."""
+        url = base_url or _resolve_base_url(self.base_url)
+        return self.server or (url if "," not in url else "replicas:" + ",".join(sorted(url.split(","))))
 
     def _forced_dialect(self) -> Dialect:
         try:
