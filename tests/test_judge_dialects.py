@@ -269,3 +269,12 @@ def test_batch_files_round_trip_through_a_batch_runner(tmp_path):
     assert again == {"items": 6, "requests_written": 1, "already_cached": 5}
     body = json.loads((tmp_path / "req2.jsonl").read_text())["body"]
     assert body["response_format"] == {"type": "json_object"}
+
+
+def test_a_server_that_ignores_the_schema_is_said_so(tmp_path):
+    with OpenAIServer() as server:
+        server.add_rule("#x", "text", text="empathy: 3")  # 200, but prose where JSON was asked for
+        with pytest.warns(UserWarning, match="not a JSON object: it may ignore the schema"):
+            res = _judge(server, tmp_path / "c.sqlite").run(_items(4))
+    assert res.summary["n_scored"] == 4  # read by the tolerant parser, and said so
+    assert any("4 scored replies are not a JSON object" in n for n in res.summary["notes"])

@@ -152,6 +152,15 @@ def load_results(source: Any, *, rubric: Any = None) -> JudgeResult:
     return JudgeResult(frame, summary, Signature(signature), dims, levels)
 
 
+def _looks_like_json(text: Any) -> bool:
+    """A reply that follows a JSON response format: an object, once
+    reasoning and a code fence are taken off."""
+    t = (strip_reasoning(text) or "").strip() if isinstance(text, str) else ""
+    if t.startswith("```"):
+        t = t.strip("`").partition("\n")[2].strip()
+    return t.startswith("{") and t.rstrip().endswith("}")
+
+
 def _host(url: str) -> str:
     """host[:port] of a URL, never its credentials."""
     p = urlparse(url)
@@ -486,6 +495,7 @@ class Judge:
             cols["samples_scored"] = []
         cols["prompt_tokens"], cols["completion_tokens"], cols["cached"] = [], [], []
         new_prompt = new_completion = 0
+        not_json = 0
         for per in reqs:
             parsed_samples: list[dict[str, int]] = []
             reasons: list[str] = []
@@ -510,6 +520,8 @@ class Judge:
                 parsed = parse_reply(strip_reasoning(rep.get("text")), rubric, refusal=rep.get("refusal"), finish_reason=rep.get("finish_reason"))
                 if parsed.ok:
                     parsed_samples.append(parsed.scores)  # type: ignore[arg-type]
+                    if self.structured and dialect.format != "text" and not _looks_like_json(rep.get("text")):
+                        not_json += 1  # readable, but not in the form asked for
                     if self.logprobs:
                         for d, v in expected_scores(rep.get("logprobs"), rubric).items():
                             expected[d].append(v)
@@ -577,6 +589,10 @@ class Judge:
         if stopped:
             done = len(ids) - int(df["reason"].fillna("").str.startswith("not run").sum())
             summary["stopped"] = f"{stopped}: {done} of {len(ids)} items reached the judge"
+        if not_json:
+            notes.append(f"the server took response_format {dialect.format} but {not_json} scored repl"
+                         f"{'y is' if not_json == 1 else 'ies are'} not a JSON object: it may ignore the schema "
+                         "(the tolerant parser read them; --format text says so in the signature)")
         if self.logprobs and n_scored:
             got = sum(int(df[f"{d}_expected"].notna().sum()) for d in dims)
             if got < n_scored * len(dims):
