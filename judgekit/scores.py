@@ -251,30 +251,37 @@ class Scores:
 
     @classmethod
     def from_columns(cls, columns: Mapping[str, Any], *, ids: Sequence[Any] | None = None,
-                     signature: Any = None, levels: Mapping[str, Sequence[float]] | None = None) -> "Scores":
+                     signature: Any = None, levels: Mapping[str, Sequence[float]] | None = None,
+                     missing: bool = True, what: str = "") -> "Scores":
         """Scores whose corpus values are the means of the given per-item
         columns (judge dimensions, human ratings, any per-item metric);
-        NaN marks an item without a value (left out of the means)."""
+        NaN marks an item without a value (left out of the means), or is an
+        error with ``missing=False``.  ``what`` names the input in errors."""
         if hasattr(columns, "columns") and hasattr(columns, "to_numpy"):  # DataFrame
             if ids is None:
                 ids = [str(i) for i in columns.index]
             columns = {c: columns[c] for c in columns.columns}
         if not isinstance(columns, Mapping) or not columns:
-            raise InputError("expected a non-empty mapping name -> per-item values")
+            raise InputError(f"{what or 'columns'}: expected judgekit Scores (a Result) or a non-empty mapping "
+                             "name -> per-item values")
         arrays = {}
         for k, v in columns.items():
             try:
                 arr = np.asarray(v.tolist() if hasattr(v, "tolist") else list(v), dtype=float)
             except (TypeError, ValueError):
-                raise InputError(f"[{k!r}]: expected per-item numbers") from None
+                raise InputError(f"{what}[{k!r}]: expected a sequence of per-item numbers") from None
             if arr.ndim != 1 or not len(arr):
-                raise InputError(f"[{k!r}]: expected a non-empty sequence of per-item numbers")
+                raise InputError(f"{what}[{k!r}]: expected a non-empty sequence of per-item numbers")
+            bad = np.flatnonzero(~np.isfinite(arr))
+            if len(bad) and not missing:
+                raise InputError(f"{what}[{k!r}]: item(s) {', '.join(map(str, bad[:10]))} have no value (NaN); "
+                                 "test only items scored in both systems")
             arrays[str(k)] = arr
         n = len(next(iter(arrays.values())))
         for k, v in arrays.items():
             if len(v) != n:
-                raise InputError(f"[{k!r}] has {len(v)} items, expected {n}: all per-item columns must have the "
-                                 "same length")
+                raise InputError(f"{what}[{k!r}] has {len(v)} items, expected {n}: all per-item columns must have "
+                                 "the same length")
         return cls(ids if ids is not None else [str(i) for i in range(n)], arrays, signature=signature,
                    reducer=MeanReducer(arrays), levels=levels)
 

@@ -78,35 +78,11 @@ def as_scores(x: Any, what: str) -> Scores:
     converted; a mapping metric -> per-item values (or a DataFrame) as the
     means of those values.  NaN in a mapping is refused: an unscored item
     has no value to resample (pair on the items scored in both)."""
-    import numpy as np
-
     if isinstance(x, Scores):
         return x
     if hasattr(x, "to_scores"):
         return x.to_scores()
-    if hasattr(x, "columns") and hasattr(x, "to_numpy"):  # DataFrame
-        x = {c: x[c] for c in x.columns}
-    if not isinstance(x, Mapping) or not x:
-        raise InputError(f"{what}: expected judgekit Scores (a Result) or a non-empty mapping metric -> per-item values")
-    cols = {}
-    for k, v in x.items():
-        try:
-            arr = np.asarray(v.tolist() if hasattr(v, "tolist") else list(v), dtype=float)
-        except (TypeError, ValueError):
-            raise InputError(f"{what}[{k!r}]: expected a sequence of per-item numbers") from None
-        if arr.ndim != 1 or not len(arr):
-            raise InputError(f"{what}[{k!r}]: expected a non-empty sequence of per-item numbers")
-        bad = np.flatnonzero(~np.isfinite(arr))
-        if len(bad):
-            raise InputError(f"{what}[{k!r}]: item(s) {', '.join(map(str, bad[:10]))} have no value (NaN); "
-                             "test only items scored in both systems")
-        cols[str(k)] = arr
-    n = len(next(iter(cols.values())))
-    for k, v in cols.items():
-        if len(v) != n:
-            raise InputError(f"{what}: all per-item columns must have the same length ({k!r} has {len(v)}, "
-                             f"expected {n})")
-    return Scores.from_columns(cols)
+    return Scores.from_columns(x, missing=False, what=what)
 
 
 def _pool(baseline: Any, system: Any) -> _Pool:
