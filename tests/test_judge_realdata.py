@@ -69,7 +69,7 @@ def test_kumar_items_judged_and_joined_to_expert_ratings(rubric_id, subset, text
     texts = pd.read_csv(base / "original_data" / text_file, dtype={key: str})
     texts = texts.drop_duplicates(key).head(12)
     rubric = load_rubric(rubric_id)
-    assert rubric.human_ratings["inputs"] == fields
+    assert rubric.human_ratings["kumar2025"]["inputs"] == fields
     items = [{"id": row[key], **{inp: row[col] for inp, col in fields.items()}} for _, row in texts.iterrows()]
     with OpenAIServer() as server:
         res = judge(items, rubric=rubric_id, model="m", base_url=server.base_url, **FAST)

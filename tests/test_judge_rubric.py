@@ -57,7 +57,9 @@ def test_kumar_rubrics_match_released_columns_and_scales(rubric_id, subset, key)
     rating lies on the rubric's scale, so judges calibrate against them."""
     folder = require_data("kumar2025-empathic-communication", "annotations", subset)
     r = load_rubric(rubric_id)
-    assert r.human_ratings["subset"] == f"annotations/{subset}" and r.human_ratings["key"] == key
+    block = r.human_ratings["kumar2025"]
+    assert block["ratings"] == f"kumar2025-empathic-communication/annotations/{subset}"
+    assert block["framework"] == subset and block["key"] == key
     for n in (1, 2, 3):
         path = folder / f"expert{n}_ratings.csv"
         cols = _header(path)
@@ -68,6 +70,73 @@ def test_kumar_rubrics_match_released_columns_and_scales(rubric_id, subset, key)
                 for d in r.dimensions:
                     v = float(row[d.name])
                     assert v.is_integer() and int(v) in d.values, (path, d.name, v)
+
+
+@pytest.mark.parametrize("rubric_id, dataset, text_file, key, fields", [
+    ("empatheticdialogues-eval", "kumar2025", "kumar2025-empathic-communication/original_data/sample_empatheticdialogues.csv",
+     "conv_id", {"dialogue": "full_conversation"}),
+    ("lend-an-ear", "kumar2025", "kumar2025-empathic-communication/original_data/sample_lend_an_ear_conversations.csv",
+     "conversation_id", {"dialogue": "full_conversation"}),
+    ("epitome", "kumar2025", "kumar2025-empathic-communication/original_data/sample_epitome.csv",
+     "sp_id", {"context": "seeker_post", "response": "response_post"}),
+    ("epitome", "epitome", "epitome-reddit/emotional-reactions-reddit.csv",
+     ["sp_id", "rp_id"], {"context": "seeker_post", "response": "response_post"}),
+])
+def test_human_ratings_blocks_name_the_text_file_key_and_columns(rubric_id, dataset, text_file, key, fields):
+    """Each block names the released file holding the text, its key and the
+    column of every input, and those columns are that file's header."""
+    block = load_rubric(rubric_id).human_ratings[dataset]
+    assert block["texts"] == text_file and block["key"] == key and block["inputs"] == fields
+    path = require_data(*text_file.split("/"))
+    cols = _header(path)
+    keys = key if isinstance(key, list) else [key]
+    assert set(keys) <= set(cols) and set(fields.values()) <= set(cols), (path, cols)
+    ratings = require_data(*block["ratings"].split("/"))
+    assert ratings.exists()
+
+
+def test_every_builtin_human_ratings_block_is_valid():
+    """judgekit.human checks the blocks strictly (the rubric loader only
+    requires a mapping): every built-in passes, and the empathy-3pt block maps
+    the Welivita file's per-system response columns."""
+    from judgekit.human._items import SYSTEM, human_sources
+
+    claimed = {}
+    for r in list_rubrics():
+        for name, src in human_sources(r).items():
+            assert (name, src.framework) not in claimed, (r.id, claimed)
+            claimed[(name, src.framework)] = r.id
+    assert claimed == {("kumar2025", "empatheticdialogues"): "empatheticdialogues-eval",
+                       ("kumar2025", "epitome"): "epitome", ("kumar2025", "lend_an_ear"): "lend-an-ear",
+                       ("epitome", "epitome"): "epitome", ("welivita2024", "welivita2024"): "empathy-3pt"}
+    w = human_sources(load_rubric("empathy-3pt"))["welivita2024"]
+    assert w.key == ("dialog_id",) and w.inputs["response"] == (f"response_{SYSTEM}",)
+    assert w.inputs["context"] == ("situation", "speaker_uttr") and w.inputs["emotion"] == ("emotion",)
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda b: b.update(colour={}), "human_ratings.colour"),
+    (lambda b: b["welivita2024"].pop("texts"), "human_ratings.welivita2024.texts"),
+    (lambda b: b["welivita2024"].update(extra=1), "human_ratings.welivita2024.extra"),
+    (lambda b: b["welivita2024"].update(key=[]), "human_ratings.welivita2024.key"),
+    (lambda b: b["welivita2024"].update(framework=3), "human_ratings.welivita2024.framework"),
+    (lambda b: b["welivita2024"].update(texts="/etc/passwd"), "human_ratings.welivita2024.texts"),
+    (lambda b: b["welivita2024"]["inputs"].update(story="x"), "human_ratings.welivita2024.inputs.story"),
+    (lambda b: b["welivita2024"]["inputs"].pop("response"), "human_ratings.welivita2024.inputs"),
+    (lambda b: b["welivita2024"]["inputs"].update(response=["a", 2]), "human_ratings.welivita2024.inputs.response[1]"),
+    (lambda b: b["welivita2024"]["inputs"].update(response="response_{model}"), "human_ratings.welivita2024.inputs.response"),
+    (lambda b: b.update(welivita2024="situation"), "human_ratings.welivita2024"),
+])
+def test_human_ratings_block_errors_name_file_and_field(tmp_path, mutate, field):
+    from judgekit.human._items import human_sources
+
+    data = _base()
+    mutate(data["human_ratings"])
+    path = _write(tmp_path, data)
+    with pytest.raises(InputError) as info:
+        human_sources(load_rubric(str(path)))
+    msg = str(info.value)
+    assert str(path) in msg and f"field '{field}'" in msg, msg
 
 
 def _write(tmp_path: Path, data: object, name: str = "mine.yaml") -> Path:
@@ -158,3 +227,5 @@ def test_wheel_ships_rubrics(tmp_path):
         pytest.skip(f"setup.py build_py unavailable here: {proc.stderr[-300:]}")
     shipped = sorted(p.name for p in (out / "judgekit" / "_rubrics").glob("*.yaml"))
     assert shipped == sorted(p.name for p in (REPO / "rubrics").glob("*.yaml"))
+    for name in shipped:  # byte for byte: the wheel's copy is the repository's file
+        assert (out / "judgekit" / "_rubrics" / name).read_bytes() == (REPO / "rubrics" / name).read_bytes(), name

@@ -11,6 +11,8 @@ Public API:
 - ``study(...)`` -> ``StudyReport``; ``read_welivita(path)``, ``download_welivita(dest_dir)``.
 - Files: ``read_table(path)`` (a tidy rating table, validated), ``read_scores(path,
   score_field=...)`` (judge scores by item id); both read through ``judgekit.io``.
+- ``judge_items(name, framework=None)`` -> ``[JudgeItems]``: the released items as
+  judge inputs (rating-table ids, the matching built-in rubric's input fields).
 - ``ceiling_summary(...)`` -> ``CeilingSummary``: the ceiling of every dimension, one line each.
 - Table helpers: ``validate_table(table)``, ``select_ratings(table, framework=, dimension=)``,
   ``resolve_raters(table, spec)`` (names from a rater, a kind or a list),
@@ -29,6 +31,7 @@ __all__ = [
     "AgreementReport", "PanelReport", "CeilingReport", "CalibrationReport", "StudyReport",
     "read_table", "read_scores", "ceiling_summary", "CeilingSummary", "rating_scores",
     "validate_table", "select_ratings", "resolve_raters", "rater_matrix", "combine_raters", "rating_scale",
+    "judge_items", "JudgeItems",
 ]
 
 # public name -> (module, name in that module)
@@ -58,6 +61,8 @@ _LAZY = {
     "rater_matrix": ("judgekit.human._table", "wide"),
     "combine_raters": ("judgekit.human._table", "aggregate"),
     "rating_scale": ("judgekit.human._table", "scale_of"),
+    "judge_items": ("judgekit.human._items", "judge_items"),
+    "JudgeItems": ("judgekit.human._items", "JudgeItems"),
 }
 
 
