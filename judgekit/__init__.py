@@ -10,6 +10,8 @@ Public API (everything else is private):
 - ``load_ratings(name)`` / ``agreement(...)``: released human ratings and
   agreement statistics with bootstrap confidence intervals
   (more in ``judgekit.human``).
+- ``meta_eval(dataset, judge)``: how far your judge can be trusted, against
+  the released human ratings, beside the human ceiling and released judges.
 - ``Scores`` / ``Signature``: the one value that crosses between packages
   (a ``Result`` is one; ``JudgeResult.to_scores()``,
   ``judgekit.human.rating_scores``) and how its numbers were made.
@@ -23,7 +25,7 @@ from ._version import __version__
 from .errors import InputError, JudgeAbort, JudgekitError, MissingPlotExtra, ReplayMissError
 
 __all__ = ["__version__", "evaluate", "evaluate_file", "judge", "Judge", "load_ratings", "agreement", "Result",
-           "Scores", "Signature", "JudgekitError", "InputError", "JudgeAbort", "ReplayMissError", "MissingPlotExtra"]
+           "Scores", "Signature", "meta_eval", "JudgekitError", "InputError", "JudgeAbort", "ReplayMissError", "MissingPlotExtra"]
 
 # Heavy modules (pandas, jieba, openai) load on first use, so that
 # ``import judgekit`` stays fast.
@@ -32,6 +34,7 @@ _LAZY = {
     "evaluate_file": ("judgekit.api", "evaluate_file"),
     "Result": ("judgekit.api", "Result"),
     "Scores": ("judgekit.scores", "Scores"),
+    "meta_eval": ("judgekit.metaeval", "meta_eval"),
     "Signature": ("judgekit.signature", "Signature"),
     "Judge": ("judgekit.judge", "Judge"),
     "load_ratings": ("judgekit.human", "load_ratings"),
