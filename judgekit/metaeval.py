@@ -57,6 +57,7 @@ class RaterFigures:
     unscored_reasons: dict[str, int] = field(default_factory=dict)
     distribution: dict[str, float] = field(default_factory=dict)
     length_bias: dict[str, float] | None = None
+    self_consistency: float | None = None  # Krippendorff's ordinal alpha over the k samples of each item
     notes: list[str] = field(default_factory=list)
 
     def figure(self, name: str) -> float:
@@ -72,7 +73,8 @@ class RaterFigures:
                 "method": self.calibration.method, "k": self.calibration.k,
                 "before": {f.name: f.to_dict() for f in self.calibration.before.figures},
                 "after": {f.name: f.to_dict() for f in self.calibration.after.figures}}),
-            "distribution": self.distribution, "length_bias": self.length_bias, "notes": self.notes,
+            "distribution": self.distribution, "length_bias": self.length_bias,
+            "self_consistency": self.self_consistency, "notes": self.notes,
         }
 
 
@@ -116,6 +118,7 @@ class MetaEvalReport:
             verdicts = Counter(f.ceiling["verdict"] for f in fs if f.ceiling and f.ceiling.get("verdict"))
             cal = [f.calibration.after["kappa_quadratic"].estimate for f in fs if f.calibration is not None]
             lb = [f.length_bias["rho"] for f in fs if f.length_bias]
+            sc = [f.self_consistency for f in fs if f.self_consistency is not None]
             n = sum(f.n_items for f in fs)
             rows.append({
                 "rater": r + (" (simulated)" if self.simulated and r == self.judge else ""),
@@ -127,6 +130,7 @@ class MetaEvalReport:
                 "above_ceiling": verdicts.get("above", 0),
                 "unscored_share": (sum(f.n_unscored for f in fs) / n) if n else math.nan,
                 "length_rho_mean": float(np.mean(lb)) if lb else math.nan,
+                "self_consistency_mean": float(np.mean(sc)) if sc else math.nan,
             })
         return pd.DataFrame(rows).set_index("rater")
 
@@ -286,6 +290,17 @@ class MetaEvalReport:
         for name, text in files.items():
             (out / name).write_text(text, encoding="utf-8")
         return [str(out / n) for n in files]
+
+
+def _self_consistency(values: list[list[Any]]) -> float | None:
+    """Krippendorff's ordinal alpha with the k samples as raters and the
+    items as units (a sample that was not read is missing)."""
+    import krippendorff
+
+    data = np.array([[math.nan if v is None else float(v) for v in item] for item in values], dtype=float).T
+    if data.shape[0] < 2 or np.isfinite(data).sum() < 2 or len(set(data[np.isfinite(data)].tolist())) < 2:
+        return None
+    return float(krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal"))
 
 
 def _verdict(lo: float, hi: float) -> str:
@@ -462,6 +477,8 @@ def meta_eval(dataset: str, judge: Any, *, framework: str | None = None, data_di
                 f = RaterFigures(rater, fw, d)
                 rs = t[t["rater"] == rater].set_index(t.loc[t["rater"] == rater, "item"].astype(str))["score"]
                 f.n_items = len(s.items) if rater == name else int(hagg.notna().sum())
+                if rater == name and jr.sample_values.get(dims[d]):
+                    f.self_consistency = _self_consistency(jr.sample_values[dims[d]])
                 if rater == name:
                     st = per_item["status"]
                     f.n_unscored = int((st != "scored").sum())

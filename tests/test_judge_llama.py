@@ -158,3 +158,26 @@ def test_batch_files_run_on_the_real_engine(server, tmp_path):
     assert rep.returncode == 0, rep.stderr
     assert _posts(server) == before
     assert all(json.loads(x)["status"] == "scored" for x in out.read_text().splitlines())
+
+
+def test_meta_eval_end_to_end_on_the_real_engine(server, tmp_path):
+    """The protocol end to end: released Kumar EPITOME items judged by the
+    real engine with three samples each; the figures exist (their values
+    describe a random model: simulated), self-consistency is measured."""
+    from tests.conftest import require_data
+
+    require_data("kumar2025-empathic-communication")
+    import judgekit
+    from judgekit.judge import Judge
+
+    os.environ.setdefault("OPENAI_API_KEY", "sk-llama-test")
+    # no seed: one seed for every sample would make the three samples the same judgment
+    judge = Judge(model="tiny", base_url=server.base_url, cache=str(tmp_path / "c.sqlite"), samples=3,
+                  aggregate="median", temperature=2.0, progress=False)
+    rep = judgekit.meta_eval("kumar2025", judge, framework="epitome", n_bootstrap=100, simulated=True)
+    mine = [f for f in rep.figures if f.rater == "judge:tiny"]
+    assert len(mine) == 3 and rep.usage["n_items"] == 50 and rep.usage["n_unscored"] == 0
+    assert all(f.agreement is not None and f.agreement.n_items == 50 for f in mine)
+    assert all(f.ceiling["verdict"] in ("below", "within", "above") for f in mine)
+    assert all(f.self_consistency is not None and -1 <= f.self_consistency <= 1 for f in mine)
+    assert "format:json_object+schema" in rep.signature and "(simulated)" in rep.leaderboard().index[0]

@@ -46,6 +46,9 @@ class JudgeResult:
     signature: Signature
     dimensions: list[str] = field(default_factory=list)
     levels: dict[str, tuple] = field(default_factory=dict)
+    # with samples > 1: dimension -> per item, each sample's value (None where
+    # that sample was not read), for self-consistency across repeats
+    sample_values: dict[str, list[list[Any]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.signature = Signature(self.signature)
@@ -496,8 +499,10 @@ class Judge:
         cols["prompt_tokens"], cols["completion_tokens"], cols["cached"] = [], [], []
         new_prompt = new_completion = 0
         not_json = 0
+        sample_values: dict[str, list[list[Any]]] = {}
         for per in reqs:
             parsed_samples: list[dict[str, int]] = []
+            by_sample: list[dict[str, int] | None] = [None] * k
             reasons: list[str] = []
             raws: list[Any] = []
             expected: dict[str, list[float]] = {d: [] for d in dims}
@@ -520,6 +525,7 @@ class Judge:
                 parsed = parse_reply(strip_reasoning(rep.get("text")), rubric, refusal=rep.get("refusal"), finish_reason=rep.get("finish_reason"))
                 if parsed.ok:
                     parsed_samples.append(parsed.scores)  # type: ignore[arg-type]
+                    by_sample[r.sample] = parsed.scores
                     if self.structured and dialect.format != "text" and not _looks_like_json(rep.get("text")):
                         not_json += 1  # readable, but not in the form asked for
                     if self.logprobs:
@@ -560,6 +566,9 @@ class Judge:
             cols["prompt_tokens"].append(p_tok)
             cols["completion_tokens"].append(c_tok)
             cols["cached"].append(cached)
+            if k > 1:
+                for d in dims:
+                    sample_values.setdefault(d, []).append([sv[d] if sv is not None else None for sv in by_sample])
         order = ["id", "status", *[c for d in dims for c in (d, f"{d}_sd", f"{d}_expected") if c in cols]]
         order += [c for c in ("samples_scored", "reason", "raw", "prompt_tokens", "completion_tokens", "cached") if c in cols]
         df = pd.DataFrame({c: cols[c] for c in order})
@@ -604,7 +613,7 @@ class Judge:
         for note in notes:
             warnings.warn(f"judge: {note}", stacklevel=3)
         return JudgeResult(df, summary, self.signature(rubric, lang, dialect), list(dims),
-                           {d.name: d.values for d in rubric.dimensions})
+                           {d.name: d.values for d in rubric.dimensions}, sample_values)
 
     def score_pairs(self, preds: Sequence[str], refs: Sequence[str] | None = None, contexts: Sequence[Any] | None = None,
                     ids: Sequence[str] | None = None) -> JudgeResult:
