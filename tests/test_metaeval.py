@@ -192,3 +192,18 @@ def test_epitome_and_welivita_run_the_same_way(tmp_path, monkeypatch):
         rep = judgekit.meta_eval("epitome", judge, n_bootstrap=50, simulated=True)
     assert rep.usage["n_items"] > 1000 and {f.rater for f in rep.figures} == {"judge:m"}
     assert not math.isnan(rep.get("judge:m", *rep.dimensions[0]).figure("kappa_quadratic"))
+
+
+def test_the_readme_card_is_what_the_command_prints(kumar, tmp_path):
+    """The README's card (a simulated judge: the loopback server, whose
+    scores are a hash of the text) is exactly what the command prints."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    start = readme.index("meta-eval: judge:loopback on kumar2025 (SIMULATED judge)")
+    shown = [ln for ln in readme[start:readme.index("```", start)].splitlines() if ln != "..."]
+    with OpenAIServer() as server:
+        proc = _cli("meta-eval", "--dataset", "kumar2025", "--model", "loopback", "--base-url", server.base_url,
+                    "--cache", tmp_path / "c.sqlite", "--simulated")
+    assert proc.returncode == 0, proc.stderr
+    printed = [ln.rstrip() for ln in proc.stdout.splitlines()]
+    missing = [ln for ln in shown if ln not in printed]
+    assert not missing, missing
