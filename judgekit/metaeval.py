@@ -94,6 +94,12 @@ class MetaEvalReport:
     notes: list[str] = field(default_factory=list)
     simulated: bool = False
     table: Any = field(default=None, repr=False)  # the released ratings with the judge's as one more rater
+    judges: list[str] = field(default_factory=list)           # every judge run, side by side (the first is ``judge``)
+    signatures: dict[str, str] = field(default_factory=dict)  # per judge
+    usages: dict[str, dict[str, Any]] = field(default_factory=dict)  # per judge
+
+    def _who(self) -> str:
+        return ", ".join(self.judges or [self.judge])
 
     @property
     def dimensions(self) -> list[tuple[str, str]]:
@@ -121,7 +127,7 @@ class MetaEvalReport:
             sc = [f.self_consistency for f in fs if f.self_consistency is not None]
             n = sum(f.n_items for f in fs)
             rows.append({
-                "rater": r + (" (simulated)" if self.simulated and r == self.judge else ""),
+                "rater": r + (" (simulated)" if self.simulated and r in (self.judges or [self.judge]) else ""),
                 "dimensions": len(fs),
                 "qwk_mean": float(np.nanmean([f.figure("kappa_quadratic") for f in fs])) if fs else math.nan,
                 "spearman_mean": float(np.nanmean([f.figure("spearman") for f in fs])) if fs else math.nan,
@@ -135,7 +141,8 @@ class MetaEvalReport:
         return pd.DataFrame(rows).set_index("rater")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "meta_eval", "dataset": self.dataset, "judge": self.judge, "signature": self.signature,
+        return {"kind": "meta_eval", "dataset": self.dataset, "judge": self.judge, "judges": self.judges,
+                "signatures": self.signatures, "usages": self.usages, "signature": self.signature,
                 "simulated": self.simulated, "humans": self.humans,
                 "figures": [f.to_dict() for f in self.figures],
                 "human_distribution": [{"framework": k[0], "dimension": k[1], "shares": v}
@@ -170,7 +177,7 @@ class MetaEvalReport:
         return out
 
     def __str__(self) -> str:
-        title = f"meta-eval: {self.judge} on {self.dataset}" + (" (SIMULATED judge)" if self.simulated else "")
+        title = f"meta-eval: {self._who()} on {self.dataset}" + (" (SIMULATED judge)" if self.simulated else "")
         lines = [title, "=" * len(title),
                  f"quadratic kappa [{round(self.settings['confidence'] * 100)}% CI, {self.settings['n_bootstrap']} "
                  f"resamples] with the {self.settings['aggregate']} of the humans ({', '.join(self.humans)}); "
@@ -192,16 +199,18 @@ class MetaEvalReport:
             lines.append(txt.rstrip())
         lines += ["", "evaluator leaderboard (same code for every rater):"]
         lines += ["  " + ln for ln in self.leaderboard().round(3).to_string().splitlines()]
-        u = self.usage
-        lines += ["", f"{self.judge}: {u.get('n_items', 0)} items judged, {u.get('n_unscored', 0)} unscored; tokens "
+        lines.append("")
+        for j in self.judges or [self.judge]:
+            u = self.usages.get(j, self.usage)
+            lines += [f"{j}: {u.get('n_items', 0)} items judged, {u.get('n_unscored', 0)} unscored; tokens "
                       f"{u.get('prompt_tokens', 0)}+{u.get('completion_tokens', 0)}, cost {u.get('cost', 0.0):.4f}, "
-                      f"{u.get('seconds', 0.0):.1f} s", f"signature: {self.signature}"]
+                      f"{u.get('seconds', 0.0):.1f} s", f"signature: {self.signatures.get(j, self.signature)}"]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
         raters = self.raters
-        out = [f"# meta-eval: {_md(self.judge)} on {_md(self.dataset)}" + (" (simulated judge)" if self.simulated
+        out = [f"# meta-eval: {_md(self._who())} on {_md(self.dataset)}" + (" (simulated judge)" if self.simulated
                                                                           else ""), "",
                f"Quadratic-weighted kappa with the {self.settings['aggregate']} of the humans "
                f"({_md(', '.join(self.humans))}; {round(self.settings['confidence'] * 100)}% CI); with several "
@@ -226,7 +235,7 @@ class MetaEvalReport:
     def to_html(self, title: str | None = None) -> str:
         """A self-contained card: the table, the leaderboard, and per
         dimension the judge's score distribution beside the humans'."""
-        title = title or f"meta-eval: {self.judge} on {self.dataset}" + (" (simulated judge)" if self.simulated
+        title = title or f"meta-eval: {self._who()} on {self.dataset}" + (" (simulated judge)" if self.simulated
                                                                          else "")
         e = html.escape
         raters = self.raters
@@ -243,11 +252,11 @@ class MetaEvalReport:
         bars = []
         for fw, dim in self.dimensions:
             hd = self.human_distribution.get((fw, dim), {})
-            jd = next((f.distribution for f in self.figures if (f.rater, f.framework, f.dimension)
-                       == (self.judge, fw, dim)), {})
-            levels = sorted(set(hd) | set(jd), key=lambda x: float(x))
+            mine = [(j, next((f.distribution for f in self.figures if (f.rater, f.framework, f.dimension)
+                              == (j, fw, dim)), {})) for j in (self.judges or [self.judge])]
+            levels = sorted(set(hd).union(*(set(d) for _, d in mine)), key=lambda x: float(x))
             blocks = []
-            for who, d in (("humans", hd), (self.judge, jd)):
+            for who, d in [("humans", hd), *mine]:
                 segs = "".join(f'<span class="seg l{i % 5}" style="width:{100 * d.get(lv, 0):.1f}%" '
                                f'title="{e(lv)}: {100 * d.get(lv, 0):.0f}%">{e(lv) if d.get(lv, 0) > .08 else ""}'
                                "</span>" for i, lv in enumerate(levels))
@@ -395,53 +404,67 @@ def _judge_rows(jr: Any, framework: str, dims: dict[str, str], table: pd.DataFra
 
 
 def meta_eval(dataset: str, judge: Any, *, framework: str | None = None, data_dir: Any = None,
-              path: Any = None, humans: Any = None, references: Any = "llm", name: str | None = None,
+              path: Any = None, humans: Any = None, references: Any = "llm", name: Any = None,
               aggregate: str = "median", calibration: str = "isotonic", k: int = 5, n_bootstrap: int = 1000,
               seed: int = 12345, confidence: float = 0.95, simulated: bool = False) -> MetaEvalReport:
     """Judge the released items of ``dataset`` with ``judge`` (a
     ``judgekit.judge.Judge``: model, base_url, cache, samples, budget...;
-    its rubric is replaced by each framework's built-in rubric) and report
-    how the judge agrees with the humans, beside the human ceiling and the
-    released LLM raters (``references``: a rater, a kind or a list; None
-    for none).  ``name``: the judge's rater name (default ``judge:<model>``).
+    its rubric is replaced by each framework's built-in rubric; or a list of
+    them, side by side) and report how each judge agrees with the humans,
+    beside the human ceiling and the released LLM raters (``references``: a
+    rater, a kind or a list; None for none).  ``humans``: a rater, a kind or
+    a list (default: the experts where a set has them, else its crowd
+    raters).  ``name``: the judges' rater names (default ``judge:<model>``).
     ``simulated=True`` labels every output as coming from a simulated judge.
     """
     from .human import agreement, calibrate, human_ceiling, judge_items, load_ratings
     from .human import combine_raters, rater_matrix, resolve_raters
 
+    judges = list(judge) if isinstance(judge, (list, tuple)) else [judge]
+    names = ([name] if isinstance(name, str) else list(name)) if name is not None else \
+        [f"judge:{j.model}" for j in judges]
+    if len(names) != len(judges) or len(set(names)) != len(names):
+        raise InputError(f"give each judge its own rater name: {names} (judges differing only in their settings "
+                         "need name=[...])")
     opts = {"path": path} if path is not None else {}
     table = load_ratings(dataset, data_dir=data_dir, **opts)
     sets = judge_items(dataset, framework, data_dir=data_dir, path=path)
     if not sets:
         raise InputError(f"{dataset}: no released items to judge" + (f" for framework {framework!r}" if framework
                                                                       else ""))
-    name = name or f"judge:{judge.model}"
-    if name in set(table["rater"]):
-        raise InputError(f"rater name {name!r} is taken by the released ratings; pass name=...")
+    taken = [n for n in names if n in set(table["rater"])]
+    if taken:
+        raise InputError(f"rater name(s) {taken} are taken by the released ratings; pass name=...")
     notes: list[str] = []
     for s in sets:
         notes += list(s.notes)
-    usage = {"n_items": 0, "n_unscored": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0, "seconds": 0.0}
+    usage = {n: {"n_items": 0, "n_unscored": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0,
+                 "seconds": 0.0} for n in names}
     judged: dict[str, Any] = {}
     extra_rows = []
-    signature = ""
+    signatures: dict[str, str] = {}
     for s in sets:
-        j = dataclasses.replace(judge, rubric=s.rubric)
-        t0 = time.monotonic()
-        jr = j.run(s.items)
-        usage["seconds"] += time.monotonic() - t0
-        sm = jr.summary
-        usage["n_items"] += sm["n_items"]
-        usage["n_unscored"] += sm["n_unscored"]
-        usage["prompt_tokens"] += sm["tokens"]["prompt"]
-        usage["completion_tokens"] += sm["tokens"]["completion"]
-        usage["cost"] += sm["cost"]
-        notes += [f"{s.framework}: {n}" for n in sm.get("notes", [])]
-        signature = str(jr.signature.without("rubric"))
-        dims = _dimension_map(jr.dimensions, table.loc[table["framework"] == s.framework, "dimension"])
-        judged[s.framework] = (s, jr, dims)
-        if dims:
-            extra_rows.append(_judge_rows(jr, s.framework, dims, table, name))
+        results = {}
+        dims: dict[str, str] = {}
+        for nm, jj in zip(names, judges):
+            j = dataclasses.replace(jj, rubric=s.rubric)
+            t0 = time.monotonic()
+            jr = j.run(s.items)
+            u = usage[nm]
+            u["seconds"] += time.monotonic() - t0
+            sm = jr.summary
+            u["n_items"] += sm["n_items"]
+            u["n_unscored"] += sm["n_unscored"]
+            u["prompt_tokens"] += sm["tokens"]["prompt"]
+            u["completion_tokens"] += sm["tokens"]["completion"]
+            u["cost"] += sm["cost"]
+            notes += [f"{nm} on {s.framework}: {n}" for n in sm.get("notes", [])]
+            signatures[nm] = str(jr.signature.without("rubric"))
+            dims = _dimension_map(jr.dimensions, table.loc[table["framework"] == s.framework, "dimension"])
+            results[nm] = jr
+            if dims:
+                extra_rows.append(_judge_rows(jr, s.framework, dims, table, nm))
+        judged[s.framework] = (s, results, dims)
     t2 = pd.concat([table, *extra_rows], ignore_index=True) if extra_rows else table
     t2.attrs = dict(table.attrs)
     figures: list[RaterFigures] = []
@@ -449,16 +472,16 @@ def meta_eval(dataset: str, judge: Any, *, framework: str | None = None, data_di
     human_lb: dict[tuple[str, str], dict[str, float]] = {}
     kw = dict(n_bootstrap=n_bootstrap, seed=seed, confidence=confidence)
     humans_used: list[str] = []
-    for fw, (s, jr, dims) in judged.items():
+    for fw, (s, results, dims) in judged.items():
         lengths = pd.Series({str(it["id"]): it.get("response_length", math.nan) for it in s.items}, dtype=float)
-        per_item = jr.per_item.set_index(jr.per_item["id"].astype(str))
+        per_items = {nm: jr.per_item.set_index(jr.per_item["id"].astype(str)) for nm, jr in results.items()}
         for d in dims:
             t = t2[(t2["framework"] == fw) & (t2["dimension"] == d)]
             kinds = set(t["rater_kind"])
             hs = resolve_raters(t, humans if humans is not None else
                                 next((k for k in ("expert", "crowd", "self") if k in kinds), "expert"))
             humans_used += [h for h in hs if h not in humans_used]
-            refs = [] if references is None else [r for r in resolve_raters(t, references) if r != name]
+            refs = [] if references is None else [r for r in resolve_raters(t, references) if r not in names]
             hw = rater_matrix(t, hs)
             hagg = combine_raters(hw, aggregate)
             hagg.index = hagg.index.astype(str)
@@ -469,17 +492,19 @@ def meta_eval(dataset: str, judge: Any, *, framework: str | None = None, data_di
             ceiling = None
             if len(hs) >= 2:
                 try:
-                    ceiling = human_ceiling(t2, judges=[name, *refs], humans=hs, framework=fw, dimension=d,
+                    ceiling = human_ceiling(t2, judges=[*names, *refs], humans=hs, framework=fw, dimension=d,
                                             metrics=("kappa_quadratic",), aggregate=aggregate, **kw)
                 except InputError as exc:
                     notes.append(f"{fw} / {d}: no human ceiling ({exc})")
-            for rater in [name, *refs]:
+            for rater in [*names, *refs]:
                 f = RaterFigures(rater, fw, d)
                 rs = t[t["rater"] == rater].set_index(t.loc[t["rater"] == rater, "item"].astype(str))["score"]
-                f.n_items = len(s.items) if rater == name else int(hagg.notna().sum())
-                if rater == name and jr.sample_values.get(dims[d]):
-                    f.self_consistency = _self_consistency(jr.sample_values[dims[d]])
-                if rater == name:
+                mine = rater in results
+                f.n_items = len(s.items) if mine else int(hagg.notna().sum())
+                if mine and results[rater].sample_values.get(dims[d]):
+                    f.self_consistency = _self_consistency(results[rater].sample_values[dims[d]])
+                if mine:
+                    per_item = per_items[rater]
                     st = per_item["status"]
                     f.n_unscored = int((st != "scored").sum())
                     f.unscored_reasons = dict(Counter(str(r).split(":")[0] for r in per_item.loc[st != "scored",
@@ -510,5 +535,6 @@ def meta_eval(dataset: str, judge: Any, *, framework: str | None = None, data_di
                 figures.append(f)
     settings = {"aggregate": aggregate, "calibration": calibration, "k": k, "n_bootstrap": n_bootstrap, "seed": seed,
                 "confidence": confidence, "references": references, "humans": humans}
-    return MetaEvalReport(dataset, name, signature, humans_used, figures, human_dist, human_lb, usage, settings,
-                          list(dict.fromkeys(notes)), simulated, t2)
+    return MetaEvalReport(dataset, names[0], signatures[names[0]], humans_used, figures, human_dist, human_lb,
+                          usage[names[0]], settings, list(dict.fromkeys(notes)), simulated, t2, names,
+                          signatures, usage)

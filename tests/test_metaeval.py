@@ -207,3 +207,25 @@ def test_the_readme_card_is_what_the_command_prints(kumar, tmp_path):
     printed = [ln.rstrip() for ln in proc.stdout.splitlines()]
     missing = [ln for ln in shown if ln not in printed]
     assert not missing, missing
+
+
+def test_several_judges_side_by_side_in_one_leaderboard(kumar, tmp_path, monkeypatch):
+    import judgekit
+    from judgekit.human import agreement
+    from judgekit.judge import Judge
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-metaeval-test")
+    with OpenAIServer() as server:
+        judges = [Judge(model=m, base_url=server.base_url, cache=str(tmp_path / "c.sqlite"), progress=False)
+                  for m in ("small", "large")]
+        rep = judgekit.meta_eval("kumar2025", judges, framework="epitome", n_bootstrap=100, simulated=True)
+        single = judgekit.meta_eval("kumar2025", judges[1], framework="epitome", n_bootstrap=100, simulated=True)
+    lb = rep.leaderboard()
+    assert list(lb.index) == ["judge:small (simulated)", "judge:large (simulated)", "gpt", "claude", "gemini"]
+    for f in rep.figures:  # each judge's figures are its own, as when run alone
+        if f.rater == "judge:large":
+            g = single.get("judge:large", f.framework, f.dimension)
+            assert f.agreement.to_dict()["figures"] == g.agreement.to_dict()["figures"]
+    assert set(rep.usages) == {"judge:small", "judge:large"} and "judge:small, judge:large" in str(rep)
+    with pytest.raises(judgekit.InputError, match="its own rater name"):
+        judgekit.meta_eval("kumar2025", [judges[0], judges[0]], framework="epitome")

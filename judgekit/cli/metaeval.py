@@ -21,7 +21,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--framework", help="one framework of the dataset (default: every one with released text)")
     p.add_argument("--path", help="your copy of the Welivita & Pu CSV (--dataset welivita2024)")
     p.add_argument("--data-dir", help="released data folder (default: $JUDGEKIT_DATA_DIR)")
-    p.add_argument("--model", required=True, help="the judge model, as the server knows it")
+    p.add_argument("--model", required=True, action="append",
+                   help="the judge model, as the server knows it; repeat for several judges side by side (on the "
+                        "same server)")
     p.add_argument("--base-url", action="append", help="OpenAI-compatible base URL (repeat for replicas)")
     p.add_argument("--api-key-env", default="OPENAI_API_KEY")
     p.add_argument("--cache", default="judgekit-judge.sqlite", help="SQLite cache (resumable; default ./judgekit-judge.sqlite)")
@@ -52,13 +54,14 @@ def run(args: argparse.Namespace) -> int:
     from ..judge import Judge
 
     base_url = args.base_url[0] if args.base_url and len(args.base_url) == 1 else args.base_url
-    judge = Judge(model=args.model, base_url=base_url, api_key_env=args.api_key_env, cache=args.cache,
+    judges = [Judge(model=m, base_url=base_url, api_key_env=args.api_key_env, cache=args.cache,
                   samples=args.samples, aggregate=args.aggregate, temperature=args.temperature,
                   concurrency=args.concurrency, max_cost=args.max_cost, price_per_million_input=args.price_in,
                   price_per_million_output=args.price_out, replay_only=args.replay_only, progress=sys.stderr.isatty())
+              for m in args.model]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="judge: ", category=UserWarning)  # in the report's notes
-        report = meta_eval(args.dataset, judge, framework=args.framework, data_dir=args.data_dir, path=args.path,
+        report = meta_eval(args.dataset, judges, framework=args.framework, data_dir=args.data_dir, path=args.path,
                            humans=_spec(args.humans) if args.humans else None, references=None if args.references == "none"
                            else _spec(args.references), n_bootstrap=args.n_bootstrap, seed=args.seed,
                            simulated=args.simulated)
@@ -66,4 +69,4 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         for f in report.write(args.out):
             print(f"wrote {f}", file=sys.stderr)
-    return 0 if report.usage["n_items"] > report.usage["n_unscored"] else 1
+    return 0 if all(u["n_items"] > u["n_unscored"] for u in report.usages.values()) else 1
