@@ -63,7 +63,8 @@ def _items(rubric_id):
         item = {"id": f"{rubric_id}-{k}"}
         for n in names:
             item[n] = {"context": ctx, "response": resp, "story_a": ctx, "story_b": TEXTS[-1 - k][0],
-                       "dialogue": f"用户：{ctx}\n心理咨询师：{resp}"}[n]
+                       "dialogue": f"用户：{ctx}\n心理咨询师：{resp}", "response_a": resp,
+                       "response_b": TEXTS[-1 - k][1]}[n]
         out.append(item)
     return rubric, out
 
