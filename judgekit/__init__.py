@@ -12,6 +12,8 @@ Public API (everything else is private):
   (more in ``judgekit.human``).
 - ``meta_eval(dataset, judge)``: how far your judge can be trusted, against
   the released human ratings, beside the human ceiling and released judges.
+- ``judged_study(path, judge, new={...})``: Welivita & Pu's framework for a
+  new model, on judge ratings calibrated on the released human ratings.
 - ``Scores`` / ``Signature``: the one value that crosses between packages
   (a ``Result`` is one; ``JudgeResult.to_scores()``,
   ``judgekit.human.rating_scores``) and how its numbers were made.
@@ -25,7 +27,7 @@ from ._version import __version__
 from .errors import InputError, JudgeAbort, JudgekitError, MissingPlotExtra, ReplayMissError
 
 __all__ = ["__version__", "evaluate", "evaluate_file", "judge", "Judge", "load_ratings", "agreement", "Result",
-           "Scores", "Signature", "meta_eval", "JudgekitError", "InputError", "JudgeAbort", "ReplayMissError", "MissingPlotExtra"]
+           "Scores", "Signature", "meta_eval", "judged_study", "JudgekitError", "InputError", "JudgeAbort", "ReplayMissError", "MissingPlotExtra"]
 
 # Heavy modules (pandas, jieba, openai) load on first use, so that
 # ``import judgekit`` stays fast.
@@ -35,6 +37,7 @@ _LAZY = {
     "Result": ("judgekit.api", "Result"),
     "Scores": ("judgekit.scores", "Scores"),
     "meta_eval": ("judgekit.metaeval", "meta_eval"),
+    "judged_study": ("judgekit.judged_study", "judged_study"),
     "Signature": ("judgekit.signature", "Signature"),
     "Judge": ("judgekit.judge", "Judge"),
     "load_ratings": ("judgekit.human", "load_ratings"),

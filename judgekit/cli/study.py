@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import InputError
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -18,6 +20,19 @@ def add_parser(sub) -> None:
     p.add_argument("--by", default="sentiment,emotion", help="grouping columns (default: sentiment,emotion; '' for none)")
     p.add_argument("--format", default="text", choices=["text", "json"])
     p.add_argument("--json", metavar="PATH", help="also write the report as JSON")
+    j = p.add_argument_group("on judge ratings (Welivita & Pu's framework for a new model)",
+                             "judge every system's responses with empathy-3pt, calibrate the judge on the released "
+                             "human ratings (ordinal thresholds, k-fold), run the study on the calibrated ratings "
+                             "with CIs, and check it against the human-rated figures (validity table)")
+    j.add_argument("--judge-model", help="the judge model; without it the study runs on the file's human ratings")
+    j.add_argument("--judge-base-url", action="append", help="the judge's OpenAI-compatible base URL (repeat for replicas)")
+    j.add_argument("--new", action="append", default=[], metavar="NAME=RESPONSES.jsonl",
+                   help="a new system's responses, by dialog_id (the output of `judgekit generate`); repeat")
+    j.add_argument("--cache", default="judgekit-judge.sqlite", help="the judge's SQLite cache")
+    j.add_argument("--k", type=int, default=5, help="folds for the calibration (default 5)")
+    j.add_argument("--n-bootstrap", type=int, default=1000)
+    j.add_argument("--concurrency", type=int, default=16)
+    j.add_argument("--simulated", action="store_true", help="label the output as from a simulated judge")
     p.set_defaults(func=run)
 
 
@@ -28,7 +43,38 @@ def run(args: argparse.Namespace) -> int:
 
     systems = [s.strip() for s in args.systems.split(",")] if args.systems else None
     by = [b.strip() for b in args.by.split(",") if b.strip()]
+    if args.judge_model:
+        return _judged(args, by)
+    if args.new:
+        raise InputError("--new needs --judge-model: new systems are rated by the judge")
     report = study(args.file, systems, args.baseline, by=by)
+    print(report.to_json() if args.format == "json" else report)
+    if args.json:
+        Path(args.json).write_text(report.to_json() + "\n", encoding="utf-8")
+    return 0
+
+
+def _judged(args: argparse.Namespace, by: list) -> int:
+    import sys
+    import warnings
+    from pathlib import Path
+
+    from .. import judged_study
+    from ..judge import Judge
+
+    new = {}
+    for spec in args.new:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise InputError(f"--new {spec!r}: expected NAME=RESPONSES.jsonl")
+        new[name] = path
+    urls = args.judge_base_url
+    judge = Judge(model=args.judge_model, base_url=urls[0] if urls and len(urls) == 1 else urls, cache=args.cache,
+                  concurrency=args.concurrency, progress=sys.stderr.isatty())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="judge: ", category=UserWarning)  # in the report's notes
+        report = judged_study(args.file, judge, new=new, baseline=args.baseline or "human", k=args.k,
+                              n_bootstrap=args.n_bootstrap, by=by, simulated=args.simulated)
     print(report.to_json() if args.format == "json" else report)
     if args.json:
         Path(args.json).write_text(report.to_json() + "\n", encoding="utf-8")

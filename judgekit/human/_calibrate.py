@@ -214,6 +214,7 @@ class CalibrationReport(ReportMixin):
     system_means: list[dict[str, Any]] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    oof_levels: pd.Series | None = None  # out-of-fold calibrated level per item (what ``after`` is computed on)
 
     def to_dict(self) -> dict[str, Any]:
         clean = lambda d: {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
@@ -325,7 +326,7 @@ def calibrate(judge: Any, human: Any, method: str = "isotonic", *, k: int = 5,
             means.append(_system_mean(s, x[ids].to_numpy(), oof[ids].to_numpy(), y[ids].to_numpy(), n_bootstrap, seed, confidence))
     settings = {"n_boot": n_bootstrap, "seed": seed, "ci": confidence, "k": k,
                 "folds": "items shuffled with the seed, then dealt round-robin"}
-    return CalibrationReport(method, k, before, after, final, oof, means, settings, notes)
+    return CalibrationReport(method, k, before, after, final, oof, means, settings, notes, oof_lv)
 
 
 def _as_series_str(v: Any) -> pd.Series:
