@@ -73,6 +73,9 @@ class OpenAIServer:
         self.rules: list[Rule] = []
         self.log: list[LogEntry] = []
         self.text_template: str | None = None  # reply text for requests without a schema
+        # generation mode: reply text for requests without a response_format, from the request body
+        # (e.g. ``OpenAIServer.echo``: a deterministic answer to the last user turn)
+        self.reply_text: Any = None
         self._lock = threading.Lock()
         self.api_key: str | None = None  # when set, other keys get 401
         self.chunked = False  # send bodies with Transfer-Encoding: chunked
@@ -132,6 +135,14 @@ class OpenAIServer:
         else:
             raise ValueError(name)
         return self
+
+    @staticmethod
+    def echo(body: dict[str, Any]) -> str:
+        """A generation reply: deterministic, naming the last user turn and
+        how many messages came (``reply_text = OpenAIServer.echo``)."""
+        msgs = body.get("messages", [])
+        user = next((m.get("content", "") for m in reversed(msgs) if m.get("role") == "user"), "")
+        return f"I hear you ({len(msgs)} messages): {user}"
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> "OpenAIServer":
@@ -250,6 +261,8 @@ class OpenAIServer:
                     rf = body.get("response_format")
                     if rf and (rf.get("type") == "json_schema" or rf.get("schema")):
                         content = json.dumps(scores)
+                    elif server.reply_text is not None and not rf:
+                        content = server.reply_text(body)
                     elif server.text_template is not None:
                         content = server.text_template.format(**scores)
                     else:

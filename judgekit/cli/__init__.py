@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "calibrate": "judgekit.cli.calibrate",
     "study": "judgekit.cli.study",
     "judge": "judgekit.cli.judge",
+    "generate": "judgekit.cli.generate",
     "doctor": "judgekit.cli.doctor",
     "meta-eval": "judgekit.cli.metaeval",
     "rubrics": "judgekit.cli.rubrics",

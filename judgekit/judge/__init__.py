@@ -24,11 +24,12 @@ from .run import Judge, JudgeResult, judge, load_results
 from .batch import export_batch, import_batch
 from .dialect import Dialect
 from .doctor import ProbeReport, probe
+from .generation import GenerateResult, Generator, generate
 
 __all__ = [
     "judge", "Judge", "JudgeResult", "load_results", "ReplayMissError", "JudgeAbort", "Rubric", "load_rubric", "load_rubric_file",
     "list_rubrics", "json_schema", "system_message", "export_batch", "import_batch", "PARSER_VERSION",
-    "Dialect", "probe", "ProbeReport",
+    "Dialect", "probe", "ProbeReport", "generate", "Generator", "GenerateResult",
 ]
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import InputError
-from ._client import _completion_from_body
+from ._client import Request, _completion_from_body
+from .dialect import Dialect
 from .cache import JudgeCache
 
 
@@ -38,19 +39,26 @@ def export_batch(items: Any, path: str | os.PathLike[str], *, cache: Any = None,
     finally:
         if db is not None and db is not j.cache:
             db.close()
+    written = write_requests(path, [r for per in reqs for r in per], model=j.model, dialect=dialect, skip=cached)
+    return {"items": len(ids), "requests_written": written, "already_cached": len(cached)}
+
+
+def write_requests(path: str | os.PathLike[str], requests: Iterable[Request], *, model: str, dialect: Dialect,
+                   skip: set[str] = frozenset()) -> int:  # type: ignore[assignment]
+    """Write one Batch API request line per request (each key once, none in
+    ``skip``), its body said in ``dialect``; the number written."""
     written = 0
     seen: set[str] = set()
     with open(path, "w", encoding="utf-8") as fh:
-        for per in reqs:
-            for r in per:
-                if r.key in cached or r.key in seen:
-                    continue
-                seen.add(r.key)
-                body = {"model": j.model, "messages": r.messages, **dialect.wire(r.params)}
-                line = {"custom_id": r.key, "method": "POST", "url": "/v1/chat/completions", "body": body}
-                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-                written += 1
-    return {"items": len(ids), "requests_written": written, "already_cached": len(cached)}
+        for r in requests:
+            if r.key in skip or r.key in seen:
+                continue
+            seen.add(r.key)
+            body = {"model": model, "messages": r.messages, **dialect.wire(r.params)}
+            line = {"custom_id": r.key, "method": "POST", "url": "/v1/chat/completions", "body": body}
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+            written += 1
+    return written
 
 
 def import_batch(results_path: str | os.PathLike[str], cache: Any, *, requests_path: str | os.PathLike[str] | None = None,

@@ -34,8 +34,8 @@ class KeyMaker:
     """
 
     def __init__(self, *, base_url: str, model: str, params: Mapping[str, Any], rubric_id: str,
-                 rubric_version: str, rubric_hash: str, parser_version: str) -> None:
-        settings = {
+                 rubric_version: str, rubric_hash: str, parser_version: str, kind: str | None = None) -> None:
+        settings: dict[str, Any] = {
             "v": SCHEMA_VERSION,
             "base_url": base_url.rstrip("/"),
             "model": model,
@@ -43,6 +43,8 @@ class KeyMaker:
             "rubric": [rubric_id, rubric_version, rubric_hash],
             "parser": parser_version,
         }
+        if kind is not None:  # another kind of request (``"generate"``): its own key space; judge keys have none
+            settings["kind"] = kind
         blob = json.dumps(settings, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         self._prefix = hashlib.sha256(blob.encode("utf-8"))
         self._digests: dict[str, bytes] = {}

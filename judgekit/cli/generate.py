@@ -1,0 +1,143 @@
+"""``judgekit generate PROMPTS.jsonl --model M [--system-file S.txt] --output OUT.jsonl``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from typing import Any
+
+from ..errors import InputError
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "generate",
+        help="responses from any OpenAI-compatible chat model for a prompt file (predictions to evaluate or judge)",
+        description=(
+            "Ask a chat model for one response per row of PROMPTS, on the judge's engine (cache, resume, "
+            "concurrency, rate limits, retries, budget, replicas, batch files). Rows hold an id and one of: "
+            "prompt (a user turn), messages (a list of {role, content}, sent as given) or dialogue (user/"
+            "assistant turns ending with the user's). Output: one JSON row per input row, in input order: "
+            "id, pred (the response, reasoning such as <think>...</think> taken off), status (ok/failed), "
+            "reason (failed rows: never an empty pred), finish_reason, prompt_tokens, completion_tokens; "
+            "it feeds `judgekit evaluate --pred-field pred` and `judgekit leaderboard --system NAME=OUT`. "
+            "Exit codes: 0 every item ok, 1 some failed (the file is written), 2 bad input or a run "
+            "stopped by the server, 3 stopped by the budget."
+        ),
+    )
+    p.add_argument("input", nargs="?", help="prompts: .jsonl (one per line; '-' for stdin), .csv, .tsv or .json")
+    p.add_argument("--model", help="model name as the server knows it")
+    p.add_argument("--base-url", action="append",
+                   help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL or "
+                        "OpenAI); repeat for replicas of one server")
+    p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    sysg = p.add_mutually_exclusive_group()
+    sysg.add_argument("--system", metavar="TEXT", help="a system prompt, sent first")
+    sysg.add_argument("--system-file", metavar="PATH", help="a UTF-8 file holding the system prompt")
+    p.add_argument("--prompt-field", default="prompt", help="field of a single user turn (default: prompt)")
+    p.add_argument("--messages-field", default="messages", help="field of chat messages (default: messages)")
+    p.add_argument("--dialogue-field", default="dialogue", help="field of user/assistant turns (default: dialogue)")
+    p.add_argument("--output", "-o", help="output JSONL path ('-' for stdout)")
+    p.add_argument("--raw", action="store_true", help="also write the reply as sent (reasoning included) as raw")
+    p.add_argument("--cache", default="judgekit-judge.sqlite",
+                   help="SQLite cache file, shared with `judgekit judge` (own keys) (default: ./judgekit-judge.sqlite)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write a cache")
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--max-tokens", type=int, default=512, help="maximum tokens per response (default: 512)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--replay-only", action="store_true", help="answer from the cache only; fail listing missing items")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default: 120)")
+    p.add_argument("--max-retries", type=int, default=6)
+    p.add_argument("--rpm", type=float, help="requests per minute limit")
+    p.add_argument("--tpm", type=float, help="tokens per minute limit")
+    p.add_argument("--max-total-tokens", type=int, help="stop starting requests after this many tokens")
+    p.add_argument("--max-cost", type=float, help="stop starting requests after this cost (needs --price-in/--price-out)")
+    p.add_argument("--price-in", type=float, default=0.0, help="price per million prompt tokens")
+    p.add_argument("--price-out", type=float, default=0.0, help="price per million completion tokens")
+    p.add_argument("--summary", help="also write the summary and signature as JSON here")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--extra-body", metavar="JSON",
+                   help="extra fields for every request body (e.g. '{\"chat_template_kwargs\": "
+                        "{\"enable_thinking\": false}}')")
+    p.add_argument("--server-id", metavar="NAME",
+                   help="the server's identity in cache keys (default: its base URL)")
+    p.add_argument("--reasoning-model", action="store_true",
+                   help="send max_completion_tokens and no temperature from the start (OpenAI o-series, GPT-5); "
+                        "otherwise learned from the first refusal")
+    p.add_argument("--export-batch", metavar="REQUESTS.jsonl",
+                   help="write an OpenAI Batch API / vLLM run_batch request file for the uncached items and exit")
+    p.add_argument("--import-batch", metavar="RESULTS.jsonl", help="import a Batch API results file into the cache and exit")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..judge import Generator, import_batch
+    from .judge import _extra_body
+
+    cache = None if args.no_cache else args.cache
+    if args.import_batch:
+        if cache is None:
+            raise InputError("--import-batch needs a cache (drop --no-cache)")
+        report = import_batch(args.import_batch, cache, rubric="generate")
+        print(f"imported {report['imported']} result(s) into {cache}; {report['failed']} failed line(s)", file=sys.stderr)
+        for f in report["failures"][:10]:
+            print(f"  line {f['line']}: {f['error']}", file=sys.stderr)
+        return 0 if not report["failed"] else 1
+    if not args.input:
+        raise InputError("INPUT is required (a JSONL or CSV file of prompts)")
+    if not args.model:
+        raise InputError("--model is required")
+    system = args.system
+    if args.system_file:
+        try:
+            with open(args.system_file, encoding="utf-8") as fh:
+                system = fh.read().strip()
+        except OSError as exc:
+            raise InputError(f"--system-file: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"--system-file {args.system_file}: not UTF-8 ({exc})") from None
+    gen = Generator(
+        model=args.model, base_url=args.base_url[0] if args.base_url and len(args.base_url) == 1 else args.base_url,
+        system=system, api_key_env=args.api_key_env, cache=cache, concurrency=args.concurrency,
+        replay_only=args.replay_only, temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed,
+        prompt_field=args.prompt_field, messages_field=args.messages_field, dialogue_field=args.dialogue_field,
+        timeout=args.timeout, max_retries=args.max_retries, rpm=args.rpm, tpm=args.tpm,
+        max_total_tokens=args.max_total_tokens, max_cost=args.max_cost, price_per_million_input=args.price_in,
+        price_per_million_output=args.price_out, progress=not args.no_progress,
+        extra_params=_extra_body(args.extra_body), server=args.server_id,
+        dialect=dict(token_param="max_completion_tokens", temperature=False) if args.reasoning_model else None,
+    )
+    if args.export_batch:
+        report = gen.export_batch(args.input, args.export_batch)
+        print(f"wrote {report['requests_written']} request(s) for {report['items']} item(s) to {args.export_batch} "
+              f"({report['already_cached']} already cached)", file=sys.stderr)
+        return 0
+    if not args.output:
+        raise InputError("--output is required")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="generate: ", category=UserWarning)  # printed below as notes
+        result = gen.run(args.input)
+    result.to_jsonl(args.output, raw=args.raw)
+    s = result.summary
+    print(f"generated {s['n_items']} item(s): {s['n_ok']} ok, {s['n_failed']} failed; "
+          f"{s['requests_cached']} from cache, {s['requests_sent']} sent, {s['requests_failed']} failed requests; "
+          f"tokens {s['tokens']['prompt_this_run']}+{s['tokens']['completion_this_run']} this run "
+          f"({s['tokens']['prompt']}+{s['tokens']['completion']} in all)"
+          + (f"; cost {s['cost_this_run']:.4f}" if s["cost_this_run"] else ""), file=sys.stderr)
+    print(f"signature: {result.signature}", file=sys.stderr)
+    if args.summary:
+        with open(args.summary, "w", encoding="utf-8") as fh:
+            json.dump({"signature": result.signature, "summary": s}, fh, ensure_ascii=False, indent=2)
+    for note in s.get("notes", []):
+        print(f"note: {note}", file=sys.stderr)
+    failed = result.failed
+    if failed:
+        shown = "; ".join(f"{r['id']}: {str(r['reason'])[:160]}" for r in failed[:3])
+        print(f"judgekit generate: {len(failed)} item(s) failed (status failed in {args.output}): {shown}"
+              + (" ..." if len(failed) > 3 else ""), file=sys.stderr)
+    if s["stopped"]:
+        print(f"stopped: {s['stopped']}", file=sys.stderr)
+        return 3
+    return 1 if failed else 0
