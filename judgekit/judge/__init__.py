@@ -7,6 +7,7 @@ Public API::
     result.per_item   # DataFrame: id, status, one column per dimension, reason, raw, ...
     result.summary    # means over scored items, counts, tokens, cost
     result.signature  # model|host|rubric id@version+hash|parser|sampling
+    pairwise(items, model="gpt-4o-mini")  # two systems head to head, both orders (rubric empathy-pairwise)
 
 The module itself is callable, so ``judgekit.judge(items, ...)`` works too.
 """
@@ -24,12 +25,14 @@ from .run import Judge, JudgeResult, judge, load_results
 from .batch import export_batch, import_batch
 from .dialect import Dialect
 from .doctor import ProbeReport, probe
+from ._pairwise import PairwiseResult, load_pairwise, pairwise
 from .generation import GenerateResult, Generator, generate
 
 __all__ = [
     "judge", "Judge", "JudgeResult", "load_results", "ReplayMissError", "JudgeAbort", "Rubric", "load_rubric", "load_rubric_file",
     "list_rubrics", "json_schema", "system_message", "export_batch", "import_batch", "PARSER_VERSION",
-    "Dialect", "probe", "ProbeReport", "generate", "Generator", "GenerateResult",
+    "Dialect", "probe", "ProbeReport", "generate", "Generator", "GenerateResult", "pairwise", "PairwiseResult",
+    "load_pairwise",
 ]
 
 
