@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "study": "judgekit.cli.study",
     "judge": "judgekit.cli.judge",
     "generate": "judgekit.cli.generate",
+    "pairwise": "judgekit.cli.pairwise",
     "doctor": "judgekit.cli.doctor",
     "meta-eval": "judgekit.cli.metaeval",
     "rubrics": "judgekit.cli.rubrics",

@@ -239,8 +239,9 @@ def _names(names: Sequence[str]) -> tuple[str, str]:
 
 def pairwise(items: Any, rubric: Any = "empathy-pairwise", model: str = "", *, contexts: Any = None,
              names: Sequence[str] | None = None, base_url: Any = None, api_key_env: str = "OPENAI_API_KEY",
-             cache: Any = None, concurrency: int = 16, n_bootstrap: int = 1000, seed: int | None = DEFAULT_SEED,
-             confidence: float = 0.95, lc_penalty: float = 1.0, **settings: Any) -> PairwiseResult:
+             cache: Any = None, concurrency: int = 16, n_bootstrap: int = 1000,
+             bootstrap_seed: int | None = DEFAULT_SEED, confidence: float = 0.95, lc_penalty: float = 1.0,
+             **settings: Any) -> PairwiseResult:
     """Judge two systems head to head, every pair in both orders.
 
     ``items``: a list of mappings (or a DataFrame) with ``response_a`` (the
@@ -260,7 +261,8 @@ def pairwise(items: Any, rubric: Any = "empathy-pairwise", model: str = "", *, c
     instruction-difficulty term, L2 penalty ``lc_penalty`` on both
     coefficients; LC win rate = the prediction at equal length.  CIs:
     percentile bootstrap over scored items, ``n_bootstrap`` resamples,
-    ``seed``."""
+    ``bootstrap_seed`` (``seed=`` is the judge's sampling seed, as for
+    ``Judge``)."""
     from .run import Judge
 
     r, values = pairwise_rubric(rubric)
@@ -301,11 +303,12 @@ def pairwise(items: Any, rubric: Any = "empathy-pairwise", model: str = "", *, c
     import pandas as pd
 
     per_item = pd.DataFrame(rows, columns=list(_PER_ITEM))
-    summary = summarise(per_item, n_bootstrap=n_bootstrap, seed=seed, confidence=confidence, lc_penalty=lc_penalty)
+    summary = summarise(per_item, n_bootstrap=n_bootstrap, seed=bootstrap_seed, confidence=confidence,
+                        lc_penalty=lc_penalty)
     s = jr.summary
     summary["judge"] = {k: s[k] for k in ("requests_cached", "requests_sent", "requests_failed", "tokens", "cost",
                                           "stopped", "notes") if k in s}
-    signature = Signature([*jr.signature.items(), *_method_parts(n_bootstrap, seed, lc_penalty)])
+    signature = Signature([*jr.signature.items(), *_method_parts(n_bootstrap, bootstrap_seed, lc_penalty)])
     return PairwiseResult(per_item, summary, signature, (base_name, sys_name))
 
 
