@@ -27,6 +27,9 @@ def add_parser(sub) -> None:
     p.add_argument("--refs", help="references: .jsonl/.csv with id and ref fields, or .txt one per line")
     p.add_argument("--judge", action="append", default=[], metavar="NAME=PATH",
                    help="judge results for system NAME (the JSONL of `judgekit judge --output`); repeat")
+    p.add_argument("--pairwise", action="append", default=[], metavar="NAME=PATH",
+                   help="system NAME judged head to head against the baseline (the JSONL of `judgekit pairwise "
+                        "--output`): a pairwise:win_rate column with its CI; repeat")
     p.add_argument("--baseline", help="the system the others are tested against (default: the first)")
     p.add_argument("--id-field", default="id", help="id field/column (default: id); .txt files use the line number from 0")
     p.add_argument("--pred-field", default="pred", help="prediction field/column (default: pred)")
@@ -173,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.refs:
             refs = table_refs
     judges = {name: path for name, path in _named(args.judge, "--judge")}
+    pairwise = {name: path for name, path in _named(args.pairwise, "--pairwise")}
     levels = {}
     for dim, values in _named(args.levels, "--levels"):
         try:
@@ -189,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     lb = leaderboard(systems, refs, baseline=args.baseline, judges=judges or None, emotions=emotions,
                      emotion_metric=args.emotion_metric, levels=levels, tests=tests, n_bootstrap=args.n_bootstrap,
                      n_randomization=args.n_randomization, seed=args.seed, alpha=args.alpha, columns=columns,
-                     n_examples=args.examples, progress=sys.stderr.isatty(), **opts)
+                     n_examples=args.examples, progress=sys.stderr.isatty(), pairwise=pairwise or None, **opts)
     sys.stdout.write(lb.to_markdown())
     if args.out:
         written = lb.write(args.out, formats=formats, title=args.title)

@@ -22,6 +22,7 @@ __all__ = ["Leaderboard", "leaderboard", "compare", "score_systems", "DEFAULT_CO
 DEFAULT_COLUMNS = ("bleu-1", "bleu-2", "bleu-3", "bleu-4", "rouge-1", "rouge-2", "rouge-l", "distinct-1", "distinct-2")
 LEVEL_LABELS = ("Bad", "Okay", "Good")  # a 3-level judge or rating, 0/1/2
 JUDGE = "judge:"  # the one prefix of judge columns in Scores (JudgeResult.to_scores)
+PAIRWISE = "pairwise:win_rate"  # each system's win rate against the baseline (PairwiseResult.to_scores)
 
 
 @dataclass
@@ -259,6 +260,7 @@ def leaderboard(
     n_examples: int = 5,
     examples: Any = None,
     progress: bool = False,
+    pairwise: Mapping[str, Any] | None = None,
     **evaluate_options: Any,
 ) -> Leaderboard:
     """Compare every system with ``baseline`` (default: the first system).
@@ -276,7 +278,10 @@ def leaderboard(
     three values meaning Bad, Okay, Good, for the stacked bars (default:
     the rubric's scale declared in the judge's Scores when it has three
     levels, else values seen within 0/1/2 including 0, or within 1/2/3
-    including 3).  ``tests``: any of ``bs`` (paired bootstrap,
+    including 3).  ``pairwise``: system -> its head-to-head judging
+    against the baseline (a ``judgekit.judge.PairwiseResult`` or the JSONL
+    of ``judgekit pairwise --output``), shown as the column
+    ``pairwise:win_rate`` with its bootstrap CI.  ``tests``: any of ``bs`` (paired bootstrap,
     ``n_bootstrap`` resamples) and ``ar`` (approximate randomization,
     ``n_randomization`` trials); a system is marked when every test gives
     p < ``alpha``.
@@ -315,7 +320,7 @@ def leaderboard(
                                                  **evaluate_options)
     return compare(scored, baseline=baseline, judges=judged, emotions=emotions, emotion_metric=emotion_metric,
                    levels=levels, tests=tests, n_bootstrap=n_bootstrap, n_randomization=n_randomization, seed=seed,
-                   alpha=alpha, columns=columns, examples=examples, progress=progress)
+                   alpha=alpha, columns=columns, examples=examples, progress=progress, pairwise=pairwise)
 
 
 def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str, Scores] | None = None,
@@ -323,12 +328,14 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
             levels: Mapping[str, Sequence[float]] | None = None, tests: Sequence[str] = ("bs", "ar"),
             n_bootstrap: int = 1000, n_randomization: int = 10000, seed: int | None = DEFAULT_SEED,
             alpha: float = 0.05, columns: Sequence[str] | None = None, examples: Any = None,
-            progress: bool = False) -> Leaderboard:
+            progress: bool = False, pairwise: Mapping[str, Any] | None = None) -> Leaderboard:
     """Systems' ``Scores`` in, the leaderboard out (no scoring, no files).
 
     ``systems``: name -> n-gram ``Scores`` on the same ids with one
     signature; ``judges``: name -> judge ``Scores`` (``judge:<dim>``
-    columns, ``judge:status``, levels declared by the rubric)."""
+    columns, ``judge:status``, levels declared by the rubric); ``pairwise``:
+    name -> head-to-head results against the baseline (column
+    ``pairwise:win_rate``)."""
     import pandas as pd
 
     names = list(systems)
@@ -365,6 +372,9 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
         for d in dims if s in judged else ():
             f[JUDGE + d] = judged[s].column(JUDGE + d)
         per_item[s] = f
+    if pairwise:
+        _pairwise_column(pairwise, names, baseline, ids, scores, ci, per_item, notes, n_bootstrap=n_bootstrap,
+                         seed=seed)
     emo_table = None
     if emotions is not None:
         emotion_metric = emotion_metric or (f"{JUDGE}{dims[0]}" if dims else "rouge-l")
@@ -374,7 +384,7 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
     unknown_cols = [c for c in show if c not in scores.columns]
     if unknown_cols:
         raise InputError(f"unknown column(s) {unknown_cols}; available: {', '.join(scores.columns)}")
-    show += [c for c in scores.columns if c.startswith(JUDGE) and c not in show]
+    show += [c for c in scores.columns if (c.startswith(JUDGE) or c == PAIRWISE) and c not in show]
 
     test_desc = []
     if "bs" in tests:
@@ -487,6 +497,42 @@ def _judge_tests(col: str, per_sys: Mapping[str, Any], baseline: str, n: int, ci
         if "ar" in tests:
             test_map.setdefault((s, col), {})["ar"] = sig.paired_randomization(
                 a, b, n_randomization=n_randomization, seed=seed)[col]
+
+
+def _pairwise_column(pairwise: Mapping[str, Any], names: list[str], baseline: str, ids: list[str], scores: Any,
+                     ci: dict, per_item: dict, notes: list[str], *, n_bootstrap: int, seed: int | None) -> None:
+    """Each system's win rate against the baseline (mean of 1 / 0.5 / 0 over
+    the items judged in both orders) with its bootstrap CI."""
+    import numpy as np
+
+    from ..judge import load_pairwise
+    from . import significance as sig
+
+    values: dict[str, Any] = {}
+    for raw, res in pairwise.items():
+        s = str(raw)
+        if s not in names:
+            raise InputError(f"pairwise results given for unknown system {s!r}; systems: {', '.join(names)}")
+        if s == baseline:
+            raise InputError(f"pairwise results given for the baseline {s!r}: give them for the systems judged "
+                             "against it")
+        try:
+            sc = load_pairwise(res).to_scores()
+        except InputError as exc:
+            raise InputError(f"pairwise results for {s!r}: {exc}") from None
+        _align(s, dict.fromkeys(sc.ids), ids, "pairwise results for system")
+        v = sc.select(ids).column(PAIRWISE).astype(float)
+        values[s] = v
+        ok = v[np.isfinite(v)]
+        if len(ok):
+            ci[(s, PAIRWISE)] = sig.bootstrap_ci({PAIRWISE: ok}, n_bootstrap=n_bootstrap, seed=seed)[PAIRWISE]
+        if len(ok) < len(v):
+            notes.append(f"{PAIRWISE}: {s!r} over the {len(ok)} of {len(v)} items judged in both orders")
+        per_item[s][PAIRWISE] = v
+    scores[PAIRWISE] = [float(np.nanmean(values[s])) if s in values and np.isfinite(values[s]).any() else math.nan
+                        for s in names]
+    notes.append(f"{PAIRWISE}: each system against {baseline} as one pairwise judge saw them, every pair in both "
+                 "orders; win 1, tie or inconsistent 0.5, loss 0 (FastChat's rule)")
 
 
 def _given_levels(levels: Mapping[str, Sequence[float]] | None) -> dict[str, tuple]:
