@@ -200,8 +200,8 @@ def test_failures_are_status_failed_and_exit_nonzero(server, tmp_path):
 
 def test_cli_csv_prompt_field_system_file_and_evaluate_leaderboard_read_it(server, tmp_path):
     inp = tmp_path / "in.csv"
-    inp.write_text("id,question\nq1,I lost my job. #q1#\nq2,\"My dog, Max, is sick. #q2#\"\nq3,考试没考好。#q3#\n",
-                   encoding="utf-8")
+    inp.write_text('id,question,messages\nq1,I lost my job. #q1#,\nq2,"My dog, Max, is sick. #q2#",\n'
+                   'q3,,"[{""role"": ""user"", ""content"": ""考试没考好。#q3#""}]"\n', encoding="utf-8")
     (tmp_path / "sys.txt").write_text(SYSTEM + "\n", encoding="utf-8")
     out = tmp_path / "gen.jsonl"
     proc = _cli("generate", inp, "--prompt-field", "question", "--system-file", tmp_path / "sys.txt", "--model", "m",

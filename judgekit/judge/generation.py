@@ -69,8 +69,10 @@ def item_messages(item: Mapping[str, Any], where: str, *, system: str | None = N
     """The chat messages for one item: its ``prompt`` (one user turn), its
     ``messages`` (sent as given) or its ``dialogue`` (user/assistant turns,
     ending with the user's), after the ``system`` message when given."""
-    given = [f for f in (prompt_field, messages_field, dialogue_field) if item.get(f) is not None
-             and not (isinstance(item.get(f), float) and math.isnan(item[f]))]
+    def present(v: Any) -> bool:  # a CSV's empty cell or a DataFrame's NaN is no value
+        return v is not None and v != "" and not (isinstance(v, float) and math.isnan(v))
+
+    given = [f for f in (prompt_field, messages_field, dialogue_field) if present(item.get(f))]
     if len(given) != 1:
         what = "none" if not given else " and ".join(map(repr, given))
         raise InputError(f"{where}: give exactly one of {prompt_field!r} (a user turn), {messages_field!r} (chat "
