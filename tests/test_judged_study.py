@@ -104,3 +104,33 @@ def test_one_command_from_a_new_models_responses_to_the_study(tmp_path):
     assert {r["index"] for r in data["validity"]} == {"chatgpt", "chatgpt_empathy", "gpt4", "llama2_empathy"}
     assert all(r["covered"] for r in data["validity"])
     assert data["study"]["distribution"]["mymodel"]["shares"] == [0.0, 1.0, 0.0]
+
+
+def test_one_command_from_the_files_prompts_to_the_study(tmp_path):
+    """Two loopback servers stand in for a new model and a judge: the one
+    documented command generates the new model's responses to the file's
+    prompts (with a system prompt), judges every system, calibrates on the
+    released ratings and prints the study with its validity table."""
+    df = pd.read_csv(WELIVITA)
+    (tmp_path / "system.txt").write_text("Respond with empathy.", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "OPENAI_BASE_URL")}
+    env.update(PYTHONPATH=str(REPO), OPENAI_API_KEY="sk-study-cli")
+    with OpenAIServer() as model, OpenAIServer() as judge:
+        model.reply_text = lambda body: "NEWMODEL " + OpenAIServer.echo(body)
+        _echo_humans(judge, df)
+        judge.add_rule("NEWMODEL", "ok", scores={"empathy": 3})
+        cmd = [sys.executable, "-m", "judgekit", "study", str(WELIVITA), "--generate", "mymodel=loopback-llm",
+               "--generate-base-url", model.base_url, "--system-file", str(tmp_path / "system.txt"),
+               "--judge-model", "m", "--judge-base-url", judge.base_url, "--cache", str(tmp_path / "c.sqlite"),
+               "--n-bootstrap", "100", "--by", "sentiment", "--save-responses", str(tmp_path / "gen"),
+               "--simulated"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        sent = [e.body for e in model.log]
+    assert len(sent) == len(df) and all(b["messages"][0] == {"role": "system", "content": "Respond with empathy."}
+                                        for b in sent)
+    assert {b["messages"][-1]["content"] for b in sent} == set(df["speaker_uttr"])
+    rows = [json.loads(x) for x in (tmp_path / "gen" / "mymodel.jsonl").read_text().splitlines()]
+    assert len(rows) == len(df) and all(r["status"] == "ok" for r in rows)
+    assert "mymodel" in proc.stdout and "(new)" in proc.stdout and proc.stdout.count("covered") >= 4
+    assert "generated 192 responses for mymodel" in proc.stderr

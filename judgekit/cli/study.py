@@ -28,7 +28,13 @@ def add_parser(sub) -> None:
     j.add_argument("--judge-base-url", action="append", help="the judge's OpenAI-compatible base URL (repeat for replicas)")
     j.add_argument("--new", action="append", default=[], metavar="NAME=RESPONSES.jsonl",
                    help="a new system's responses, by dialog_id (the output of `judgekit generate`); repeat")
-    j.add_argument("--cache", default="judgekit-judge.sqlite", help="the judge's SQLite cache")
+    j.add_argument("--generate", action="append", default=[], metavar="NAME=MODEL",
+                   help="generate a new system's responses to the file's prompts first (judgekit generate: the "
+                        "speaker's utterance as the user turn); repeat")
+    j.add_argument("--generate-base-url", action="append", help="the new model's OpenAI-compatible base URL")
+    j.add_argument("--system-file", help="a system prompt for the new model (e.g. the study's empathy instruction)")
+    j.add_argument("--save-responses", metavar="DIR", help="write each generated system's responses here as JSONL")
+    j.add_argument("--cache", default="judgekit-judge.sqlite", help="the SQLite cache of the judge (and generation)")
     j.add_argument("--k", type=int, default=5, help="folds for the calibration (default 5)")
     j.add_argument("--n-bootstrap", type=int, default=1000)
     j.add_argument("--concurrency", type=int, default=16)
@@ -68,6 +74,32 @@ def _judged(args: argparse.Namespace, by: list) -> int:
         if not sep or not name or not path:
             raise InputError(f"--new {spec!r}: expected NAME=RESPONSES.jsonl")
         new[name] = path
+    if args.generate:
+        from ..judge import Generator
+        from ..judged_study import welivita_prompts
+
+        prompts = welivita_prompts(args.file)
+        system = Path(args.system_file).read_text(encoding="utf-8") if args.system_file else None
+        gurls = args.generate_base_url
+        for spec in args.generate:
+            name, sep, model = spec.partition("=")
+            if not sep or not name or not model:
+                raise InputError(f"--generate {spec!r}: expected NAME=MODEL")
+            if name in new:
+                raise InputError(f"system {name!r} is given twice")
+            gen = Generator(model=model, base_url=gurls[0] if gurls and len(gurls) == 1 else gurls, system=system,
+                            cache=args.cache, concurrency=args.concurrency, progress=sys.stderr.isatty())
+            res = gen.run(prompts)
+            if args.save_responses:
+                Path(args.save_responses).mkdir(parents=True, exist_ok=True)
+                res.to_jsonl(Path(args.save_responses) / f"{name}.jsonl")
+            failed = [r["id"] for r in res.records() if r.get("status") != "ok"]
+            if failed:
+                raise InputError(f"--generate {name}: {len(failed)} prompt(s) got no response "
+                                 f"({', '.join(map(repr, failed[:5]))}); rerun (the cache keeps the others) or "
+                                 "drop them from the file")
+            print(f"generated {len(res.preds)} responses for {name} ({res.signature})", file=sys.stderr)
+            new[name] = res.preds
     urls = args.judge_base_url
     judge = Judge(model=args.judge_model, base_url=urls[0] if urls and len(urls) == 1 else urls, cache=args.cache,
                   concurrency=args.concurrency, progress=sys.stderr.isatty())
