@@ -8,6 +8,7 @@ import warnings
 from typing import Any
 
 from ..errors import InputError
+from ._engine import add_engine_arguments, engine_settings
 
 
 def add_parser(subparsers: Any) -> None:
@@ -27,11 +28,7 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     p.add_argument("input", nargs="?", help="prompts: .jsonl (one per line; '-' for stdin), .csv, .tsv or .json")
-    p.add_argument("--model", help="model name as the server knows it")
-    p.add_argument("--base-url", action="append",
-                   help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL or "
-                        "OpenAI); repeat for replicas of one server")
-    p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    add_engine_arguments(p, max_tokens=512, timeout=120.0, what="response")
     sysg = p.add_mutually_exclusive_group()
     sysg.add_argument("--system", metavar="TEXT", help="a system prompt, sent first")
     sysg.add_argument("--system-file", metavar="PATH", help="a UTF-8 file holding the system prompt")
@@ -40,32 +37,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--dialogue-field", default="dialogue", help="field of user/assistant turns (default: dialogue)")
     p.add_argument("--output", "-o", help="output JSONL path ('-' for stdout)")
     p.add_argument("--raw", action="store_true", help="also write the reply as sent (reasoning included) as raw")
-    p.add_argument("--cache", default="judgekit-judge.sqlite",
-                   help="SQLite cache file, shared with `judgekit judge` (own keys) (default: ./judgekit-judge.sqlite)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write a cache")
-    p.add_argument("--concurrency", type=int, default=16)
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--max-tokens", type=int, default=512, help="maximum tokens per response (default: 512)")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--replay-only", action="store_true", help="answer from the cache only; fail listing missing items")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default: 120)")
-    p.add_argument("--max-retries", type=int, default=6)
-    p.add_argument("--rpm", type=float, help="requests per minute limit")
-    p.add_argument("--tpm", type=float, help="tokens per minute limit")
-    p.add_argument("--max-total-tokens", type=int, help="stop starting requests after this many tokens")
-    p.add_argument("--max-cost", type=float, help="stop starting requests after this cost (needs --price-in/--price-out)")
-    p.add_argument("--price-in", type=float, default=0.0, help="price per million prompt tokens")
-    p.add_argument("--price-out", type=float, default=0.0, help="price per million completion tokens")
     p.add_argument("--summary", help="also write the summary and signature as JSON here")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--extra-body", metavar="JSON",
-                   help="extra fields for every request body (e.g. '{\"chat_template_kwargs\": "
-                        "{\"enable_thinking\": false}}')")
-    p.add_argument("--server-id", metavar="NAME",
-                   help="the server's identity in cache keys (default: its base URL)")
-    p.add_argument("--reasoning-model", action="store_true",
-                   help="send max_completion_tokens and no temperature from the start (OpenAI o-series, GPT-5); "
-                        "otherwise learned from the first refusal")
     p.add_argument("--export-batch", metavar="REQUESTS.jsonl",
                    help="write an OpenAI Batch API / vLLM run_batch request file for the uncached items and exit")
     p.add_argument("--import-batch", metavar="RESULTS.jsonl", help="import a Batch API results file into the cache and exit")
@@ -74,7 +46,6 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..judge import Generator, import_batch
-    from .judge import _extra_body
 
     cache = None if args.no_cache else args.cache
     if args.import_batch:
@@ -98,17 +69,8 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--system-file: {exc}") from None
         except UnicodeDecodeError as exc:
             raise InputError(f"--system-file {args.system_file}: not UTF-8 ({exc})") from None
-    gen = Generator(
-        model=args.model, base_url=args.base_url[0] if args.base_url and len(args.base_url) == 1 else args.base_url,
-        system=system, api_key_env=args.api_key_env, cache=cache, concurrency=args.concurrency,
-        replay_only=args.replay_only, temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed,
-        prompt_field=args.prompt_field, messages_field=args.messages_field, dialogue_field=args.dialogue_field,
-        timeout=args.timeout, max_retries=args.max_retries, rpm=args.rpm, tpm=args.tpm,
-        max_total_tokens=args.max_total_tokens, max_cost=args.max_cost, price_per_million_input=args.price_in,
-        price_per_million_output=args.price_out, progress=not args.no_progress,
-        extra_params=_extra_body(args.extra_body), server=args.server_id,
-        dialect=dict(token_param="max_completion_tokens", temperature=False) if args.reasoning_model else None,
-    )
+    gen = Generator(**engine_settings(args), system=system, prompt_field=args.prompt_field,
+                    messages_field=args.messages_field, dialogue_field=args.dialogue_field)
     if args.export_batch:
         report = gen.export_batch(args.input, args.export_batch)
         print(f"wrote {report['requests_written']} request(s) for {report['items']} item(s) to {args.export_batch} "

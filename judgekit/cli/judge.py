@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from ..errors import InputError
+from ._engine import add_engine_arguments, engine_settings
 
 
 def add_parser(subparsers: Any) -> None:
@@ -25,50 +26,20 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("input", nargs="?", help="items: .jsonl (one per line; '-' for stdin), .csv, .tsv or .json")
     p.add_argument("--rubric", default="empathy-3pt", help="built-in rubric id or a .yaml path (default: empathy-3pt)")
-    p.add_argument("--model", help="model name as the server knows it")
-    p.add_argument("--base-url", action="append",
-                   help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL or "
-                        "OpenAI); repeat for replicas of one server: requests spread over them, a dead one is "
-                        "taken out")
-    p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    add_engine_arguments(p, max_tokens=256, timeout=60.0, what="judge reply")
     p.add_argument("--output", "-o", help="output JSONL path ('-' for stdout)")
-    p.add_argument("--cache", default="judgekit-judge.sqlite", help="SQLite cache file (default: ./judgekit-judge.sqlite)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write a cache")
-    p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--samples", type=int, default=1, help="judgments per item (use with --temperature > 0)")
     p.add_argument("--aggregate", choices=("mean", "median", "majority"), default="mean")
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--max-tokens", type=int, default=256, help="maximum tokens per judge reply")
-    p.add_argument("--seed", type=int)
     p.add_argument("--lang", "--language", dest="lang", choices=("en", "zh"),
                    help="prompt language (default: the rubric's first; --language is the old spelling)")
     p.add_argument("--no-structured", action="store_true", help="do not send a JSON-schema response_format (servers without it)")
     p.add_argument("--logprobs", action="store_true", help="ask for logprobs and report an expected score per dimension")
-    p.add_argument("--replay-only", action="store_true", help="answer from the cache only; fail listing missing items")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
-    p.add_argument("--max-retries", type=int, default=6)
-    p.add_argument("--rpm", type=float, help="requests per minute limit")
-    p.add_argument("--tpm", type=float, help="tokens per minute limit")
-    p.add_argument("--max-total-tokens", type=int, help="stop starting requests after this many tokens")
-    p.add_argument("--max-cost", type=float, help="stop starting requests after this cost (needs --price-in/--price-out)")
-    p.add_argument("--price-in", type=float, default=0.0, help="price per million prompt tokens")
-    p.add_argument("--price-out", type=float, default=0.0, help="price per million completion tokens")
     p.add_argument("--raw", action="store_true", help="include the judge's raw reply in every output row")
     p.add_argument("--summary", help="also write the summary and signature as JSON here")
     p.add_argument("--fail-on-unscored", action="store_true", help="exit 1 when any row is unscored")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--extra-body", metavar="JSON",
-                   help="extra fields for every request body, for what a server needs beyond the OpenAI API "
-                        "(e.g. '{\"chat_template_kwargs\": {\"enable_thinking\": false}}' for Qwen3 on vLLM)")
-    p.add_argument("--server-id", metavar="NAME",
-                   help="the server's identity in cache keys (default: its base URL); the same NAME replays the "
-                        "cache whichever way the URL is given")
     p.add_argument("--format", dest="response_format", choices=("json_schema", "json_object+schema", "json_object",
                                                                 "text"),
                    help="force the structured-output form instead of learning it from the server's refusals")
-    p.add_argument("--reasoning-model", action="store_true",
-                   help="send max_completion_tokens and no temperature from the start (OpenAI o-series, GPT-5); "
-                        "otherwise learned from the first refusal")
     p.add_argument("--export-batch", metavar="REQUESTS.jsonl", help="write an OpenAI Batch API request file for the uncached items and exit")
     p.add_argument("--import-batch", metavar="RESULTS.jsonl", help="import a Batch API results file into the cache and exit")
     p.set_defaults(func=run)
@@ -117,19 +88,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--model is required")
     rubric = load_rubric(args.rubric)
     items = _read_items(args.input, rubric.required_inputs)
-    settings: dict[str, Any] = dict(
-        rubric=rubric, model=args.model,
-        base_url=args.base_url[0] if args.base_url and len(args.base_url) == 1 else args.base_url, api_key_env=args.api_key_env,
-        concurrency=args.concurrency, samples=args.samples, aggregate=args.aggregate,
-        temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed, lang=args.lang,
-        structured=not args.no_structured, logprobs=args.logprobs, timeout=args.timeout,
-        max_retries=args.max_retries, rpm=args.rpm, tpm=args.tpm, max_total_tokens=args.max_total_tokens,
-        max_cost=args.max_cost, price_per_million_input=args.price_in, price_per_million_output=args.price_out,
-        progress=not args.no_progress, extra_params=_extra_body(args.extra_body), server=args.server_id,
-        dialect=_dialect(args),
-    )
+    settings: dict[str, Any] = dict(engine_settings(args), rubric=rubric, samples=args.samples,
+                                    aggregate=args.aggregate, lang=args.lang, structured=not args.no_structured,
+                                    logprobs=args.logprobs)
+    cache = settings.pop("cache")
+    replay_only = settings.pop("replay_only")
     if args.export_batch:
-        report = export_batch(items, args.export_batch, cache=cache, **settings)
+        report = export_batch(items, args.export_batch, cache=cache, replay_only=replay_only, **settings)
         print(f"wrote {report['requests_written']} request(s) for {report['items']} item(s) to {args.export_batch} "
               f"({report['already_cached']} already cached)", file=sys.stderr)
         return 0
@@ -137,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--output is required")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="judge: ", category=UserWarning)  # printed below as notes
-        result = Judge(cache=cache, replay_only=args.replay_only, **settings).run(items)
+        result = Judge(cache=cache, replay_only=replay_only, **settings).run(items)
     df = result.per_item
     # the rubric's dimensions, each with its spread over samples and expected score when asked for
     dims = [c for d in result.dimensions for c in (d, f"{d}_sd", f"{d}_expected") if c in df.columns]
@@ -184,24 +149,3 @@ def run(args: argparse.Namespace) -> int:
     if args.fail_on_unscored and s["n_unscored"]:
         return 1
     return 0
-
-
-def _extra_body(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"--extra-body: not valid JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise InputError("--extra-body: expected a JSON object of body fields")
-    return value
-
-
-def _dialect(args: argparse.Namespace) -> dict[str, Any] | None:
-    d: dict[str, Any] = {}
-    if args.response_format:
-        d["format"] = args.response_format
-    if args.reasoning_model:
-        d.update(token_param="max_completion_tokens", temperature=False)
-    return d or None

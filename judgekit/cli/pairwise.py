@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ._engine import add_engine_arguments, engine_settings
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,27 +34,13 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--id-field", default="id", help="id field of every file (default: id)")
     p.add_argument("--pred-field", default="pred", help="the reply's field in --baseline and --system (default: pred)")
     p.add_argument("--rubric", default="empathy-pairwise", help="a pairwise rubric id or .yaml path (default: empathy-pairwise)")
-    p.add_argument("--model", required=True, help="model name as the server knows it")
-    p.add_argument("--base-url", action="append",
-                   help="OpenAI-compatible base URL (default: $OPENAI_BASE_URL or OpenAI); repeat for replicas")
-    p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    add_engine_arguments(p, max_tokens=256, timeout=60.0, what="judge reply")
     p.add_argument("--output", "-o", required=True, help="per-item JSONL ('-' for stdout; the figures then go to stderr)")
     p.add_argument("--summary", help="also write the figures and the signature as JSON here")
-    p.add_argument("--cache", default="judgekit-judge.sqlite", help="SQLite cache file (default: ./judgekit-judge.sqlite)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write a cache")
-    p.add_argument("--replay-only", action="store_true", help="answer from the cache only; fail listing missing items")
-    p.add_argument("--concurrency", type=int, default=16)
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--max-tokens", type=int, default=256)
-    p.add_argument("--seed", type=int, help="the judge's sampling seed")
     p.add_argument("--lang", choices=("en", "zh"), help="prompt language (default: the rubric's first)")
     p.add_argument("--no-structured", action="store_true", help="do not send a JSON-schema response_format")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
-    p.add_argument("--max-retries", type=int, default=6)
-    p.add_argument("--server-id", metavar="NAME", help="the server's identity in cache keys (default: its base URL)")
     p.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (default 1000)")
     p.add_argument("--bootstrap-seed", type=int, default=12345, help="seed of the bootstrap (default 12345)")
-    p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
 
@@ -114,18 +101,14 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{what} {args.baseline if what == '--baseline' else args.system} has {len(extra)} "
                              f"item(s) that --contexts does not: {_show(extra)}")
     order = list(contexts)
-    cache = None if args.no_cache else args.cache
+    if not args.model:
+        raise InputError("--model is required")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="judge: ", category=UserWarning)  # printed below as notes
         result = pairwise(
             {names[0]: {i: base[i] for i in order}, names[1]: {i: system[i] for i in order}}, rubric=rubric,
-            model=args.model, contexts=contexts,
-            base_url=args.base_url[0] if args.base_url and len(args.base_url) == 1 else args.base_url,
-            api_key_env=args.api_key_env, cache=cache, concurrency=args.concurrency, replay_only=args.replay_only,
-            temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed, lang=args.lang,
-            structured=not args.no_structured, timeout=args.timeout, max_retries=args.max_retries,
-            server=args.server_id, progress=not args.no_progress, n_bootstrap=args.n_bootstrap,
-            bootstrap_seed=args.bootstrap_seed)
+            contexts=contexts, **engine_settings(args), lang=args.lang, structured=not args.no_structured,
+            n_bootstrap=args.n_bootstrap, bootstrap_seed=args.bootstrap_seed)
     lines = []
     for rec in result.per_item.to_dict(orient="records"):
         row = {k: _plain(rec[k]) for k in ("id", "outcome", "verdict_ab", "verdict_ba", "len_a", "len_b")}
