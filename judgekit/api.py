@@ -6,13 +6,11 @@ Data flows one way: text (``judgekit.text``) -> counts and scores
 """
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import math
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
-import numpy as np
 
 from ._version import __version__
 from ._compat import renamed

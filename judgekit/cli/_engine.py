@@ -86,3 +86,35 @@ def engine_settings(args: argparse.Namespace) -> dict[str, Any]:
         progress=not args.no_progress, extra_params=extra_body(args.extra_body), server=args.server_id,
         dialect=dialect(args),
     )
+
+
+def import_batch_command(args: argparse.Namespace, *, rubric: str = "") -> int:
+    """``--import-batch RESULTS.jsonl``: fill the cache, report failed lines."""
+    import sys
+
+    from ..judge import import_batch
+
+    if args.no_cache:
+        raise InputError("--import-batch needs a cache (drop --no-cache)")
+    report = import_batch(args.import_batch, args.cache, rubric=rubric)
+    print(f"imported {report['imported']} result(s) into {args.cache}; {report['failed']} failed line(s)",
+          file=sys.stderr)
+    for f in report["failures"][:10]:
+        print(f"  line {f['line']}: {f['error']}", file=sys.stderr)
+    return 0 if not report["failed"] else 1
+
+
+def write_rows(path: str, rows: list[dict[str, Any]]) -> None:
+    """JSON lines to ``path`` ('-': stdout), atomically: a killed run leaves
+    the old file or the new one, never half of one."""
+    import os
+    import sys
+
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

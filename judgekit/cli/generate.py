@@ -8,7 +8,7 @@ import warnings
 from typing import Any
 
 from ..errors import InputError
-from ._engine import add_engine_arguments, engine_settings
+from ._engine import add_engine_arguments, engine_settings, import_batch_command
 
 
 def add_parser(subparsers: Any) -> None:
@@ -45,17 +45,10 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..judge import Generator, import_batch
+    from ..judge import Generator
 
-    cache = None if args.no_cache else args.cache
     if args.import_batch:
-        if cache is None:
-            raise InputError("--import-batch needs a cache (drop --no-cache)")
-        report = import_batch(args.import_batch, cache, rubric="generate")
-        print(f"imported {report['imported']} result(s) into {cache}; {report['failed']} failed line(s)", file=sys.stderr)
-        for f in report["failures"][:10]:
-            print(f"  line {f['line']}: {f['error']}", file=sys.stderr)
-        return 0 if not report["failed"] else 1
+        return import_batch_command(args, rubric="generate")
     if not args.input:
         raise InputError("INPUT is required (a JSONL or CSV file of prompts)")
     if not args.model:

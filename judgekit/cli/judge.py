@@ -5,12 +5,11 @@ import argparse
 import json
 import math
 import warnings
-import os
 import sys
 from typing import Any
 
 from ..errors import InputError
-from ._engine import add_engine_arguments, engine_settings
+from ._engine import add_engine_arguments, engine_settings, import_batch_command, write_rows
 
 
 def add_parser(subparsers: Any) -> None:
@@ -71,17 +70,11 @@ def _plain(value: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..judge import Judge, export_batch, import_batch, load_rubric
+    from ..judge import Judge, export_batch, load_rubric
 
     cache = None if args.no_cache else args.cache
     if args.import_batch:
-        if cache is None:
-            raise InputError("--import-batch needs a cache (drop --no-cache)")
-        report = import_batch(args.import_batch, cache)
-        print(f"imported {report['imported']} result(s) into {cache}; {report['failed']} failed line(s)", file=sys.stderr)
-        for f in report["failures"][:10]:
-            print(f"  line {f['line']}: {f['error']}", file=sys.stderr)
-        return 0 if not report["failed"] else 1
+        return import_batch_command(args)
     if not args.input:
         raise InputError("INPUT is required (a JSONL file of items)")
     if not args.model:
@@ -116,15 +109,8 @@ def run(args: argparse.Namespace) -> int:
             row["reason"] = rec["reason"]
         if args.raw or rec["status"] != "scored":
             row["raw"] = rec["raw"]
-        lines.append(json.dumps(row, ensure_ascii=False))
-    text = "\n".join(lines) + ("\n" if lines else "")
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        tmp = f"{args.output}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, args.output)
+        lines.append(row)
+    write_rows(args.output, lines)
     s = result.summary
     means = ", ".join(f"{k}={v:.3f}" for k, v in s["means"].items() if v == v)
     print(f"judged {s['n_items']} item(s): {s['n_scored']} scored, {s['n_unscored']} unscored; "

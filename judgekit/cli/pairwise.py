@@ -4,14 +4,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ._engine import add_engine_arguments, engine_settings
+from ._engine import add_engine_arguments, engine_settings, write_rows
 
 
 def add_parser(subparsers: Any) -> None:
@@ -114,15 +113,8 @@ def run(args: argparse.Namespace) -> int:
         row = {k: _plain(rec[k]) for k in ("id", "outcome", "verdict_ab", "verdict_ba", "len_a", "len_b")}
         if rec["outcome"] == "unscored":
             row.update(reason=rec["reason"], raw_ab=rec["raw_ab"], raw_ba=rec["raw_ba"])
-        lines.append(json.dumps(row, ensure_ascii=False))
-    text = "\n".join(lines) + ("\n" if lines else "")
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        tmp = f"{args.output}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, args.output)
+        lines.append(row)
+    write_rows(args.output, lines)
     s = result.summary
     out = sys.stderr if args.output == "-" else sys.stdout
     print(result.report(), file=out)

@@ -48,6 +48,15 @@ def interval(boot: np.ndarray, estimate: float, level: float = 0.95, method: str
         lo, hi = 2 * estimate - hi, 2 * estimate - lo
     elif method != "percentile":
         raise ValueError(method)
+    # The point estimate and the resamples come from two float paths (the
+    # plain statistic and its weighted form): on a perfect correlation one
+    # gives 0.9999999999999999 and the other 1.0.  A bound that misses the
+    # estimate by rounding alone is moved onto it.
+    tol = 1e-12 * max(1.0, abs(estimate))
+    if estimate < lo <= estimate + tol:
+        lo = estimate
+    if estimate - tol <= hi < estimate:
+        hi = estimate
     return float(lo), float(hi), undefined
 
 
