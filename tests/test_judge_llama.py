@@ -182,3 +182,20 @@ def test_meta_eval_end_to_end_on_the_real_engine(server, tmp_path):
     assert all(f.ceiling["verdict"] in ("below", "within", "above") for f in mine)
     assert all(f.self_consistency is not None and -1 <= f.self_consistency <= 1 for f in mine)
     assert "format:json_object+schema" in rep.signature and "(simulated)" in rep.leaderboard().index[0]
+
+
+def test_pairwise_both_orders_on_the_real_engine(server, tmp_path):
+    """Pairwise judging end to end on llama.cpp: both orders asked, mapped
+    back and reconciled; every item ends with an outcome."""
+    from judgekit.judge import pairwise
+
+    os.environ.setdefault("OPENAI_API_KEY", "sk-llama-test")
+    base = {f"p{k}": resp for k, (_, resp) in enumerate(TEXTS)}
+    other = {f"p{k}": resp[: max(4, len(resp) // 2)] for k, (_, resp) in enumerate(TEXTS)}
+    contexts = {f"p{k}": {"context": ctx} for k, (ctx, _) in enumerate(TEXTS)}
+    res = pairwise({"base": base, "short": other}, contexts=contexts, model="tiny", base_url=server.base_url,
+                   cache=str(tmp_path / "c.sqlite"), n_bootstrap=100, progress=False)
+    df = res.per_item
+    assert len(df) == len(TEXTS) and set(df["outcome"]) <= {"win", "loss", "tie", "inconsistent"}
+    assert df["verdict_ab"].notna().all() and df["verdict_ba"].notna().all()
+    assert "format:json_object+schema" in str(res.signature)
