@@ -3,6 +3,9 @@
 - The built-in rubrics live in the top-level ``rubrics/`` folder (where a
   newcomer looks for them); ``build_py`` copies them into the wheel as
   ``judgekit/_rubrics/``.  Editable installs read ``rubrics/`` directly.
+- Likewise the Hugging Face ``evaluate`` modules in ``metrics/<name>/<name>.py``
+  go into the wheel as ``judgekit/_hf_metrics/<name>/<name>.py``
+  (``judgekit.hf.metric_path(name)`` finds either).
 - The compiled core is optional: ``Extension(optional=True)`` lets a machine
   without a C compiler install the pure-Python fallback, which gives the same
   results.  Set ``JUDGEKIT_PURE_PYTHON=1`` to skip the extension on purpose.
@@ -28,6 +31,13 @@ class build_py_with_rubrics(build_py):
         os.makedirs(target, exist_ok=True)
         for path in sorted(glob.glob(os.path.join(HERE, "rubrics", "*.yaml"))):
             shutil.copy2(path, target)
+        for path in sorted(glob.glob(os.path.join(HERE, "metrics", "*", "*.py"))):
+            name = os.path.basename(os.path.dirname(path))
+            if os.path.basename(path) != name + ".py":  # evaluate's layout: <name>/<name>.py
+                continue
+            folder = os.path.join(self.build_lib, "judgekit", "_hf_metrics", name)
+            os.makedirs(folder, exist_ok=True)
+            shutil.copy2(path, folder)
 
 
 def _extensions() -> list[Extension]:

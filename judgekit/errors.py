@@ -48,4 +48,4 @@ class ReplayMissError(JudgekitError):
 
 
 class MissingPlotExtra(JudgekitError, ImportError):
-    """matplotlib is not installed (``pip install 'judgekit[plot]'``)."""
+    """matplotlib is not installed (``pip install 'judgekit-empathy[plot]'``)."""

@@ -14,7 +14,7 @@ import pytest
 
 import judgekit
 
-pytest.importorskip("evaluate", reason="the optional `evaluate` extra is not installed (pip install 'judgekit[evaluate]')")
+pytest.importorskip("evaluate", reason="the optional `evaluate` extra is not installed (pip install 'judgekit-empathy[evaluate]')")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "smilechat-100.jsonl"
@@ -40,12 +40,12 @@ print(json.dumps({"out": out, "name": module.name}, ensure_ascii=False))
 
 
 def _load_and_compute(tmp_path: Path, name: str, inputs: dict, options: dict | None = None,
-                      env: dict | None = None) -> dict:
+                      env: dict | None = None, path: str | None = None) -> dict:
     e = dict(os.environ)
     e.update({"HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
               "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": str(ROOT), "NO_PROXY": "*"})
     e.update(env or {})
-    payload = json.dumps({"path": str(ROOT / "metrics" / name), "inputs": inputs, "options": options or {}},
+    payload = json.dumps({"path": path or str(ROOT / "metrics" / name), "inputs": inputs, "options": options or {}},
                          ensure_ascii=False)
     proc = subprocess.run([sys.executable, "-c", _RUNNER], input=payload, capture_output=True, text=True, env=e,
                           cwd=tmp_path, timeout=300)
@@ -119,3 +119,53 @@ def test_empathy_judge_module_live_then_replay(pairs, tmp_path):
                                {"model": "m", "base_url": base_url, "cache": str(cache),
                                 "replay_only": True}, env={"OPENAI_API_KEY": ""})["out"]
     assert replay["empathy"] == live["empathy"] and replay["per_item"] == live["per_item"]
+
+
+def test_metric_path_in_a_checkout():
+    """From a checkout (editable install) the helper points at metrics/."""
+    from judgekit.errors import InputError
+    from judgekit.hf import metric_names, metric_path
+
+    assert metric_names() == ["judgekit_chinese_bleu", "judgekit_chinese_rouge", "judgekit_empathy_judge"]
+    for name in metric_names():
+        assert Path(metric_path(name)) == ROOT / "metrics" / name
+    with pytest.raises(InputError, match="no judgekit evaluate module 'bleu'; available: judgekit_chinese_bleu"):
+        metric_path("bleu")
+
+
+def test_wheel_ships_the_modules_and_metric_path_finds_them(pairs, tmp_path):
+    """setup.py's build_py copies metrics/<name>/<name>.py into the package
+    as judgekit/_hf_metrics/<name>/<name>.py; with only the built package on
+    the path (no checkout), metric_path points there and evaluate.load works
+    offline, with the same numbers."""
+    import shutil
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    for folder in ("rubrics", "metrics"):
+        shutil.copytree(ROOT / folder, src / folder)
+    shutil.copytree(ROOT / "judgekit", src / "judgekit", ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.c"))
+    build = tmp_path / "build"
+    proc = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(build)], cwd=src,
+                          capture_output=True, text=True, env={"JUDGEKIT_PURE_PYTHON": "1", "PATH": "/usr/bin:/bin"})
+    if proc.returncode != 0:
+        pytest.skip(f"setup.py build_py unavailable here: {proc.stderr[-300:]}")
+    shipped = build / "judgekit" / "_hf_metrics"
+    names = sorted(p.name for p in shipped.iterdir())
+    assert names == ["judgekit_chinese_bleu", "judgekit_chinese_rouge", "judgekit_empathy_judge"]
+    for name in names:  # byte for byte the repository's module
+        assert (shipped / name / f"{name}.py").read_bytes() == (ROOT / "metrics" / name / f"{name}.py").read_bytes()
+    # the built package alone: metric_path answers the shipped folder
+    code = ("import judgekit, judgekit.hf as h; print(judgekit.__file__); "
+            "print(h.metric_path('judgekit_chinese_rouge'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True,
+                         env=dict(os.environ, PYTHONPATH=str(build))).stdout.split()
+    assert Path(out[0]).is_relative_to(build) and Path(out[1]) == shipped / "judgekit_chinese_rouge"
+    preds, refs = [r["pred"] for r in pairs], [r["ref"] for r in pairs]
+    res = _load_and_compute(tmp_path, "judgekit_chinese_rouge", {"predictions": preds, "references": refs},
+                            env={"PYTHONPATH": str(build)}, path=out[1])
+    direct = judgekit.evaluate(preds, refs, metrics=["rouge"])
+    for k, v in direct.scores.items():
+        assert res["out"][k] == v

@@ -124,7 +124,7 @@ def load_mentalalign(root: Path, *, judges: list[str] | None = None) -> pd.DataF
     try:
         import openpyxl  # noqa: F401
     except ImportError as exc:  # pragma: no cover
-        raise InputError("reading MentalAlign needs openpyxl: pip install 'judgekit[xlsx]'") from exc
+        raise InputError("reading MentalAlign needs openpyxl: pip install 'judgekit-empathy[xlsx]'") from exc
     sources = [("human", "expert", base / "Human_Judge" / "Human_judge.xlsx", "human_response_")]
     for j in judges or list(MENTALALIGN_JUDGES):
         if j not in MENTALALIGN_JUDGES:

@@ -22,7 +22,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib
     except ImportError:
-        raise MissingPlotExtra("plots need matplotlib: pip install 'judgekit[plot]'") from None
+        raise MissingPlotExtra("plots need matplotlib: pip install 'judgekit-empathy[plot]'") from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 

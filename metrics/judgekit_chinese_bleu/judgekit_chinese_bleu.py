@@ -2,7 +2,7 @@
 by judgekit (jieba words by default; characters, sacreBLEU ``zh`` and the
 ChatGLM / LLaMA-Factory presets on request), with judgekit's signature in
 the output.  Loads offline from this folder:
-``evaluate.load("metrics/judgekit_chinese_bleu")``; needs ``pip install judgekit``.
+``evaluate.load("metrics/judgekit_chinese_bleu")``; needs ``pip install judgekit-empathy``.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 judgekit on jieba words (rouge-score semantics with a tokenizer that keeps
 Chinese), deterministic (no bootstrap median), with judgekit's signature.
 Loads offline from this folder: ``evaluate.load("metrics/judgekit_chinese_rouge")``;
-needs ``pip install judgekit``.
+needs ``pip install judgekit-empathy``.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 judges (default ``empathy-3pt``) on any OpenAI-compatible server, with its
 SQLite cache and replay-only mode.  Unscored items are counted, never
 turned into a score.  Loads offline from this folder:
-``evaluate.load("metrics/judgekit_empathy_judge")``; needs ``pip install judgekit``.
+``evaluate.load("metrics/judgekit_empathy_judge")``; needs ``pip install judgekit-empathy``.
 """
 from __future__ import annotations
 
