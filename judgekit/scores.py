@@ -38,11 +38,15 @@ __all__ = ["Scores", "Reducer", "MeanReducer"]
 class Reducer(Protocol):
     """Corpus scores from per-item statistics.  ``names``: the scores it
     computes; calling it with the (indexed or concatenated) statistics
-    returns name -> value."""
+    returns name -> value.  ``many(stats, counts)`` computes every resample
+    at once (``counts[b, i]``: how often item ``i`` is in resample ``b``)
+    and may return None, which means: call it once per resample."""
 
     names: tuple[str, ...]
 
     def __call__(self, stats: Mapping[str, np.ndarray]) -> dict[str, float]: ...
+
+    def many(self, stats: Mapping[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray] | None: ...
 
 
 class MeanReducer:
@@ -61,6 +65,16 @@ class MeanReducer:
             out[k] = float(v.mean()) if len(v) else math.nan
         return out
 
+    def many(self, stats: Mapping[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray]:
+        fc = counts.astype(float)
+        out = {}
+        for k in self.names:
+            v = np.asarray(stats[k], dtype=float)
+            ok = ~np.isnan(v)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[k] = (fc @ np.where(ok, v, 0.0)) / (fc @ ok.astype(float))
+        return out
+
     def spec(self) -> dict[str, Any]:
         return {"kind": "mean", "names": list(self.names)}
 
@@ -76,6 +90,15 @@ class _Joined:
         out: dict[str, float] = {}
         for r in self.parts:
             out.update(r(stats))
+        return out
+
+    def many(self, stats: Mapping[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray] | None:
+        out: dict[str, np.ndarray] = {}
+        for r in self.parts:
+            got = r.many(stats, counts)
+            if got is None:
+                return None
+            out.update(got)
         return out
 
 
@@ -167,6 +190,35 @@ class Scores:
         idx = np.asarray(indices, dtype=np.int64)
         out = self._reduce(idx)
         return {k: out[k] for k in self.resampled}
+
+    def resample_many(self, indices: Any, chunk: int = 128) -> dict[str, np.ndarray]:
+        """``resample`` of every row of ``indices`` (resamples x draws), as
+        name -> array over the rows: through the reducer's ``many`` (array
+        operations over the per-item statistics, ``chunk`` rows at a time to
+        bound memory), or one ``resample`` per row where it has none."""
+        if self._reducer is None:
+            raise InputError("these scores carry no reducer: they cannot be resampled")
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.ndim != 2:
+            raise InputError("resample_many takes a 2-d array: one row of item positions per resample")
+        names = self.resampled
+        stats = {k: v for k, v in self._all_stats().items() if _wanted(k, self._reducer.names, self._stats)}
+        n = self.n_items
+        out = {k: np.empty(len(idx)) for k in names}
+        for a in range(0, len(idx), chunk):
+            rows = idx[a:a + chunk]
+            flat = (np.arange(len(rows))[:, None] * n + rows).ravel()
+            counts = np.bincount(flat, minlength=len(rows) * n).reshape(len(rows), n)
+            got = self._reducer.many(stats, counts)
+            if got is None:
+                for j, row in enumerate(rows):
+                    one = self.resample(row)
+                    for k in names:
+                        out[k][a + j] = one[k]
+            else:
+                for k in names:
+                    out[k][a:a + len(rows)] = got[k]
+        return out
 
     def take(self, indices: Sequence[int]) -> "Scores":
         """The scores of a subset (or resample) of the items, as a new value;

@@ -182,3 +182,34 @@ def test_released_human_ratings_as_scores():
     assert lo <= both.scores["gpt:level_explorations"] <= hi
     with pytest.raises(InputError, match="several frameworks"):
         rating_scores(t, "expert")
+
+
+@pytest.mark.parametrize("preset, options", [(None, {}), (None, {"aggregate": "mean"}), (None, {"scale": 1}),
+                                             (None, {"smoothing": "method3"}), (None, {"metrics": ["bleu-4", "len"
+                                                                                                   "-ratio"]}),
+                                             ("chatglm", {}), ("glm4", {}), ("llamafactory", {}), ("sacrebleu", {}),
+                                             ("rouge-score", {})])
+def test_resample_many_equals_one_resample_at_a_time(pairs, preset, options):
+    """The array path (counts @ statistics; corpus BLEU through the same
+    scalar formula on the summed statistics) gives each resample's corpus
+    BLEU bit for bit, and its means to the last bits of a different
+    summation order."""
+    _, preds, refs = pairs
+    r = judgekit.evaluate(preds, refs, preset=preset, **options)
+    idx = np.random.default_rng(11).choice(len(preds), size=(150, len(preds)))
+    many = r.resample_many(idx, chunk=64)
+    for k in r.resampled:
+        loop = np.array([r.resample(row)[k] for row in idx])
+        corpus_bleu = k.startswith("bleu") and preset in (None, "sacrebleu") and options.get("aggregate") != "mean"
+        if corpus_bleu:
+            assert np.array_equal(many[k], loop), k
+        else:
+            np.testing.assert_allclose(many[k], loop, rtol=1e-12, atol=1e-12, err_msg=k)
+
+
+def test_resample_many_of_joined_judge_scores_and_missing_values():
+    s = _judge_like([str(i) for i in range(6)], [1.0, float("nan"), 3.0, 2.0, float("nan"), 3.0])
+    idx = np.array([[0, 1, 2, 3, 4, 5], [1, 1, 4, 4, 0, 0], [2, 2, 2, 2, 2, 2]])
+    many = s.resample_many(idx)["judge:empathy"]
+    assert many[0] == pytest.approx(9 / 4) and many[1] == pytest.approx(1.0) and many[2] == pytest.approx(3.0)
+    assert [s.resample(row)["judge:empathy"] for row in idx] == pytest.approx(list(many))

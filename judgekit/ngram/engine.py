@@ -22,6 +22,7 @@ from ._parallel import Pool, _mergeable_factory, in_call_threads, mergeable, res
 from ._parallel import partial as run_partial
 from .presets import preset as preset_row
 from .presets import rescale
+from .rouge import ROUGE
 from .suite import Accumulator, Output, Partial, Suite, select_families
 
 __all__ = ["Plan", "Evaluation", "NgramReducer", "run", "stream", "resolve_jobs"]
@@ -133,6 +134,88 @@ class NgramReducer:
     def __call__(self, stats: Mapping[str, Any]) -> dict[str, float]:
         scores = self.plan.output(Partial.from_stats(stats)).scores
         return {k: scores[k] for k in self.names}
+
+    def many(self, stats: Mapping[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray] | None:
+        """Every resample at once: ``counts[b, i]`` is how often item ``i``
+        is drawn in resample ``b``.  Means are ``counts @ values / m``;
+        corpus BLEU sums the integer statistics the same way (exact) and
+        runs the corpus formula per resample, the very code ``finish``
+        runs, so a resample's corpus BLEU is bit for bit the loop's.  None
+        where the runner's finish is not one of these (registered metrics,
+        nltk-family corpus BLEU): the caller then loops."""
+        runner, plan = self.plan.runner, self.plan
+        vectorised = _VECTORISED.get(type(runner))
+        if vectorised is None or (isinstance(runner, Suite) and runner.extra):
+            return None
+        m = counts.sum(axis=1).astype(float)
+        fc = counts.astype(float)
+        means = {k[5:]: (fc @ np.asarray(v, dtype=float)) / m for k, v in stats.items() if k.startswith("item:")}
+        sums = None
+        if "bleu:hyp_len" in stats:
+            sums = {f: counts @ np.asarray(stats[f"bleu:{f}"], dtype=np.int64)
+                    for f in ("hyp_len", "ref_len", "matches", "totals")}
+        scores = vectorised(runner, means, sums, m)
+        if scores is None:
+            return None
+        if plan.preset is not None:
+            out = rescale(Output(scores, {}, {}, []), plan.preset, plan.scale)
+            scores = out.scores
+            if plan.keep is not None:
+                scores = {k: scores[k] for k in plan.keep if k in scores}
+        return {k: np.asarray(scores[k], dtype=float) for k in self.names}
+
+
+def _corpus_bleu_many(bleu: Any, sums: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Corpus BLEU of each resample from its summed statistics, through the
+    scalar formula ``BLEU.corpus_score`` applies to the corpus's sums
+    (sacreBLEU family: the sums are all it reads), so each value is the
+    loop's bit for bit."""
+    matches, totals = sums["matches"].tolist(), sums["totals"].tolist()
+    hyp, ref = sums["hyp_len"].tolist(), sums["ref_len"].tolist()
+    rows = [bleu._score_row(matches[b], totals[b], hyp[b], ref[b]) for b in range(len(hyp))]
+    return {k: np.array([r[k] for r in rows]) for k in (rows[0] if rows else {})}
+
+
+def _suite_many(runner: Suite, means: dict, sums: dict | None, m: np.ndarray) -> dict[str, np.ndarray] | None:
+    fams, scale = runner.fams, runner.scale
+    out: dict[str, np.ndarray] = {}
+    if "bleu" in fams:
+        if runner.bleu.aggregation == "mean":
+            out.update({k: means[k] for k in runner.bleu.names()})
+        else:
+            if runner.bleu.family != "sacrebleu" or sums is None:
+                return None  # nltk sums max(1, .) per item: not a plain sum
+            f = scale / runner.bleu.native_scale
+            out.update({k: v * f if f != 1 else v for k, v in _corpus_bleu_many(runner.bleu, sums).items()})
+    if "rouge" in fams:
+        out.update({k: means[k] for k in ROUGE.names()})
+    if "length" in fams and sums is not None:
+        h, r = sums["hyp_len"].astype(float), sums["ref_len"].astype(float)
+        out["len-pred"] = h / m
+        out["len-ref"] = r / m
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["len-ratio"] = np.where(r > 0, h / np.where(r > 0, r, 1), 0.0)
+    if runner.keep is not None:
+        out = {k: out[k] for k in runner.keep if k in out}
+    return out
+
+
+def _means_many(runner: Any, means: dict, sums: dict | None, m: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: means[k] for k in runner.names if k in means}
+
+
+def _sacrebleu_many(runner: Any, means: dict, sums: dict | None, m: np.ndarray) -> dict[str, np.ndarray] | None:
+    return None if sums is None else _corpus_bleu_many(runner.corpus, sums)
+
+
+def _vectorised_table() -> dict[type, Callable]:
+    from .presets import GLM4, ChatGLM, RougeScore, SacreBLEU
+
+    return {Suite: _suite_many, ChatGLM: _means_many, GLM4: _means_many, RougeScore: _means_many,
+            SacreBLEU: _sacrebleu_many}
+
+
+_VECTORISED = _vectorised_table()
 
 
 def run(plan: Plan, preds: Sequence[str], refs: Sequence[Sequence[str]], n_jobs: int = 1) -> Partial:

@@ -431,7 +431,7 @@ def _resampled_tests(systems: Mapping[str, Scores], baseline: str, *, tests: Seq
     base = systems[baseline]
     n, tested = base.n_items, base.resampled
     idxs = sig._bootstrap_indices(n, n_bootstrap, seed)
-    samples = {s: sig._resample(sc.resample, idxs, tested, progress, f"bootstrap {s}") for s, sc in systems.items()}
+    samples = {s: sig._resample(sc, idxs, tested, progress, f"bootstrap {s}") for s, sc in systems.items()}
     ci = {(s, m): sig._interval(samples[s][m], 0.95) for s in systems for m in tested}
     test_map: dict[tuple[str, str], dict[str, PairedTest]] = {}
     for s, sc in systems.items():

@@ -65,12 +65,17 @@ class PairedTest:
 # --- pools: one scoring function over the 2n items of baseline + system ---
 
 class _Pool:
-    """``score(indices)`` -> {metric: value} over the concatenation of the
-    baseline's items (0..n-1) and the system's (n..2n-1)."""
+    """The baseline's items (0..n-1) then the system's (n..2n-1) as one
+    ``Scores``: ``score(indices)`` for one resample, ``many(rows)`` for a
+    matrix of them (array operations over the per-item statistics)."""
 
-    def __init__(self, n: int, score: Callable[[Any], dict[str, float]]) -> None:
+    def __init__(self, n: int, scores: Scores) -> None:
         self.n = n
-        self.score = score
+        self.scores = scores
+        self.score = scores.resample
+
+    def many(self, rows: Any, names: Sequence[str], progress: bool = False, desc: str = "") -> dict[str, Any]:
+        return _resample(self.scores, rows, names, progress, desc)
 
 
 def as_scores(x: Any, what: str) -> Scores:
@@ -98,7 +103,7 @@ def _pool(baseline: Any, system: Any) -> _Pool:
                              "paired tests need the same items")
         b = b.select(a.ids)
     both = Scores.pool(a, b)
-    return _Pool(a.n_items, both.resample)
+    return _Pool(a.n_items, both)
 
 
 def _select(scores: dict[str, float], metrics: Sequence[str] | None) -> list[str]:
@@ -186,8 +191,8 @@ def paired_bootstrap(baseline: Any, system: Any, *, metrics: Sequence[str] | Non
 
     pool, n, bl_full, sys_full, names = _prepare(baseline, system, metrics, n_bootstrap, "n_bootstrap")
     idxs = _bootstrap_indices(n, n_bootstrap, seed)
-    bl = _resample(pool.score, idxs, names, progress, "paired bootstrap (baseline)")
-    sy = _resample(lambda i: pool.score(i + n), idxs, names, progress, "paired bootstrap (system)")
+    bl = pool.many(idxs, names, progress, "paired bootstrap (baseline)")
+    sy = pool.many(idxs + n, names, progress, "paired bootstrap (system)")
     return {k: _bs_test(k, bl_full[k], sys_full[k], bl[k], sy[k], n, seed, confidence) for k in names}
 
 
@@ -198,19 +203,20 @@ def _bootstrap_indices(n: int, n_bootstrap: int, seed: int | None) -> Any:
     return np.random.default_rng(seed).choice(n, size=(n_bootstrap, n), replace=True)
 
 
-def _resample(score: Callable[[Any], dict[str, float]], idxs: Any, names: Sequence[str], progress: bool = False,
-              desc: str = "bootstrap") -> dict[str, Any]:
-    """metric -> array of the scores of each resample (row of ``idxs``)."""
+def _resample(scores: Scores, idxs: Any, names: Sequence[str], progress: bool = False,
+              desc: str = "bootstrap", chunk: int = 128) -> dict[str, Any]:
+    """metric -> array of the scores of each resample (row of ``idxs``),
+    ``chunk`` rows at a time through ``Scores.resample_many``."""
     import numpy as np
 
     out = {k: np.empty(len(idxs)) for k in names}
     bar = _progress(len(idxs), desc, progress)
-    for j in range(len(idxs)):
-        s = score(idxs[j])
+    for a in range(0, len(idxs), chunk):
+        got = scores.resample_many(idxs[a:a + chunk], chunk=chunk)
         for k in names:
-            out[k][j] = s[k]
+            out[k][a:a + chunk] = got[k]
         if bar is not None:
-            bar.update(1)
+            bar.update(min(chunk, len(idxs) - a))
     if bar is not None:
         bar.close()
     return out
@@ -238,20 +244,9 @@ def paired_randomization(baseline: Any, system: Any, *, metrics: Sequence[str] |
     rng = np.random.default_rng(seed)
     pos_sel = rng.integers(2, size=(n_randomization, n), dtype=bool)
     base = np.arange(n)
-    a = {k: np.empty(n_randomization) for k in names}
-    b = {k: np.empty(n_randomization) for k in names}
-    bar = _progress(n_randomization, "approximate randomization", progress)
-    for j in range(n_randomization):
-        # pseudo-system A: baseline where pos, system elsewhere; B the reverse
-        idx_a = np.where(pos_sel[j], base, base + n)
-        idx_b = np.where(pos_sel[j], base + n, base)
-        s_a, s_b = pool.score(idx_a), pool.score(idx_b)
-        for k in names:
-            a[k][j], b[k][j] = s_a[k], s_b[k]
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+    # pseudo-system A: baseline where pos, system elsewhere; B the reverse
+    a = pool.many(np.where(pos_sel, base, base + n), names, progress, "approximate randomization (A)")
+    b = pool.many(np.where(pos_sel, base + n, base), names, progress, "approximate randomization (B)")
     out = {}
     for k in names:
         diff = abs(bl_full[k] - sys_full[k])
@@ -274,12 +269,11 @@ def bootstrap_ci(result: Any, *, metrics: Sequence[str] | None = None, n_bootstr
     if not s.resampled:
         raise InputError("these scores hold no per-item statistics to resample")
     n = s.n_items
-    score = s.resample
     if n_bootstrap < 1:
         raise InputError("n_bootstrap must be at least 1")
     if not 0 < confidence < 1:
         raise InputError("confidence must be between 0 and 1")
-    full = score(np.arange(n))
+    full = s.resample(np.arange(n))
     names = _select(full, metrics)
-    vals = _resample(score, _bootstrap_indices(n, n_bootstrap, seed), names)
+    vals = _resample(s, _bootstrap_indices(n, n_bootstrap, seed), names)
     return {k: _interval(vals[k], confidence) for k in names}
