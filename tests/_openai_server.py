@@ -32,13 +32,17 @@ class _Server(ThreadingHTTPServer):
 @dataclass
 class Rule:
     match: str
-    action: str  # ok | 429 | 500 | 503 | 401 | hang | drop | bad_body | text | refusal
+    action: str  # ok | 429 | 500 | 503 | 401 | hang | drop | bad_body | text | refusal | raw_body
     times: int | None = None  # None: forever
     retry_after: str | None = None
     text: str | None = None
     scores: dict[str, int] | None = None
     finish_reason: str = "stop"
     hang: float = 5.0
+    # raw_body: the HTTP body sent verbatim (a str or bytes; "{AUTH}" in a str is replaced by the request's
+    # Authorization header, as a server that echoes it would), with this status
+    body: Any = None
+    status: int = 200
 
 
 @dataclass
@@ -244,6 +248,13 @@ class OpenAIServer:
                         self.connection.shutdown(socket.SHUT_RDWR)
                     except OSError:
                         pass
+                    return
+                if action == "raw_body":
+                    data = rule.body if rule else b"{}"
+                    if isinstance(data, str):
+                        data = data.replace("{AUTH}", self.headers.get("Authorization") or "").encode("utf-8", "surrogatepass")
+                    entry.reply = data[:200].decode("utf-8", "replace")
+                    self._send(rule.status if rule else 200, None, raw=data)
                     return
                 if action == "bad_body":
                     self._send(200, None, raw=b'{"id": "x", "choices": [{"message": {"content": "{\\"emp')

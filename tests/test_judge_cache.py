@@ -88,3 +88,16 @@ def test_background_writer_commits_everything_and_surfaces_errors(tmp_path):
     c.put_later("x", {"text": "y"})
     with pytest.raises(sqlite3.ProgrammingError):
         c.stop_writer()
+
+
+def test_background_writer_skips_a_reply_it_cannot_store(tmp_path):
+    """A reply SQLite cannot hold (an int over 64 bits, an object) is not cached; the others are."""
+    c = JudgeCache(tmp_path / "c.sqlite")
+    c.start_writer()
+    c.put_later("big", {"text": "1", "usage": {"prompt_tokens": 10**30}})
+    c.put_later("obj", {"text": "1", "refusal": {"why": 1}})
+    c.put_later("ok", {"text": "2"})
+    c.stop_writer()
+    assert set(c.get_many(["big", "obj", "ok"])) == {"ok"}
+    assert len(c.skipped) == 2
+    c.close()

@@ -128,3 +128,52 @@ def test_expected_scores_from_logprobs():
     got = expected_scores(toks, E3)
     assert got == {"empathy": pytest.approx((2 * 0.6 + 1 * 0.3) / 0.9, rel=1e-12)}
     assert expected_scores(None, E3) == {}
+
+
+@pytest.mark.parametrize("text, why", [
+    ('{"empathy": 1e309}', "not a finite number"),
+    ('{"empathy": -1e309}', "not a finite number"),
+    ('{"empathy": NaN}', "not a finite number"),
+    ('{"empathy": Infinity}', "not a finite number"),
+    ("score: 1e309", "unparseable"),
+    ("[" * 100_000, "unparseable"),
+    ('{"a": ' * 100_000, "unparseable"),
+])
+def test_non_finite_and_deeply_nested_replies_are_unscored(text, why):
+    p = parse_reply(text, E3)
+    assert not p.ok and why in p.reason, p.reason
+
+
+@pytest.mark.parametrize("text", [
+    "3/5", "Rating: 3/10", "3 out of 5", "Score: 2 out of 3", "Score: 2/3", "2/3", '{"empathy": "3/10"}',
+    '{"empathy": "2/3"}', "**Rating:** 3 / 3", "empathy: 1 of 3", "Rating: 2 out of 3.",
+])
+def test_a_score_with_a_denominator_is_ambiguous(text):
+    """"3/10" is not 3 on a 1-3 scale, and "2/3" may be two thirds: never read."""
+    p = parse_reply(text, E3)
+    assert not p.ok and "denominator" in p.reason, p.reason
+
+
+@pytest.mark.parametrize("text", [
+    '{"empathy": 2, "empathy": 3}',
+    '{"Empathy": 1, "empathy": 3}',
+    '{"empathy ": 1, "empathy": 3}',
+    '```json\n{"empathy": 2, "empathy": 1}\n```',
+    'My answer: {"score": 1, "score": 2}',
+])
+def test_duplicate_keys_that_disagree_are_ambiguous(text):
+    p = parse_reply(text, E3)
+    assert not p.ok and "ambiguous" in p.reason and "more than once" in p.reason, p.reason
+
+
+def test_duplicate_keys_that_agree_are_read():
+    assert parse_reply('{"empathy": 2, "empathy": 2}', E3).scores == {"empathy": 2}
+    assert parse_reply('{"Empathy": 3, "empathy": 3}', E3).scores == {"empathy": 3}
+    # a duplicate that is not a dimension does not matter
+    assert parse_reply('{"empathy": 2, "why": "a", "why": "b"}', E3).scores == {"empathy": 2}
+
+
+def test_parser_version_bumped_for_the_new_readings():
+    from judgekit.judge.parse import PARSER_VERSION
+
+    assert PARSER_VERSION == "2"

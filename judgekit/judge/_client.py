@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 from ..errors import JudgeAbort
+from ._reply import MAX_BODY_BYTES, ReplyTooLarge, completion_from_body, redact, strip_url_credentials
 from .dialect import Dialect
 
 
@@ -150,38 +151,18 @@ class EngineConfig:
     preflight: bool = True
 
     def __repr__(self) -> str:  # never the key
-        return f"EngineConfig(base_url={self.base_url!r}, model={self.model!r}, concurrency={self.concurrency})"
+        return (f"EngineConfig(base_url={strip_url_credentials(self.base_url)!r}, model={self.model!r}, "
+                f"concurrency={self.concurrency})")
 
 
 def _redact(text: str, secret: str) -> str:
-    if secret and len(secret) >= 4:
-        text = text.replace(secret, "[REDACTED]")
-    return text
+    return redact(text, secret)
 
 
-def _completion_from_body(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The parts of a chat completion body that judgekit keeps (and caches)."""
-    choices = body.get("choices") or []
-    if not choices:
-        raise ValueError("no choices in the reply")
-    choice = choices[0]
-    message = choice.get("message") or {}
-    lp = choice.get("logprobs") or {}
-    content_lp = lp.get("content") if isinstance(lp, Mapping) else None
-    usage = body.get("usage") or {}
-    return {
-        "text": message.get("content"),
-        "reasoning": message.get("reasoning_content") or message.get("reasoning"),
-        "refusal": message.get("refusal"),
-        "finish_reason": choice.get("finish_reason"),
-        "usage": {"prompt_tokens": int(usage.get("prompt_tokens") or 0), "completion_tokens": int(usage.get("completion_tokens") or 0)},
-        "logprobs": [
-            {"token": t.get("token"), "logprob": t.get("logprob"),
-             "top_logprobs": [{"token": a.get("token"), "logprob": a.get("logprob")} for a in (t.get("top_logprobs") or [])]}
-            for t in content_lp
-        ] if content_lp else None,
-        "model": body.get("model"),
-    }
+def _completion_from_body(body: Mapping[str, Any], secret: str = "") -> dict[str, Any]:
+    """The parts of a chat completion body that judgekit keeps (and caches);
+    see ``_reply.completion_from_body``."""
+    return completion_from_body(body, secret)
 
 
 class Engine:
@@ -262,10 +243,15 @@ class Engine:
                     "/chat/completions", body={"model": cfg.model, "messages": req.messages, **sent.wire(req.params)},
                     cast_to=self._raw_type)
                 try:
-                    body = json.loads(raw.content)
-                    result = _completion_from_body(body)
+                    data = raw.content
+                    if len(data) > MAX_BODY_BYTES:
+                        raise ReplyTooLarge(f"reply too large ({len(data):,} bytes; the limit is {MAX_BODY_BYTES:,})")
+                    result = _completion_from_body(json.loads(data), cfg.api_key)
+                except ReplyTooLarge as exc:
+                    tpm.correct(entry, req.est_tokens)
+                    return Failure(str(exc))  # the same request would bring the same reply: not retried
                 except (ValueError, TypeError, AttributeError, KeyError) as exc:
-                    last = f"malformed reply body ({type(exc).__name__}: {exc})"
+                    last = _redact(f"malformed reply body ({type(exc).__name__}: {exc})", cfg.api_key)[:300]
                     tpm.correct(entry, req.est_tokens)
                 else:
                     used = result["usage"]["prompt_tokens"] + result["usage"]["completion_tokens"]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..errors import InputError
+from ._reply import reply_from_row
 
 SCHEMA_VERSION = 2
 _CHUNK = 900
@@ -81,7 +82,7 @@ def _row(reply: Mapping[str, Any]) -> tuple[Any, ...]:
     extra = {k: v for k, v in reply.items() if k not in ("text", "refusal", "finish_reason", "usage") and v is not None}
     return (reply.get("text"), reply.get("refusal"), reply.get("finish_reason"),
             int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0),
-            json.dumps(extra, ensure_ascii=False, separators=(",", ":")) if extra else None)
+            json.dumps(extra, ensure_ascii=False, separators=(",", ":"), allow_nan=False) if extra else None)
 
 
 class JudgeCache:
@@ -94,6 +95,8 @@ class JudgeCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+            # a TEXT cell that is not UTF-8 (a damaged or hand-edited row) reads with U+FFFD, not an error
+            self._db.text_factory = lambda b: b.decode("utf-8", "replace")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(
@@ -118,17 +121,13 @@ class JudgeCache:
         """Replies for the keys that are cached (one query per 900 keys)."""
         keys = list(dict.fromkeys(keys))
         out: dict[str, dict[str, Any]] = {}
-        loads = json.loads
         sql = "SELECT key, text, refusal, finish_reason, prompt_tokens, completion_tokens, extra FROM judgments WHERE key IN ({})"
         with self._lock:
             for i in range(0, len(keys), _CHUNK):
                 chunk = keys[i:i + _CHUNK]
                 for key, text, refusal, finish, p, c, extra in self._db.execute(sql.format(",".join("?" * len(chunk))), chunk):
-                    reply = {"text": text, "refusal": refusal, "finish_reason": finish,
-                             "usage": {"prompt_tokens": p, "completion_tokens": c}}
-                    if extra:
-                        reply.update(loads(extra))
-                    out[key] = reply
+                    # a row that cannot be read back is a reply with an error (unscored), not a crash
+                    out[key] = reply_from_row(text, refusal, finish, p, c, extra)
         return out
 
     def put(self, key: str, reply: Mapping[str, Any], *, model: str = "", rubric: str = "") -> None:
@@ -164,6 +163,7 @@ class JudgeCache:
 
         self._queue: Any = queue.SimpleQueue()
         self._writer_error: BaseException | None = None
+        self.skipped: list[str] = []  # replies that could not be stored, and why
         self._writer = threading.Thread(target=self._write_loop, name="judgekit-cache-writer", daemon=True)
         self._writer.start()
 
@@ -174,8 +174,13 @@ class JudgeCache:
                 return
             try:
                 self.put(job[0], job[1], model=job[2], rubric=job[3])
-            except BaseException as exc:  # surfaced by stop_writer
-                self._writer_error = exc
+            except BaseException as exc:
+                if isinstance(exc, (ValueError, TypeError, OverflowError, sqlite3.InterfaceError)) or (
+                        isinstance(exc, sqlite3.ProgrammingError) and "binding" in str(exc)):
+                    # a reply that cannot be stored is not cached (asked again next run); the run goes on
+                    self.skipped.append(f"{type(exc).__name__}: {exc}"[:200])
+                else:  # surfaced by stop_writer
+                    self._writer_error = exc
 
     def put_later(self, key: str, reply: Mapping[str, Any], *, model: str = "", rubric: str = "") -> None:
         self._queue.put((key, reply, model, rubric))

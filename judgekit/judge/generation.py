@@ -386,7 +386,9 @@ class Generator:
             text = rep.get("text")
             row["raw"] = text
             pred = strip_reasoning(text)
-            if rep.get("refusal"):
+            if rep.get("error"):  # content that is not text, an unreadable cache row
+                row["reason"] = str(rep["error"])
+            elif rep.get("refusal"):
                 row["reason"] = f"refusal: {rep['refusal']}"
             elif pred is None or not pred.strip():
                 why = "an unfinished reasoning block and no answer" if text and text.strip() else "no text"

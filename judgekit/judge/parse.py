@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 
 from .rubric import Dimension, Rubric
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _NUM = r"[-+]?\d+(?:\.\d+)?|[零〇一二两三四五六七八九十]"
@@ -27,6 +27,39 @@ _REFUSAL = re.compile(
     re.IGNORECASE,
 )
 _SCORE_WORDS = r"(?:score|rating|grade|评分|得分|分数|打分|评级)"
+# a denominator after a score: "3/5", "3 / 10", "3 out of 5", "1 of 3"
+_DENOMINATOR = re.compile(r"\s*(?:/|out\s+of\b|of\b)\s*[-+]?\d", re.I)
+
+
+class _Object(dict):  # type: ignore[type-arg]
+    """A JSON object as read, with the keys (stripped, case-folded) that it
+    gives more than once with different values."""
+
+    conflicts: frozenset[str] = frozenset()
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object()
+    seen: dict[str, Any] = {}
+    conflicts = set()
+    for k, v in pairs:
+        folded = k.strip().casefold()
+        if folded in seen and seen[folded] != v:
+            conflicts.add(folded)
+        seen[folded] = v
+        obj[k] = v
+    if conflicts:
+        obj.conflicts = frozenset(conflicts)
+    return obj
+
+
+def _loads(text: str) -> Any:
+    """json.loads that keeps duplicate keys in view; ValueError for any
+    text it cannot read (too deeply nested included)."""
+    try:
+        return json.loads(text, object_pairs_hook=_object_pairs)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 @dataclass(frozen=True)
@@ -59,13 +92,20 @@ def _value(raw: Any, dim: Dimension, language_labels: bool = True) -> tuple[int 
     """A scale value from a JSON value or a token; else the reason."""
     if isinstance(raw, bool) or raw is None:
         return None, f"{dim.name}: {raw!r} is not a score"
-    if isinstance(raw, (int, float)):
-        num = float(raw)
+    num: float | int | None
+    if isinstance(raw, int):
+        num = raw
+    elif isinstance(raw, float):
+        if not math.isfinite(raw):
+            return None, f"{dim.name}: {raw!r} is not a finite number"
+        num = raw
     elif isinstance(raw, str):
         s = _normalise(raw).strip().strip("\"'*`").strip()
         num = _number(s)
+        if num is None and re.fullmatch(rf"(?:{_NUM})\s*(?:/|out\s+of|of)\s*[-+]?\d+(?:\.\d+)?\s*分?", s, re.I):
+            return None, f"{dim.name}: ambiguous, {raw!r} is a score with a denominator"
         if num is None:
-            m = re.fullmatch(rf"({_NUM})\s*(?:/\s*\d+|分)?", s)
+            m = re.fullmatch(rf"({_NUM})\s*分?", s)
             num = _number(m.group(1)) if m else None
         if num is None and language_labels:
             hits = {lv.value for lv in dim.scale for lab in lv.label.values() if lab.casefold() == s.casefold()}
@@ -85,13 +125,13 @@ def _json_objects(text: str) -> list[Any]:
     found: list[Any] = []
     stripped = text.strip()
     try:
-        found.append(json.loads(stripped))
+        found.append(_loads(stripped))
         return found
     except ValueError:
         pass
     for m in re.finditer(r"```(?:json|JSON)?\s*(.*?)```", text, re.S):
         try:
-            found.append(json.loads(m.group(1).strip()))
+            found.append(_loads(m.group(1).strip()))
         except ValueError:
             pass
     if found:
@@ -106,7 +146,7 @@ def _json_objects(text: str) -> list[Any]:
             depth -= 1
             if depth == 0 and start is not None:
                 try:
-                    found.append(json.loads(text[start:i + 1]))
+                    found.append(_loads(text[start:i + 1]))
                 except ValueError:
                     pass
     return found
@@ -114,14 +154,19 @@ def _json_objects(text: str) -> list[Any]:
 
 def _from_mapping(obj: Mapping[str, Any], rubric: Rubric) -> Parsed:
     folded = {str(k).strip().casefold(): v for k, v in obj.items()}
+    conflicts = getattr(obj, "conflicts", frozenset())
     scores: dict[str, int] = {}
     problems: list[str] = []
     for dim in rubric.dimensions:
         keys = [dim.name.casefold()] + [d.casefold() for d in _dim_aliases(dim)]
-        raw = next((folded[k] for k in keys if k in folded), _MISSING)
-        if raw is _MISSING and len(rubric.dimensions) == 1:
-            singles = [folded[k] for k in ("score", "rating", "评分", "得分", "分数") if k in folded]
-            raw = singles[0] if len(singles) == 1 else _MISSING
+        key = next((k for k in keys if k in folded), None)
+        if key is None and len(rubric.dimensions) == 1:
+            singles = [k for k in ("score", "rating", "评分", "得分", "分数") if k in folded]
+            key = singles[0] if len(singles) == 1 else None
+        if key is not None and key in conflicts:
+            problems.append(f"{dim.name}: ambiguous, the reply gives {key!r} more than once with different values")
+            continue
+        raw = folded[key] if key is not None else _MISSING
         if raw is _MISSING:
             problems.append(f"{dim.name}: missing")
             continue
@@ -159,14 +204,25 @@ def _from_text(text: str, rubric: Rubric) -> Parsed:
         name_re = "|".join(n if n == _SCORE_WORDS else re.escape(n) for n in names)
         pattern = rf"(?:^|[\s*#\"'(（【\[,，;；]){{0,1}}(?:{name_re})[\s*\"'】\]]*[:：=]\s*[*\"'`]*\s*{value_re}(?![\w.])"
         hits = []
+        denominators = []
         for m in re.finditer(pattern, text, re.I | re.M):
+            if _DENOMINATOR.match(text, m.end()):
+                denominators.append(text[m.start("v"):m.end() + 12].strip())
+                continue
             v, _ = _value(m.group("v"), dim)
             hits.append((m.group("v"), v))
-        if not hits and len(rubric.dimensions) == 1:
+        if not hits and not denominators and len(rubric.dimensions) == 1:
             whole = text.strip().strip("*`\"'.。 ")
-            v, _ = _value(whole, dim)
+            v, why = _value(whole, dim)
             if v is not None:
                 hits.append((whole, v))
+            elif why and "denominator" in why:
+                problems.append(why)
+                continue
+        if denominators:
+            problems.append(f"{dim.name}: ambiguous, a score with a denominator ({denominators[0]!r}): "
+                            f"the scale is {list(dim.values)}")
+            continue
         if not hits:
             problems.append(f"{dim.name}: missing")
             continue
@@ -186,10 +242,10 @@ def _from_text(text: str, rubric: Rubric) -> Parsed:
 def _fast_path(text: str, rubric: Rubric) -> Parsed | None:
     """Structured output as the schema asked: exact keys, on-scale ints."""
     try:
-        obj = json.loads(text)
+        obj = _loads(text)
     except ValueError:
         return None
-    if not isinstance(obj, dict) or len(obj) != len(rubric.dimensions):
+    if not isinstance(obj, dict) or len(obj) != len(rubric.dimensions) or getattr(obj, "conflicts", None):
         return None
     scores: dict[str, int] = {}
     for d in rubric.dimensions:

@@ -164,6 +164,21 @@ def _looks_like_json(text: Any) -> bool:
     return t.startswith("{") and t.rstrip().endswith("}")
 
 
+def _read(rep: Mapping[str, Any], rubric: Rubric) -> Any:
+    """The parsed reply; whatever it holds, scores or unscored with a reason."""
+    from .parse import Parsed
+
+    if rep.get("error"):
+        return Parsed(None, str(rep["error"]))
+    try:
+        return parse_reply(strip_reasoning(rep.get("text")), rubric, refusal=rep.get("refusal"),
+                           finish_reason=rep.get("finish_reason"))
+    except RecursionError:
+        return Parsed(None, "unreadable reply (nested too deeply)")
+    except Exception as exc:  # a reply no rule foresaw: unscored, the run goes on
+        return Parsed(None, f"unreadable reply ({type(exc).__name__}: {str(exc)[:200]})")
+
+
 def _host(url: str) -> str:
     """host[:port] of a URL, never its credentials."""
     p = urlparse(url)
@@ -476,6 +491,10 @@ class Judge:
                     cache.put_dialect(self._server_id(), self.model, dialect.to_dict())
         for req in engine.not_started:
             replies[req.key] = Failure(f"not run: {engine.stopped}")
+        skipped = getattr(cache, "skipped", None) if cache is not None else None
+        if skipped:
+            engine.notes.append(f"{len(skipped)} repl{'y' if len(skipped) == 1 else 'ies'} could not be cached "
+                                f"(asked again next run): {skipped[0]}")
         return engine.stopped, engine.retries, list(dict.fromkeys(engine.notes))
 
     def _build(self, rubric: Rubric, lang: str, ids: list[str], reqs: list[list[Request]], replies: dict[str, Any],
@@ -499,6 +518,7 @@ class Judge:
         cols["prompt_tokens"], cols["completion_tokens"], cols["cached"] = [], [], []
         new_prompt = new_completion = 0
         not_json = 0
+        reply_notes: Counter[str] = Counter()
         sample_values: dict[str, list[list[Any]]] = {}
         for per in reqs:
             parsed_samples: list[dict[str, int]] = []
@@ -522,7 +542,9 @@ class Judge:
                 p_tok += rep["usage"]["prompt_tokens"]
                 c_tok += rep["usage"]["completion_tokens"]
                 raws.append(rep.get("text"))
-                parsed = parse_reply(strip_reasoning(rep.get("text")), rubric, refusal=rep.get("refusal"), finish_reason=rep.get("finish_reason"))
+                for note in rep.get("notes") or ():
+                    reply_notes[note] += 1
+                parsed = _read(rep, rubric)
                 if parsed.ok:
                     parsed_samples.append(parsed.scores)  # type: ignore[arg-type]
                     by_sample[r.sample] = parsed.scores
@@ -608,6 +630,8 @@ class Judge:
                 notes.append(f"logprobs were asked for but {n_scored * len(dims) - got} of {n_scored * len(dims)} "
                              "expected score(s) are missing: the server sent no logprobs, or in a shape judgekit "
                              "does not read" + ("" if dialect.logprobs else " (it refused them)"))
+        for note, n in reply_notes.items():
+            notes.append(f"{n} repl{'y' if n == 1 else 'ies'}: {note}")
         summary["dialect"] = dialect.to_dict()
         summary["notes"] = notes
         for note in notes:
