@@ -138,3 +138,128 @@ def test_a_poisoned_cache_row_reads_as_unscored(server, tmp_path):
     with JudgeCache(cache) as c:  # the reader itself never raises on these rows
         got = c.get_many(keys)
     assert set(got) == set(keys)
+
+
+# -- secrets ------------------------------------------------------------------
+CANARY = "sk-canary-5f1c0e9a7b3d4e2f8a6c"
+PASSWORD = "pw-canary-9d8c7b6a"
+
+
+def _echo_rules(server):
+    """A server that echoes the Authorization header (the API key) back in
+    every field it can: content, refusal, reasoning, model, finish reason,
+    usage, and the message of an error body (4xx and 5xx)."""
+    msg = lambda **m: json.dumps({"model": "{AUTH}", "choices": [{"message": {"role": "assistant", **m},  # noqa: E731
+                                                                  "finish_reason": "stop"}],
+                                  "usage": {"prompt_tokens": "{AUTH}", "completion_tokens": 1}})
+    server.add_rule("#e-content#", "raw_body", body=msg(content="empathy: 2 (your key: {AUTH})"))
+    server.add_rule("#e-json#", "raw_body", body=msg(content='{"empathy": "{AUTH}"}'))
+    server.add_rule("#e-refusal#", "raw_body", body=msg(content=None, refusal="no, {AUTH}"))
+    server.add_rule("#e-reasoning#", "raw_body", body=msg(content="{AUTH}", reasoning_content="key {AUTH}"))
+    server.add_rule("#e-finish#", "raw_body", body=json.dumps(
+        {"choices": [{"message": {"content": "x"}, "finish_reason": "{AUTH}"}]}))
+    server.add_rule("#e-400#", "raw_body", status=400,
+                    body=json.dumps({"error": {"message": "bad request from {AUTH}", "type": "x"}}))
+    server.add_rule("#e-500#", "raw_body", status=500, body=json.dumps({"error": {"message": "oops {AUTH}"}}))
+    server.add_rule("#e-junk#", "raw_body", body='{"choices": [{"message": "{AUTH}"}]}')
+
+
+ECHO_MARKERS = ["ok", "e-content", "e-json", "e-refusal", "e-reasoning", "e-finish", "e-400", "e-500", "e-junk"]
+
+
+def _grep_everything(tmp_path, streams):
+    hits = []
+    import base64
+
+    secrets = (CANARY, PASSWORD, base64.b64encode(f"user:{PASSWORD}".encode()).decode())  # Basic auth from the URL
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in secrets:
+                if secret.encode() in data:
+                    hits.append(f"{path.name}: {secret}")
+    for name, text in streams.items():
+        for secret in secrets:
+            if secret in text:
+                hits.append(f"{name}: {secret}")
+    return hits
+
+
+def _url_with_password(server):
+    return server.base_url.replace("http://", f"http://user:{PASSWORD}@")
+
+
+def test_canary_key_and_url_password_reach_no_file_or_stream(server, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _echo_rules(server)
+    repo = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "OPENAI_BASE_URL")}
+    env.update(PYTHONPATH=str(repo), OPENAI_API_KEY=CANARY)
+    url = _url_with_password(server)
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("".join(json.dumps({"id": m, "context": f"c #{m}#", "response": f"r #{m}#",
+                                       "prompt": f"p #{m}#"}) + "\n" for m in ECHO_MARKERS))
+    streams = {}
+    runs = {}
+    for tag, base in (("key", server.base_url), ("pw", url)):  # the key as Bearer; the URL's password as Basic
+        common = ["--model", "m", "--base-url", base, "--max-retries", "1", "--timeout", "5"]
+        runs.update({
+            f"judge-{tag}": ["judge", inp, "--cache", tmp_path / f"j-{tag}.sqlite", "--output", tmp_path / f"j-{tag}.jsonl",
+                             "--raw", "--summary", tmp_path / f"j-{tag}.json", *common],
+            f"batch-{tag}": ["judge", inp, "--cache", tmp_path / f"j-{tag}.sqlite", "--export-batch",
+                             tmp_path / f"b-{tag}.jsonl", *common],
+            f"replay-{tag}": ["judge", inp, "--cache", tmp_path / f"j-{tag}.sqlite", "--output",
+                              tmp_path / f"r-{tag}.jsonl", "--raw", "--replay-only", *common],
+            f"generate-{tag}": ["generate", inp, "--cache", tmp_path / f"g-{tag}.sqlite", "--output",
+                                tmp_path / f"g-{tag}.jsonl", "--raw", "--summary", tmp_path / f"g-{tag}.json", *common],
+        })
+    for name, args in runs.items():
+        proc = subprocess.run([sys.executable, "-m", "judgekit", *map(str, args)], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=120)
+        streams[f"{name} stdout"], streams[f"{name} stderr"] = proc.stdout, proc.stderr
+        assert "Traceback" not in proc.stderr, proc.stderr
+    for tag in ("key", "pw"):
+        rows = [_strict_json(line) for line in (tmp_path / f"j-{tag}.jsonl").read_text().splitlines()]
+        assert [r["id"] for r in rows] == ECHO_MARKERS
+        assert all(r["status"] == "scored" or r.get("reason") for r in rows)
+        assert (tmp_path / f"g-{tag}.jsonl").exists() and (tmp_path / f"b-{tag}.jsonl").exists()
+        _strict_json((tmp_path / f"j-{tag}.json").read_text())
+        # the server did echo the credentials: what reached the output is the redaction
+        assert "[REDACTED]" in (tmp_path / f"j-{tag}.jsonl").read_text()
+    # the server did receive the key: the echo had something to leak
+    assert any(e.action == "raw_body" for e in server.log)
+    assert _grep_everything(tmp_path, streams) == []
+
+
+def test_no_secret_in_reprs_signatures_or_errors(server, tmp_path, monkeypatch):
+    from judgekit.judge import Judge, ReplayMissError
+    from judgekit.judge._client import EngineConfig
+    from judgekit.judge.generation import Generator
+
+    monkeypatch.setenv("OPENAI_API_KEY", CANARY)
+    url = _url_with_password(server)
+    j = Judge(model="m", base_url=url, progress=False)
+    g = Generator(model="m", base_url=url)
+    texts = [repr(j), repr(g), str(j.signature()), str(g.signature()),
+             repr(EngineConfig(base_url=url, model="m", api_key=CANARY))]
+    with pytest.raises(ReplayMissError) as info:
+        Judge(model="m", base_url=url, cache=tmp_path / "c.sqlite", replay_only=True).run(_items(["a"]))
+    texts.append(str(info.value))
+    for t in texts:
+        assert CANARY not in t and PASSWORD not in t, t
+
+
+def test_redact_the_key_tokens_and_url_credentials():
+    from judgekit.judge._reply import redact, strip_url_credentials
+
+    text = (f"key {CANARY}; Authorization: Bearer abc.def-123; basic dXNlcjpw; "
+            f"see http://user:{PASSWORD}@host:8000/v1 and https://tok@h/x")
+    out = redact(text, CANARY)
+    for secret in (CANARY, "abc.def-123", "dXNlcjpw", PASSWORD, "tok@"):
+        assert secret not in out, out
+    assert "http://[REDACTED]@host:8000/v1" in out
+    assert strip_url_credentials(f"http://u:{PASSWORD}@a/v1,http://b/v1") == "http://a/v1,http://b/v1"

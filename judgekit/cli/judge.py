@@ -69,6 +69,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as None (JSON has neither)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     from ..judge import Judge, export_batch, load_rubric
 
@@ -105,10 +116,11 @@ def run(args: argparse.Namespace) -> int:
         row: dict[str, Any] = {"id": rec["id"], "status": rec["status"]}
         for d in dims:
             row[d] = _plain(rec[d])
-        if rec["status"] != "scored" or rec["reason"]:
-            row["reason"] = rec["reason"]
+        reason, raw = _plain(rec["reason"]), _plain(rec["raw"])  # NaN is no JSON: None
+        if rec["status"] != "scored" or reason:
+            row["reason"] = reason
         if args.raw or rec["status"] != "scored":
-            row["raw"] = rec["raw"]
+            row["raw"] = raw
         lines.append(row)
     write_rows(args.output, lines)
     s = result.summary
@@ -121,7 +133,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"signature: {result.signature}", file=sys.stderr)
     if args.summary:
         with open(args.summary, "w", encoding="utf-8") as fh:
-            json.dump({"signature": result.signature, "summary": s}, fh, ensure_ascii=False, indent=2, default=_plain)
+            json.dump(_finite({"signature": result.signature, "summary": s}), fh, ensure_ascii=False, indent=2,
+                      default=_plain, allow_nan=False)
     for note in s.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
     if s["stopped"]:

@@ -263,17 +263,17 @@ class Engine:
                 message = _redact(_error_text(exc), cfg.api_key)[:500]
                 if code in (401, 403):
                     raise JudgeAbort(
-                        f"the server at {url} refused the credentials (HTTP {code}): {message}. "
+                        f"the server at {strip_url_credentials(url)} refused the credentials (HTTP {code}): {message}. "
                         "Set the API key environment variable (OPENAI_API_KEY by default)."
                     ) from None
                 if code == 404:
-                    raise JudgeAbort(f"HTTP 404 from {url} for model {cfg.model!r}: {message}") from None
+                    raise JudgeAbort(f"HTTP 404 from {strip_url_credentials(url)} for model {cfg.model!r}: {message}") from None
                 change = cfg.dialect.learn(message, sent, req.params) if code != 429 and changes < 8 else None
                 if change is not None:
                     changes += 1
                     if change:
                         said = " ".join(message.split())[:160]
-                        self.notes.append(f"{url}: {change} (HTTP {code}: {said})")
+                        self.notes.append(f"{strip_url_credentials(url)}: {change} (HTTP {code}: {said})")
                     continue  # resend in the new dialect; not a retry
                 if _VALIDATION.search(message) and code != 429:
                     return Failure(f"HTTP {code}: {message}")  # the same request would be refused again
@@ -285,7 +285,7 @@ class Engine:
             except openai.APITimeoutError:
                 last = f"timed out after {cfg.timeout:g} s"
             except openai.APIConnectionError as exc:
-                last = _redact(f"connection error: {exc.__cause__ or exc}", cfg.api_key)[:300]
+                last = _redact(f"connection error: {exc.__cause__ or exc}", cfg.api_key)[:300]  # URLs' credentials too
                 connection_error = True
                 self._down[replica] += 1
                 if self._down[replica] >= 3 and len(self._clients) > 1:
@@ -301,7 +301,7 @@ class Engine:
             await self.sleep(min(1.0, 0.5 * (attempt + 1)) if quick else self._backoff(attempt, hinted))
             attempt += 1
         if preflight and connection_error:
-            raise JudgeAbort(_unreachable(", ".join(self.urls), last)) from None
+            raise JudgeAbort(_unreachable(strip_url_credentials(", ".join(self.urls)), last)) from None
         return Failure(f"gave up after {attempt + 1} attempts: {last}")
 
     async def run(self, requests: Sequence[Request]) -> None:
@@ -366,7 +366,7 @@ class Engine:
                 return
             if first_failure is not None and _same_refusal(first_failure.reason, result.reason):
                 queue.appendleft(req)
-                raise JudgeAbort(f"the server at {self.config.base_url} refused the first two requests the same way "
+                raise JudgeAbort(f"the server at {strip_url_credentials(self.config.base_url)} refused the first two requests the same way "
                                  f"(model {self.config.model!r}): {result.reason}. Nothing else was sent.")
             if not result.reason.startswith("HTTP 4") and not _VALIDATION.search(result.reason):
                 finish(req, result)  # a transient fault that outlasted its retries: the run goes on

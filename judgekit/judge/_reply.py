@@ -22,7 +22,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024  # one HTTP reply body (logprobs included)
 MAX_TOKENS = 10**9  # a usage count above this (per reply) is not believed
 _TEXT_FIELDS = ("text", "reasoning", "refusal", "finish_reason", "model")
 
-_BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"'\\,;]+")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"'\\,;]+")
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"']*@")
 
 
@@ -31,13 +31,13 @@ class ReplyTooLarge(ValueError):
 
 
 def redact(text: str, secret: str = "") -> str:
-    """``text`` without the secret (the API key), any ``Bearer`` token and
+    """``text`` without the secret (the API key), any ``Bearer``/``Basic`` token and
     any credentials in URLs (``http://user:pw@host`` -> ``http://[REDACTED]@host``)."""
     if not text:
         return text
     if secret and len(secret) >= 4 and secret in text:
         text = text.replace(secret, "[REDACTED]")
-    if "earer" in text or "EARER" in text:
+    if "earer" in text or "EARER" in text or "asic" in text or "ASIC" in text:
         text = _BEARER.sub(r"\1 [REDACTED]", text)
     if "@" in text and "://" in text:
         text = _URL_CREDENTIALS.sub(r"\1[REDACTED]@", text)

@@ -237,6 +237,11 @@ class Generator:
     server: str | None = None
     dialect: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:  # the base URL without credentials
+        from .run import _repr_without_credentials
+
+        return _repr_without_credentials(self)
+
     def _engine(self) -> Any:
         """A ``Judge`` holding the same transport settings: its cache,
         dialect and engine plumbing carry the generation requests."""

@@ -24,6 +24,7 @@ from ..scores import MeanReducer, Scores
 from ..signature import Signature
 from ..errors import InputError, ReplayMissError
 from ._client import Budget, Engine, EngineConfig, Failure, Request
+from ._reply import strip_url_credentials
 from .cache import JudgeCache, KeyMaker
 from .parse import PARSER_VERSION, expected_scores, parse_reply
 from .dialect import Dialect, strip_reasoning
@@ -179,6 +180,21 @@ def _read(rep: Mapping[str, Any], rubric: Rubric) -> Any:
         return Parsed(None, f"unreadable reply ({type(exc).__name__}: {str(exc)[:200]})")
 
 
+def _repr_without_credentials(obj: Any) -> str:
+    """A dataclass's repr with ``base_url`` (and ``server``) stripped of ``user:password@``."""
+    import dataclasses
+
+    parts = []
+    for f in dataclasses.fields(obj):
+        if not f.repr:
+            continue
+        value = getattr(obj, f.name)
+        if f.name in ("base_url", "server") and value is not None:
+            value = strip_url_credentials(value) if isinstance(value, str) else [strip_url_credentials(str(u)) for u in value]
+        parts.append(f"{f.name}={value!r}")
+    return f"{type(obj).__name__}({', '.join(parts)})"
+
+
 def _host(url: str) -> str:
     """host[:port] of a URL, never its credentials."""
     p = urlparse(url)
@@ -312,6 +328,9 @@ class Judge:
     dialect: dict[str, Any] | None = None
     language: str | None = None  # deprecated: the old name of ``lang``
 
+    def __repr__(self) -> str:  # the base URL without credentials
+        return _repr_without_credentials(self)
+
     def __post_init__(self) -> None:
         if self.language is not None:
             if self.lang is not None:
@@ -428,8 +447,10 @@ class Judge:
 
     def _server_id(self, base_url: str | None = None) -> str:
         """The server's identity in cache keys: ``server``, else its URL
-        (replicas: their URLs, sorted, so no key depends on which answered)."""
-        url = base_url or _resolve_base_url(self.base_url)
+        (replicas: their URLs, sorted, so no key depends on which answered),
+        without credentials (``user:password@``): they are no part of the
+        identity and the identity is stored (the dialects table) and shown."""
+        url = strip_url_credentials(base_url or _resolve_base_url(self.base_url))
         return self.server or (url if "," not in url else "replicas:" + ",".join(sorted(url.split(","))))
 
     def _forced_dialect(self) -> Dialect:
