@@ -263,3 +263,65 @@ def test_redact_the_key_tokens_and_url_credentials():
         assert secret not in out, out
     assert "http://[REDACTED]@host:8000/v1" in out
     assert strip_url_credentials(f"http://u:{PASSWORD}@a/v1,http://b/v1") == "http://a/v1,http://b/v1"
+
+
+# -- injection: leaderboard.csv and leaderboard.md ---------------------------
+HOSTILE_NAMES = ["=HYPERLINK(\"http://x\")", "<script>alert(1)</script>|pipe", "@SUM(1)", "+1", "-2", "\tTAB",
+                 "\rCR", "[click](javascript:alert(1))`code`"]
+
+
+@pytest.fixture(scope="module")
+def hostile_board():
+    import pandas as pd
+
+    from judgekit.report import leaderboard
+
+    ids = [f"i{k}" for k in range(30)]
+    refs = {i: f"the cat sat on the mat number {k} today" for k, i in enumerate(ids)}
+    systems = {"baseline": dict(refs)}  # perfect: every other system's delta is negative
+    systems.update({name: {i: (refs[i] if (k + n) % 3 else f"a dog ran {k}") for k, i in enumerate(ids)}
+                    for n, name in enumerate(HOSTILE_NAMES)})
+    judge = pd.DataFrame({"id": ids, "status": "scored", "empathy": [1 + k % 3 for k in range(30)]})
+    return leaderboard(systems, refs, baseline="baseline", judges={"baseline": judge, HOSTILE_NAMES[1]: judge},
+                       n_bootstrap=50, n_randomization=50, metrics=["bleu"])
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(hostile_board, tmp_path):
+    import csv
+    import io
+
+    text = hostile_board.to_csv()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    systems = {r["system"] for r in rows}
+    for name in HOSTILE_NAMES:
+        expected = ("'" + name if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name).replace("\r", "\n")
+        assert expected in systems, (name, systems)
+    for r in rows:
+        for key, value in r.items():
+            assert not value[:1] in ("=", "+", "@", "\t", "\r") and not (value[:1] == "-" and key in ("system", "metric",
+                                                                                                     "baseline"))
+    # numbers stay numbers: negative deltas are written as numbers, not quoted text
+    assert any(r["delta"].startswith("-") for r in rows)
+    assert all(r["delta"] == "" or float(r["delta"]) <= 0 for r in rows)
+    hostile_board.to_csv(tmp_path / "lb.csv")
+    assert (tmp_path / "lb.csv").read_text() == text
+    # the frame itself keeps the names as they are
+    assert set(hostile_board.to_frame()["system"]) >= set(HOSTILE_NAMES)
+
+
+def test_markdown_escapes_what_it_embeds(hostile_board):
+    import re
+
+    md = hostile_board.to_markdown()
+    assert "<script>" not in md and "&lt;script&gt;" in md
+    assert not re.search(r"(?<!\\)\]\(javascript:", md) and "\r" not in md
+    assert any("no judge results for" in line and "\\[click\\]" in line for line in md.splitlines())
+    # every table row has as many cells as its table's header: no name breaks out of its cell
+    lines = md.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("|---"):
+            width = len(re.split(r"(?<!\\)\|", lines[i - 1]))
+            j = i + 1
+            while j < len(lines) and lines[j].startswith("|"):
+                assert len(re.split(r"(?<!\\)\|", lines[j])) == width, lines[j]
+                j += 1

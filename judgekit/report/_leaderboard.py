@@ -84,7 +84,23 @@ class Leaderboard:
         return pd.DataFrame(rows)
 
     def to_csv(self, path: Any = None) -> str | None:
+        """``to_frame()`` as CSV, safe to open in a spreadsheet: a text cell
+        that would run as a formula (it begins with ``=``, ``+``, ``-``,
+        ``@``, a tab or a carriage return) starts with ``'`` instead (OWASP's
+        CSV-injection advice), and a carriage return inside text is written
+        as a (quoted) newline; numbers stay numbers."""
         frame = self.to_frame()
+
+        def safe(value: Any) -> Any:
+            if not isinstance(value, str):
+                return value
+            if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                value = "'" + value
+            return value.replace("\r\n", "\n").replace("\r", "\n")
+
+        for col in frame.columns:
+            if frame[col].dtype.kind not in "biufcmM":  # text columns (object or str dtype)
+                frame[col] = frame[col].map(safe)
         if path is None:
             return frame.to_csv(index=False)
         frame.to_csv(path, index=False)

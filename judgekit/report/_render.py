@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 
@@ -27,8 +28,26 @@ def delta_cell(tests: dict | None, fmt: str) -> tuple[float, str, str] | None:
     return d, f"{d:+.{int(fmt[3])}f}", ps  # as many decimals as the column
 
 
+_MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`", "*": "\\*",
+                             ">": "&gt;", "\n": " ", "\r": " ", "\t": " "})
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # what could open an HTML tag or comment ("p < 0.05" cannot)
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")  # what would be read as a character reference
+
+
 def _md_escape(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+    """Text (a system name, a note) as inert Markdown: no HTML, no link, no
+    code span, no emphasis, no table cell break, one line."""
+    text = _ENTITY.sub("&amp;", str(text)).translate(_MD_ESCAPES)
+    return _TAG_START.sub("&lt;", text)
+
+
+def _code(text: str) -> str:
+    """``text`` as a Markdown code span, whatever backticks it holds."""
+    text = str(text).replace("\n", " ").replace("\r", " ")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def markdown(lb: Any) -> str:
@@ -47,7 +66,8 @@ def markdown(lb: Any) -> str:
         name = f"**{_md_escape(s)}** (baseline)" if s == lb.baseline else _md_escape(s)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines += ["\\" + n if n.startswith("*") else f"- {n}" for n in lb.notes]  # "\*": a mark, not a bullet
+    # "\*": a mark, not a bullet (the escape makes it so)
+    lines += [_md_escape(n) if n.startswith("*") else f"- {_md_escape(n)}" for n in lb.notes]
     lines += ["", "## 95% confidence intervals (bootstrap over items)", ""]
     lines.append("| system | " + " | ".join(_md_escape(c) for c in cols) + " |")
     lines.append("|---|" + "---:|" * len(cols))
@@ -74,7 +94,8 @@ def markdown(lb: Any) -> str:
             lines.append(f"| {_md_escape(s)} | {c['scored']} | {c['unscored']} |")
     for dim, table in lb.levels.items():
         lines += ["", f"## {_md_escape(dim)}: share of Bad / Okay / Good", "",
-                  "| system | " + " | ".join(table.columns) + " |", "|---|" + "---:|" * len(table.columns)]
+                  "| system | " + " | ".join(_md_escape(c) for c in table.columns) + " |",
+                  "|---|" + "---:|" * len(table.columns)]
         for s, row in table.iterrows():
             lines.append(f"| {_md_escape(s)} | " + " | ".join(cell(100 * v, "{:.1f}%") for v in row) + " |")
     if lb.emotions is not None:
@@ -85,5 +106,5 @@ def markdown(lb: Any) -> str:
         for s, row in t.iterrows():
             lines.append(f"| {_md_escape(s)} | " + " | ".join(cell(v, f) for v in row) + " |")
     lines += ["", "## Signatures", ""]
-    lines += [f"- {k}: `{v}`" for k, v in lb.signatures.items()]
+    lines += [f"- {_md_escape(k)}: {_code(v)}" for k, v in lb.signatures.items()]
     return "\n".join(lines) + "\n"
