@@ -256,3 +256,153 @@ def test_plugin_module_imports_nothing_heavy():
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == ""
+
+
+# -- pytest-xdist: updates from every worker kept, names claimed across workers,
+#    a failing update run writes nothing ------------------------------------
+
+_MANY = """
+import os
+import pytest
+
+N = 3 + int(os.environ.get("RUN", "0"))   # each run scores a different number of items
+
+@pytest.mark.parametrize("k", range({n}))
+def test_gate(judgekit_gate, pairs, k):
+    rows = pairs[k % 90: k % 90 + N]
+    gate = judgekit_gate(f"gate-{{k:03d}}", [r["pred"] for r in rows], [r["ref"] for r in rows], metrics=["bleu"],
+                         tokenizer="char")  # no jieba dictionary to load in each worker
+    gate.check(min={{"bleu-1": 0.0}}, max_drop={{"bleu-1": 100.0}})
+"""
+
+
+def _xdist():
+    return pytest.importorskip("xdist", reason="pytest-xdist is not installed (it is in the test extras)")
+
+
+def test_update_under_xdist_keeps_every_gate(s, repo, monkeypatch):
+    """120 gates over 4 workers, 5 update runs: each run leaves valid JSON
+    holding all 120 gates, each with this run's numbers (before: workers
+    overwrote each other's writes, losing about half, sometimes leaving a
+    truncated file)."""
+    _xdist()
+    repo.makepyfile(test_many=_MANY.format(n=120))
+    path = repo.path / "judgekit-baseline.json"
+    for run_no in range(5):
+        monkeypatch.setenv("RUN", str(run_no))
+        res = run(repo, "-n", "4", "--judgekit-update-baseline")
+        res.assert_outcomes(passed=120)
+        data = json.loads(path.read_text(encoding="utf-8"))  # valid JSON
+        gates = data["gates"]
+        assert sorted(gates) == [f"gate-{k:03d}" for k in range(120)], run_no
+        assert {g["n_items"] for g in gates.values()} == {3 + run_no}, run_no
+        assert "baseline written to" in res.stdout.str() and "(120 gate(s))" in res.stdout.str()
+        assert not list(repo.path.glob("judgekit-baseline.json.*"))  # no temporary or lock file left
+
+
+def test_duplicate_gate_names_fail_across_workers(s, repo):
+    """Two files on two workers (--dist loadfile) name the same gate: one
+    test fails naming the other, whichever worker claimed it first."""
+    _xdist()
+    body = """
+def test_{t}(judgekit_gate, pairs):
+    judgekit_gate("shared-name", [r["pred"] for r in pairs[:5]], [r["ref"] for r in pairs[:5]],
+                  metrics=["bleu"]).check(min={{"bleu-1": 0}})
+"""
+    repo.makepyfile(test_a=body.format(t="a"), test_b=body.format(t="b"))
+    res = run(repo, "-n", "2", "--dist", "loadfile", "-v")
+    res.assert_outcomes(passed=1, failed=1)
+    out = res.stdout.str()
+    workers = {line.split()[0] for line in out.splitlines()
+               if line.startswith("[gw") and ("PASSED" in line or "FAILED" in line)}
+    assert len(workers) == 2, out  # on different workers
+    assert "judgekit gate name 'shared-name' is already used by test_" in out
+    # an update run with the duplicate writes nothing
+    res = run(repo, "-n", "2", "--dist", "loadfile", "--judgekit-update-baseline")
+    res.assert_outcomes(passed=1, failed=1)
+    assert not (repo.path / "judgekit-baseline.json").exists()
+    assert "baseline NOT written (1 test(s) failed)" in res.stdout.str()
+
+
+@pytest.mark.parametrize("xdist", [False, True])
+def test_a_failing_update_run_leaves_the_baseline_untouched(s, repo, monkeypatch, xdist):
+    if xdist:
+        _xdist()
+    repo.makepyfile(test_many=_MANY.format(n=6), test_other="""
+import os
+def test_something_else():
+    assert not os.environ.get("BREAK"), "an unrelated test failed"
+""")
+    extra = ["-n", "2"] if xdist else []
+    run(repo, *extra, "--judgekit-update-baseline").assert_outcomes(passed=7)
+    path = repo.path / "judgekit-baseline.json"
+    before = path.read_bytes()
+    monkeypatch.setenv("RUN", "4")  # new numbers...
+    monkeypatch.setenv("BREAK", "1")  # ...but the run fails
+    res = run(repo, *extra, "--judgekit-update-baseline")
+    res.assert_outcomes(passed=6, failed=1)
+    assert path.read_bytes() == before
+    assert "baseline NOT written (1 test(s) failed): a failing update run leaves the baseline as it was" \
+        in res.stdout.str()
+    monkeypatch.delenv("BREAK")
+    run(repo, *extra, "--judgekit-update-baseline").assert_outcomes(passed=7)
+    gates = json.loads(path.read_text(encoding="utf-8"))["gates"]
+    assert {g["n_items"] for g in gates.values()} == {7}
+
+
+def test_a_failure_lists_the_items_that_moved_most(s, repo, monkeypatch):
+    """Against a baseline with per-item values: the items that fell most,
+    by id; on a threshold: the items with the lowest scores."""
+    repo.makepyfile(test_quality="""
+import os
+def test_reply_quality(judgekit_gate, pairs):
+    preds = [r["pred"] for r in pairs]
+    if os.environ.get("REGRESS"):
+        for i in (7, 42, 63):
+            preds[i] = "嗯。"                      # three replies broke
+    gate = judgekit_gate("smile-model", preds, [r["ref"] for r in pairs], ids=[r["id"] for r in pairs])
+    gate.check(min={"rouge-l": float(os.environ.get("BAR", "0"))}, max_drop={"rouge-l": 0.1})
+""")
+    run(repo, "--judgekit-update-baseline").assert_outcomes(passed=1)
+    stored = json.loads((repo.path / "judgekit-baseline.json").read_text(encoding="utf-8"))["gates"]["smile-model"]
+    ids = [json.loads(x)["id"] for x in EXAMPLE.read_text(encoding="utf-8").splitlines()]
+    assert stored["per_item"]["ids"] == [str(i) for i in ids] and len(stored["per_item"]["rouge-l"]) == 100
+    monkeypatch.setenv("REGRESS", "1")
+    res = run(repo)
+    res.assert_outcomes(failed=1)
+    out = res.stdout.str()
+    assert "rouge-l: the 3 items that fell most (id: baseline -> now):" in out, out
+    listed = [x.strip().split(":")[0].strip("'") for x in out.splitlines() if "->" in x and x.startswith("    '")]
+    assert sorted(listed) == sorted(str(ids[i]) for i in (7, 42, 63))
+    # a threshold failure: the lowest items now
+    monkeypatch.delenv("REGRESS")
+    monkeypatch.setenv("BAR", "99")
+    res = run(repo)
+    res.assert_outcomes(failed=1)
+    out = res.stdout.str()
+    assert "rouge-l: the 5 items with the lowest per-sentence scores (id: score):" in out
+    lowest = sorted(s_ for s_ in stored["per_item"]["rouge-l"])[:5]
+    assert out.count("\n    '") >= 5 and f"{lowest[0]:.4f}" in out
+
+
+README = ROOT / "README.md"
+
+
+def test_the_readme_gate_example_passes_on_the_readme_data(repo):
+    """The README's gate snippet, verbatim, in a model repository whose
+    dev_predictions.jsonl is the README's example data: the update run
+    and the plain run both pass."""
+    text = README.read_text(encoding="utf-8")
+    marker = "# tests/test_quality.py in your model repository"
+    start = text.index(marker)
+    snippet = text[text.rindex("```python\n", 0, start) + len("```python\n"): text.index("```", start)]
+    assert "judgekit_gate(" in snippet and "gate.check(" in snippet
+    shutil.copy(EXAMPLE, repo.path / "dev_predictions.jsonl")
+    (repo.path / "conftest.py").unlink()
+    (repo.path / "tests").mkdir()
+    (repo.path / "tests" / "test_quality.py").write_text(snippet, encoding="utf-8")
+    res = run(repo, "--judgekit-update-baseline")
+    res.assert_outcomes(passed=1)
+    res = run(repo)
+    res.assert_outcomes(passed=1)
+    assert "my-model-dev [passed] 100 items" in res.stdout.str()
