@@ -3,6 +3,8 @@ by judgekit (jieba words by default; characters, sacreBLEU ``zh`` and the
 ChatGLM / LLaMA-Factory presets on request), with judgekit's signature in
 the output.  Loads offline from this folder:
 ``evaluate.load("metrics/judgekit_chinese_bleu")``; needs ``pip install judgekit-empathy``.
+From an install: ``evaluate.load(judgekit.hf.metric_path("judgekit_chinese_bleu"))`` (the copy shipped
+in the package).
 """
 from __future__ import annotations
 

@@ -3,6 +3,8 @@ judgekit on jieba words (rouge-score semantics with a tokenizer that keeps
 Chinese), deterministic (no bootstrap median), with judgekit's signature.
 Loads offline from this folder: ``evaluate.load("metrics/judgekit_chinese_rouge")``;
 needs ``pip install judgekit-empathy``.
+From an install: ``evaluate.load(judgekit.hf.metric_path("judgekit_chinese_rouge"))`` (the copy shipped
+in the package).
 """
 from __future__ import annotations
 

@@ -3,6 +3,8 @@ judges (default ``empathy-3pt``) on any OpenAI-compatible server, with its
 SQLite cache and replay-only mode.  Unscored items are counted, never
 turned into a score.  Loads offline from this folder:
 ``evaluate.load("metrics/judgekit_empathy_judge")``; needs ``pip install judgekit-empathy``.
+From an install: ``evaluate.load(judgekit.hf.metric_path("judgekit_empathy_judge"))`` (the copy shipped
+in the package).
 """
 from __future__ import annotations
 
