@@ -206,7 +206,7 @@ def test_missing_matplotlib_names_the_extra(board, monkeypatch):
     from judgekit.report._plots import MissingPlotExtra
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(MissingPlotExtra, match=r"pip install 'judgekit\[plot\]'"):
+    with pytest.raises(MissingPlotExtra, match=r"pip install 'judgekit-empathy\[plot\]'"):
         board.plot("/nonexistent")
     assert "data:image/png" not in board.to_html()  # plots are optional in the page
 

@@ -120,7 +120,7 @@ class Leaderboard:
         return html_page(self, plots=plots, title=title)
 
     def plot(self, outdir: Any) -> list[str]:
-        """Write the plots as PNG files; needs matplotlib (``pip install judgekit[plot]``)."""
+        """Write the plots as PNG files; needs matplotlib (``pip install 'judgekit-empathy[plot]'``)."""
         from ._plots import write_plots
 
         return write_plots(self, outdir)
