@@ -196,28 +196,39 @@ class Scores:
         name -> array over the rows: through the reducer's ``many`` (array
         operations over the per-item statistics, ``chunk`` rows at a time to
         bound memory), or one ``resample`` per row where it has none."""
-        if self._reducer is None:
-            raise InputError("these scores carry no reducer: they cannot be resampled")
         idx = np.asarray(indices, dtype=np.int64)
         if idx.ndim != 2:
             raise InputError("resample_many takes a 2-d array: one row of item positions per resample")
-        names = self.resampled
-        stats = {k: v for k, v in self._all_stats().items() if _wanted(k, self._reducer.names, self._stats)}
         n = self.n_items
-        out = {k: np.empty(len(idx)) for k in names}
+        out = {k: np.empty(len(idx)) for k in self.resampled}
         for a in range(0, len(idx), chunk):
             rows = idx[a:a + chunk]
             flat = (np.arange(len(rows))[:, None] * n + rows).ravel()
             counts = np.bincount(flat, minlength=len(rows) * n).reshape(len(rows), n)
-            got = self._reducer.many(stats, counts)
-            if got is None:
-                for j, row in enumerate(rows):
-                    one = self.resample(row)
-                    for k in names:
-                        out[k][a + j] = one[k]
-            else:
-                for k in names:
-                    out[k][a:a + len(rows)] = got[k]
+            got = self.resample_counts(counts, rows=rows)
+            for k in out:
+                out[k][a:a + len(rows)] = got[k]
+        return out
+
+    def resample_counts(self, counts: Any, *, rows: Any = None) -> dict[str, np.ndarray]:
+        """The scores of resamples given as counts (``counts[b, i]``: how
+        often item ``i`` is drawn in resample ``b``), through the reducer's
+        ``many``; without one, each row is expanded to item positions (or
+        ``rows`` given) and resampled one at a time."""
+        if self._reducer is None:
+            raise InputError("these scores carry no reducer: they cannot be resampled")
+        counts = np.asarray(counts)
+        names = self.resampled
+        stats = {k: v for k, v in self._all_stats().items() if _wanted(k, self._reducer.names, self._stats)}
+        got = self._reducer.many(stats, counts)
+        if got is not None:
+            return {k: got[k] for k in names}
+        out = {k: np.empty(len(counts)) for k in names}
+        for j in range(len(counts)):
+            row = rows[j] if rows is not None else np.repeat(np.arange(counts.shape[1]), counts[j])
+            one = self.resample(row)
+            for k in names:
+                out[k][j] = one[k]
         return out
 
     def take(self, indices: Sequence[int]) -> "Scores":

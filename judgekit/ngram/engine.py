@@ -147,13 +147,26 @@ class NgramReducer:
         vectorised = _VECTORISED.get(type(runner))
         if vectorised is None or (isinstance(runner, Suite) and runner.extra):
             return None
-        m = counts.sum(axis=1).astype(float)
+        # one BLAS product for all the means, one for all the BLEU counts: a
+        # float64 product of integers stays exact below 2**53 whatever the
+        # summation order, so the sums equal the integer sums
         fc = counts.astype(float)
-        means = {k[5:]: (fc @ np.asarray(v, dtype=float)) / m for k, v in stats.items() if k.startswith("item:")}
+        m = fc.sum(axis=1)
+        keys = [k for k in stats if k.startswith("item:")]
+        means = {}
+        if keys:
+            prod = fc @ np.column_stack([np.asarray(stats[k], dtype=float) for k in keys])
+            means = {k[5:]: prod[:, j] / m for j, k in enumerate(keys)}
         sums = None
         if "bleu:hyp_len" in stats:
-            sums = {f: counts @ np.asarray(stats[f"bleu:{f}"], dtype=np.int64)
-                    for f in ("hyp_len", "ref_len", "matches", "totals")}
+            parts = [np.asarray(stats[f"bleu:{f}"]) for f in ("hyp_len", "ref_len", "matches", "totals")]
+            cols = np.column_stack([p.reshape(len(p), -1) for p in parts]).astype(float)
+            if cols.size and float(np.abs(cols).sum(axis=0).max()) * float(counts.max(initial=1)) >= 2.0 ** 53:
+                return None  # too large to sum exactly in a double: one resample at a time
+            total = np.rint(fc @ cols).astype(np.int64)
+            k = parts[2].shape[1] if parts[2].ndim == 2 else 1
+            sums = {"hyp_len": total[:, 0], "ref_len": total[:, 1], "matches": total[:, 2:2 + k],
+                    "totals": total[:, 2 + k:2 + 2 * k]}
         scores = vectorised(runner, means, sums, m)
         if scores is None:
             return None

@@ -243,10 +243,22 @@ def paired_randomization(baseline: Any, system: Any, *, metrics: Sequence[str] |
     pool, n, bl_full, sys_full, names = _prepare(baseline, system, metrics, n_randomization, "n_randomization")
     rng = np.random.default_rng(seed)
     pos_sel = rng.integers(2, size=(n_randomization, n), dtype=bool)
-    base = np.arange(n)
-    # pseudo-system A: baseline where pos, system elsewhere; B the reverse
-    a = pool.many(np.where(pos_sel, base, base + n), names, progress, "approximate randomization (A)")
-    b = pool.many(np.where(pos_sel, base + n, base), names, progress, "approximate randomization (B)")
+    # pseudo-system A: the baseline's item where pos, the system's elsewhere;
+    # B the reverse.  As counts over the pooled 2n items, chunk by chunk.
+    a = {k: np.empty(n_randomization) for k in names}
+    b = {k: np.empty(n_randomization) for k in names}
+    bar = _progress(n_randomization, "approximate randomization", progress)
+    chunk = 128
+    for lo in range(0, n_randomization, chunk):
+        pos = pos_sel[lo:lo + chunk].astype(np.int64)
+        got_a = pool.scores.resample_counts(np.hstack([pos, 1 - pos]))
+        got_b = pool.scores.resample_counts(np.hstack([1 - pos, pos]))
+        for k in names:
+            a[k][lo:lo + chunk], b[k][lo:lo + chunk] = got_a[k], got_b[k]
+        if bar is not None:
+            bar.update(len(pos))
+    if bar is not None:
+        bar.close()
     out = {}
     for k in names:
         diff = abs(bl_full[k] - sys_full[k])
