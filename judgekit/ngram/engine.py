@@ -179,14 +179,15 @@ class NgramReducer:
 
 
 def _corpus_bleu_many(bleu: Any, sums: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Corpus BLEU of each resample from its summed statistics, through the
-    scalar formula ``BLEU.corpus_score`` applies to the corpus's sums
-    (sacreBLEU family: the sums are all it reads), so each value is the
-    loop's bit for bit."""
-    matches, totals = sums["matches"].tolist(), sums["totals"].tolist()
-    hyp, ref = sums["hyp_len"].tolist(), sums["ref_len"].tolist()
-    rows = [bleu._score_row(matches[b], totals[b], hyp[b], ref[b]) for b in range(len(hyp))]
-    return {k: np.array([r[k] for r in rows]) for k in (rows[0] if rows else {})}
+    """Corpus BLEU of each resample from its summed statistics.  For the
+    sacreBLEU family the corpus formula reads only the sums, and it is the
+    formula ``sentence_scores`` applies to each row; so the resamples' sums
+    go in as rows (the compiled kernel replays the same float operations),
+    and each value is the one-at-a-time corpus BLEU bit for bit."""
+    from ._stats import BleuStats
+
+    rows = BleuStats(sums["hyp_len"], sums["ref_len"], sums["matches"], sums["totals"])
+    return bleu.sentence_scores(rows)
 
 
 def _suite_many(runner: Suite, means: dict, sums: dict | None, m: np.ndarray) -> dict[str, np.ndarray] | None:
