@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from .errors import InputError
 from .signature import Signature
 
-__all__ = ["Scores", "Reducer", "MeanReducer"]
+__all__ = ["Scores", "Reducer", "LinearReducer", "MeanReducer"]
 
 
 class Reducer(Protocol):
@@ -47,6 +47,19 @@ class Reducer(Protocol):
     def __call__(self, stats: Mapping[str, np.ndarray]) -> dict[str, float]: ...
 
     def many(self, stats: Mapping[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray] | None: ...
+
+
+@runtime_checkable
+class LinearReducer(Protocol):
+    """A reducer made of sums: ``columns(stats)`` is one matrix (items x
+    columns, or None when it cannot be one), and ``from_sums(sums, m)``
+    gives the scores of resamples from their column sums and sizes."""
+
+    names: tuple[str, ...]
+
+    def columns(self, stats: Mapping[str, np.ndarray]) -> np.ndarray | None: ...
+
+    def from_sums(self, sums: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray] | None: ...
 
 
 class MeanReducer:
@@ -65,15 +78,20 @@ class MeanReducer:
             out[k] = float(v.mean()) if len(v) else math.nan
         return out
 
+    def columns(self, stats: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Per item: each value (0 where missing), then each 'has a value'."""
+        vals = [np.asarray(stats[k], dtype=float) for k in self.names]
+        return np.column_stack([np.where(np.isnan(v), 0.0, v) for v in vals]
+                               + [(~np.isnan(v)).astype(float) for v in vals])
+
+    def from_sums(self, sums: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray]:
+        k = len(self.names)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {name: sums[:, j] / sums[:, k + j] for j, name in enumerate(self.names)}
+
     def many(self, stats: Mapping[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray]:
         fc = counts.astype(float)
-        out = {}
-        for k in self.names:
-            v = np.asarray(stats[k], dtype=float)
-            ok = ~np.isnan(v)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[k] = (fc @ np.where(ok, v, 0.0)) / (fc @ ok.astype(float))
-        return out
+        return self.from_sums(fc @ self.columns(stats), fc.sum(axis=1))
 
     def spec(self) -> dict[str, Any]:
         return {"kind": "mean", "names": list(self.names)}
@@ -92,14 +110,30 @@ class _Joined:
             out.update(r(stats))
         return out
 
-    def many(self, stats: Mapping[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray] | None:
+    def columns(self, stats: Mapping[str, np.ndarray]) -> np.ndarray | None:
+        cols = [r.columns(stats) for r in self.parts]
+        if any(c is None for c in cols):
+            return None
+        self._widths = [c.shape[1] for c in cols]
+        return np.hstack(cols)
+
+    def from_sums(self, sums: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray] | None:
         out: dict[str, np.ndarray] = {}
-        for r in self.parts:
-            got = r.many(stats, counts)
+        at = 0
+        for r, w in zip(self.parts, self._widths):
+            got = r.from_sums(sums[:, at:at + w], m)
             if got is None:
                 return None
             out.update(got)
+            at += w
         return out
+
+    def many(self, stats: Mapping[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray] | None:
+        cols = self.columns(stats)
+        if cols is None:
+            return None
+        fc = counts.astype(float)
+        return self.from_sums(fc @ cols, fc.sum(axis=1))
 
 
 def _show(ids: Sequence[Any], limit: int = 10) -> str:
@@ -209,6 +243,27 @@ class Scores:
             for k in out:
                 out[k][a:a + len(rows)] = got[k]
         return out
+
+    def linear(self) -> tuple[np.ndarray, Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]] | None:
+        """The per-item statistics as one matrix (items x columns) and the
+        function from a resample's column sums and size to its scores, when
+        the reducer is made of sums (None otherwise).  Any weighting of the
+        items is then one matrix product: the randomization test swaps
+        items between two systems as ``total_b + swap @ (a - b)``."""
+        if not isinstance(self._reducer, LinearReducer):
+            return None
+        stats = {k: v for k, v in self._all_stats().items() if _wanted(k, self._reducer.names, self._stats)}
+        cols = self._reducer.columns(stats)
+        if cols is None:
+            return None
+        names = self.resampled
+        reducer = self._reducer
+
+        def scores(sums: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray]:
+            got = reducer.from_sums(sums, m)
+            return {k: got[k] for k in names}
+
+        return cols, scores
 
     def resample_counts(self, counts: Any, *, rows: Any = None) -> dict[str, np.ndarray]:
         """The scores of resamples given as counts (``counts[b, i]``: how

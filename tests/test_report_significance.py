@@ -220,3 +220,35 @@ def test_bootstrap_is_seeded(values, seed):
     one = bootstrap_ci({"m": values}, n_bootstrap=100, seed=seed)
     two = bootstrap_ci({"m": values}, n_bootstrap=100, seed=seed)
     assert one == two
+
+
+def test_randomization_through_sums_equals_one_trial_at_a_time():
+    """The randomization test's single product per chunk (A = the system's
+    total + swap @ (baseline - system)) gives each trial's corpus BLEU bit
+    for bit and its means to the last bits, against scoring each trial's
+    pseudo-system as items."""
+    import numpy as np
+
+    import judgekit
+    from judgekit.scores import Scores
+
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "smilechat-100.jsonl"
+    rows = [json.loads(x) for x in example.read_text(encoding="utf-8").splitlines()]
+    refs = [r["ref"] for r in rows]
+    a = judgekit.evaluate([r["pred"] for r in rows], refs)
+    b = judgekit.evaluate([r["pred"][: len(r["pred"]) // 2] for r in rows], refs)
+    pool = Scores.pool(a, b)
+    cols, from_sums = pool.linear()
+    n = a.n_items
+    pos = np.random.default_rng(5).integers(2, size=(40, n), dtype=bool)
+    swap = pos.astype(float) @ (cols[:n] - cols[n:])
+    fast = from_sums(cols[n:].sum(axis=0) + swap, np.full(40, float(n)))
+    for j in range(40):
+        slow = pool.resample(np.where(pos[j], np.arange(n), np.arange(n) + n))
+        for k, v in slow.items():
+            if k.startswith("bleu"):
+                assert fast[k][j] == v, k
+            else:
+                assert fast[k][j] == pytest.approx(v, rel=1e-12, abs=1e-12), k

@@ -135,39 +135,48 @@ class NgramReducer:
         scores = self.plan.output(Partial.from_stats(stats)).scores
         return {k: scores[k] for k in self.names}
 
-    def many(self, stats: Mapping[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray] | None:
-        """Every resample at once: ``counts[b, i]`` is how often item ``i``
-        is drawn in resample ``b``.  Means are ``counts @ values / m``;
-        corpus BLEU sums the integer statistics the same way (exact) and
-        runs the corpus formula per resample, the very code ``finish``
-        runs, so a resample's corpus BLEU is bit for bit the loop's.  None
-        where the runner's finish is not one of these (registered metrics,
-        nltk-family corpus BLEU): the caller then loops."""
-        runner, plan = self.plan.runner, self.plan
-        vectorised = _VECTORISED.get(type(runner))
-        if vectorised is None or (isinstance(runner, Suite) and runner.extra):
+    def columns(self, stats: Mapping[str, np.ndarray]) -> np.ndarray | None:
+        """The per-item statistics whose sums give every score, as one
+        float matrix (items x columns): the sentence-score columns, then
+        BLEU's integer counts.  None where the runner's finish is not made
+        of such sums (registered metrics, nltk-family corpus BLEU): the
+        caller then resamples one at a time."""
+        runner = self.plan.runner
+        if type(runner) not in _VECTORISED or (isinstance(runner, Suite) and runner.extra):
             return None
-        # one BLAS product for all the means, one for all the BLEU counts: a
-        # float64 product of integers stays exact below 2**53 whatever the
-        # summation order, so the sums equal the integer sums
-        fc = counts.astype(float)
-        m = fc.sum(axis=1)
+        if isinstance(runner, Suite) and "bleu" in runner.fams and runner.bleu.aggregation == "corpus" \
+                and runner.bleu.family != "sacrebleu":
+            return None  # nltk sums max(1, .) per item: not a plain sum
         keys = [k for k in stats if k.startswith("item:")]
-        means = {}
-        if keys:
-            prod = fc @ np.column_stack([np.asarray(stats[k], dtype=float) for k in keys])
-            means = {k[5:]: prod[:, j] / m for j, k in enumerate(keys)}
-        sums = None
+        self._keys = keys
+        parts = [np.asarray(stats[k], dtype=float).reshape(-1, 1) for k in keys]
+        self._bleu_k = 0
         if "bleu:hyp_len" in stats:
-            parts = [np.asarray(stats[f"bleu:{f}"]) for f in ("hyp_len", "ref_len", "matches", "totals")]
-            cols = np.column_stack([p.reshape(len(p), -1) for p in parts]).astype(float)
-            if cols.size and float(np.abs(cols).sum(axis=0).max()) * float(counts.max(initial=1)) >= 2.0 ** 53:
-                return None  # too large to sum exactly in a double: one resample at a time
-            total = np.rint(fc @ cols).astype(np.int64)
-            k = parts[2].shape[1] if parts[2].ndim == 2 else 1
-            sums = {"hyp_len": total[:, 0], "ref_len": total[:, 1], "matches": total[:, 2:2 + k],
-                    "totals": total[:, 2 + k:2 + 2 * k]}
-        scores = vectorised(runner, means, sums, m)
+            counts = [np.asarray(stats[f"bleu:{f}"]) for f in ("hyp_len", "ref_len", "matches", "totals")]
+            self._bleu_k = counts[2].shape[1] if counts[2].ndim == 2 else 1
+            ints = np.column_stack([c.reshape(len(c), -1) for c in counts]).astype(float)
+            if ints.size and float(np.abs(ints).sum(axis=0).max()) * len(ints) >= 2.0 ** 53:
+                return None  # too large to sum exactly in a double
+            parts.append(ints)
+        n = len(next(iter(stats.values())))
+        return np.hstack(parts) if parts else np.zeros((n, 0))
+
+    def from_sums(self, sums: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray] | None:
+        """Every resample's scores from its column sums (``columns``) and its
+        size ``m``.  Means are sums / m; corpus BLEU gets the integer count
+        sums (exact: a float64 sum of integers below 2**53 is exact in any
+        order) and runs the corpus formula, the very code ``finish`` runs,
+        so a resample's corpus BLEU is bit for bit the loop's."""
+        runner, plan = self.plan.runner, self.plan
+        keys = self._keys
+        means = {k[5:]: sums[:, j] / m for j, k in enumerate(keys)}
+        bleu_sums = None
+        if self._bleu_k:
+            k = self._bleu_k
+            total = np.rint(sums[:, len(keys):]).astype(np.int64)
+            bleu_sums = {"hyp_len": total[:, 0], "ref_len": total[:, 1], "matches": total[:, 2:2 + k],
+                         "totals": total[:, 2 + k:2 + 2 * k]}
+        scores = _VECTORISED[type(runner)](runner, means, bleu_sums, m)
         if scores is None:
             return None
         if plan.preset is not None:
@@ -176,6 +185,15 @@ class NgramReducer:
             if plan.keep is not None:
                 scores = {k: scores[k] for k in plan.keep if k in scores}
         return {k: np.asarray(scores[k], dtype=float) for k in self.names}
+
+    def many(self, stats: Mapping[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray] | None:
+        """Every resample at once (``counts[b, i]``: how often item ``i`` is
+        drawn in resample ``b``): ``from_sums(counts @ columns)``."""
+        cols = self.columns(stats)
+        if cols is None:
+            return None
+        fc = counts.astype(float)
+        return self.from_sums(fc @ cols, fc.sum(axis=1))
 
 
 def _corpus_bleu_many(bleu: Any, sums: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
