@@ -6,6 +6,7 @@ Data flows one way: text (``judgekit.text``) -> counts and scores
 """
 from __future__ import annotations
 
+import collections.abc
 import itertools
 import json
 import math
@@ -104,6 +105,13 @@ def _as_list(seq: Any, name: str) -> tuple[list, Any]:
     """A list of the items, and the index to label per-item rows with."""
     if isinstance(seq, (str, bytes)):
         raise InputError(f"{name} is a single string; pass a sequence of strings (a list, tuple or pandas Series)")
+    if isinstance(seq, (collections.abc.Set, collections.abc.Mapping, collections.abc.KeysView,
+                        collections.abc.ItemsView)) or _is_frame(seq):
+        keyed = isinstance(seq, collections.abc.Mapping) or _is_frame(seq)
+        what = "keyed (iterating it gives its keys, not texts to pair by position)" if keyed \
+            else "unordered: it has no order to pair items by"
+        raise InputError(f"{name} is a {type(seq).__name__}, {what}; pass a list, "
+                         "or a pandas Series with an index")
     index = None
     if hasattr(seq, "index") and hasattr(seq, "tolist") and not isinstance(seq, (list, tuple)):
         index = seq.index  # pandas Series
@@ -116,6 +124,34 @@ def _as_list(seq: Any, name: str) -> tuple[list, Any]:
         raise InputError(f"{name} is {type(seq).__name__}; pass a sequence of strings") from None
 
 
+def _is_frame(seq: Any) -> bool:
+    return hasattr(seq, "columns") and hasattr(seq, "iloc") and not hasattr(seq, "tolist")
+
+
+def _is_series(seq: Any) -> bool:
+    return hasattr(seq, "index") and hasattr(seq, "tolist") and hasattr(seq, "reindex") \
+        and not isinstance(seq, (list, tuple))
+
+
+def _align(preds: Any, refs: Any) -> Any:
+    """``refs`` reordered to ``preds``' labels when both are pandas Series
+    whose labels are the same set; an error when the labels differ."""
+    if not (_is_series(preds) and _is_series(refs)) or preds.index.equals(refs.index):
+        return refs
+    pi, ri = preds.index, refs.index
+    if len(pi) != len(ri):
+        return refs  # the length check names this
+    if not pi.is_unique or not ri.is_unique:
+        raise InputError("preds and refs are pandas Series with different labels and a repeated label, so they "
+                         "cannot be paired by label; reset both indexes or pass lists")
+    only_p = [x for x in pi if x not in ri][:3]
+    only_r = [x for x in ri if x not in pi][:3]
+    if only_p or only_r:
+        raise InputError(f"preds and refs are pandas Series whose labels differ: preds has {only_p!r} not in refs, "
+                         f"refs has {only_r!r} not in preds; pair them up, or pass lists to pair by position")
+    return refs.reindex(pi)
+
+
 def _all_str(items: list) -> bool:
     return set(map(type, items)) == {str}
 
@@ -124,6 +160,8 @@ def validate(preds: Any, refs: Any) -> tuple[list[str], list[list[str]], Any]:
     """Check and normalize ``preds`` and ``refs``; errors name the item."""
     p, index = _as_list(preds, "preds")
     r, _ = _as_list(refs, "refs")
+    if index is not None and _is_series(refs):
+        r, _ = _as_list(_align(preds, refs), "refs")
     if len(p) != len(r):
         raise InputError(f"preds has {len(p)} items but refs has {len(r)}; they must pair up one to one")
     if not p:
