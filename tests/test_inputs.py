@@ -47,3 +47,105 @@ def test_a_series_with_a_list_stays_positional():
     assert list(r.per_item.index) == [3, 2, 1, 0]
     r = evaluate(TEXTS, pd.Series(TEXTS, index=[3, 2, 1, 0]), metrics=["bleu"])
     assert r.scores["bleu-4"] == pytest.approx(100.0)
+
+
+# -- item 5: clear errors with exit 2, naming the file, line or option ------------
+import gzip  # noqa: E402
+import json  # noqa: E402
+
+from judgekit.cli import main  # noqa: E402
+
+DEAD = "http://127.0.0.1:9/v1"  # nothing listens: an input error must come before any request
+BIG = "1" * 5000
+
+
+def _run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    return code, err
+
+
+def _judge(path, *extra):
+    return ("judge", path, "--rubric", "empathy-3pt", "--model", "m", "--base-url", DEAD, "--no-cache",
+            "--output", path.parent / "out.jsonl", *extra)
+
+
+def test_per_item_into_a_missing_folder_fails_before_scoring(capsys, tmp_path, monkeypatch):
+    import judgekit as api
+
+    pairs = tmp_path / "p.jsonl"
+    pairs.write_text(json.dumps({"pred": "a b c", "ref": "a b c"}) + "\n", encoding="utf-8")
+    called = []
+    real = api.evaluate_file
+    monkeypatch.setattr(api, "evaluate_file", lambda *a, **k: called.append(1) or real(*a, **k))
+    target = tmp_path / "no" / "such" / "per.csv"
+    code, err = _run(capsys, "evaluate", pairs, "--per-item", target)
+    assert code == 2, err
+    assert str(tmp_path / "no" / "such") in err and "Traceback" not in err
+    assert not called
+
+
+@pytest.mark.parametrize("kind", ["dir", "utf8", "surrogate", "bigint", "nested"])
+def test_judge_input_problems_name_the_line(capsys, tmp_path, kind):
+    good = json.dumps({"id": "a", "context": "c", "response": "r"})
+    path = tmp_path / "in.jsonl"
+    if kind == "dir":
+        path.mkdir()
+    elif kind == "utf8":
+        path.write_bytes(good.encode() + b"\n" + b'{"id": "b", "context": "\xff", "response": "r"}\n')
+    elif kind == "surrogate":
+        path.write_text(good + "\n" + '{"id": "b", "context": "\\ud800", "response": "r"}\n', encoding="utf-8")
+    elif kind == "bigint":
+        path.write_text(good + "\n" + '{"id": "b", "context": "c", "response": "r", "n": ' + BIG + "}\n",
+                        encoding="utf-8")
+    else:
+        path.write_text(good + "\n" + "[" * 200_000 + "\n", encoding="utf-8")
+    code, err = _run(capsys, *_judge(path))
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert (f"{path}" in err) if kind == "dir" else (f"{path}:2" in err), err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-0.5"])
+@pytest.mark.parametrize("command", ["judge", "generate", "pairwise"])
+def test_temperature_must_be_a_finite_non_negative_number(capsys, tmp_path, command, value):
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": "a", "context": "c", "response": "r"}) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        main([command, str(path), "--model", "m", "--base-url", DEAD, f"--temperature={value}"])
+    assert info.value.code == 2
+    assert "argument --temperature" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0])
+def test_judge_and_generator_refuse_a_bad_temperature(value):
+    from judgekit.judge import Judge
+    from judgekit.judge.generation import Generator
+
+    with pytest.raises(InputError, match="temperature"):
+        Judge(model="m", base_url=DEAD, temperature=value).prepare([{"id": "a", "context": "c", "response": "r"}])
+    with pytest.raises(InputError, match="temperature"):
+        Generator(model="m", base_url=DEAD, temperature=value)._validate()
+
+
+@pytest.mark.parametrize("content", [b"item,framework\n\xff,x\n", b""])
+@pytest.mark.parametrize("command", ["agreement", "study"])
+def test_agreement_table_and_study_name_the_file(capsys, tmp_path, command, content):
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    argv = ("agreement", "--table", path) if command == "agreement" else ("study", path)
+    code, err = _run(capsys, *argv)
+    assert code == 2, err
+    assert str(path) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content", [b"not gzip at all\n", gzip.compress(b'{"pred": "a", "ref": "a"}\n' * 50)[:30]])
+def test_a_bad_gz_names_the_file(capsys, tmp_path, content):
+    path = tmp_path / "p.jsonl.gz"
+    path.write_bytes(content)
+    code, err = _run(capsys, "evaluate", path)
+    assert code == 2, err
+    assert str(path) in err and "Traceback" not in err
+    code, err = _run(capsys, *_judge(path))
+    assert code == 2, err
+    assert str(path) in err and "Traceback" not in err

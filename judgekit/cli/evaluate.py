@@ -38,6 +38,20 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _check_out_folder(path: str, option: str) -> None:
+    """An InputError naming ``option`` when ``path``'s folder is missing, or
+    ``path`` is a folder: checked before any scoring."""
+    import os
+
+    from ..errors import InputError
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"{option} {path}: the folder {folder} does not exist; create it first")
+    if os.path.isdir(path):
+        raise InputError(f"{option} {path}: is a folder; give a file name (.csv or .jsonl)")
+
+
 def run(args: argparse.Namespace) -> int:
 
     from .. import evaluate_file
@@ -46,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         from ..errors import InputError
 
         raise InputError("give a PAIRS file, or both --preds and --refs")
+    if args.per_item:
+        _check_out_folder(args.per_item, "--per-item")
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
     suite = {}
     for name in ("whitespace", "smoothing", "aggregate", "rouge_counting"):
@@ -64,10 +80,15 @@ def run(args: argparse.Namespace) -> int:
     for w in result.warnings:
         print(f"judgekit evaluate: warning: {w}", file=sys.stderr)
     if args.per_item:
-        if args.per_item.endswith(".jsonl"):
-            result.per_item.to_json(args.per_item, orient="records", lines=True, force_ascii=False)
-        else:
-            result.per_item.to_csv(args.per_item, index_label="item")
+        try:
+            if args.per_item.endswith(".jsonl"):
+                result.per_item.to_json(args.per_item, orient="records", lines=True, force_ascii=False)
+            else:
+                result.per_item.to_csv(args.per_item, index_label="item")
+        except OSError as exc:
+            from ..errors import InputError
+
+            raise InputError(f"--per-item {args.per_item}: cannot write the file ({exc})") from None
     if args.format == "json":
         print(result.to_json(indent=2))
     elif args.format == "csv":
