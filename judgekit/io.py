@@ -177,11 +177,31 @@ class _DuplicateKey(ValueError):
 
 def _loads(text: str, where: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_object)
+        obj = json.loads(text, object_pairs_hook=_object)
     except _DuplicateKey as exc:
         raise InputError(f"{where}: key {exc.args[0]!r} appears twice in one object") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{where}: the JSON is nested too deeply to read") from None
+    except ValueError as exc:  # an integer past Python's int-str conversion limit
+        raise InputError(f"{where}: unreadable JSON value ({exc})") from None
+    _no_surrogates(obj, text, where)
+    return obj
+
+
+def _no_surrogates(obj: Any, text: str, where: str) -> None:
+    """A lone surrogate (only a ``\\uD800``-style escape can make one: the bytes
+    were strict UTF-8) is not text; refused here, not when it is sent or written."""
+    if "\\u" not in text:
+        return
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{where}: a lone surrogate {exc.object[exc.start:exc.end]!a} (a \\u escape that is "
+                         "half of a pair) is not text") from None
+    except (RecursionError, ValueError):  # pragma: no cover - read above
+        pass
 
 
 def text_field(record: dict[str, Any], name: str, where: str, *, allow_list: bool = False) -> Any:
@@ -285,6 +305,11 @@ def _json(name: str, opener: Any, id_fields: tuple[str, ...]) -> Iterator[tuple[
         raise InputError(f"{name}: key {exc.args[0]!r} appears twice in one object") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{name}: the JSON is nested too deeply to read") from None
+    except ValueError as exc:  # an integer past Python's int-str conversion limit
+        raise InputError(f"{name}: unreadable JSON value ({exc})") from None
+    _no_surrogates(obj, text, name)
     if isinstance(obj, dict) and "per_item" in obj:
         obj = obj["per_item"]  # a saved judge result
     if not isinstance(obj, list):
