@@ -11,6 +11,19 @@ from typing import Any
 from ..errors import InputError
 
 
+def temperature(text: str) -> float:
+    """An argparse type: a finite number >= 0 (nan, inf and negatives refused)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
 def add_engine_arguments(p: argparse.ArgumentParser, *, max_tokens: int, timeout: float,
                          what: str = "reply") -> None:
     p.add_argument("--model", help="model name as the server knows it")
@@ -25,7 +38,8 @@ def add_engine_arguments(p: argparse.ArgumentParser, *, max_tokens: int, timeout
     p.add_argument("--no-cache", action="store_true", help="do not read or write a cache")
     p.add_argument("--replay-only", action="store_true", help="answer from the cache only; fail listing missing items")
     p.add_argument("--concurrency", type=int, default=16)
-    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--temperature", type=temperature, default=0.0, help="sampling temperature, a finite number >= 0 "
+                   "(default 0)")
     p.add_argument("--max-tokens", type=int, default=max_tokens, help=f"maximum tokens per {what} (default {max_tokens})")
     p.add_argument("--seed", type=int, help="the model's sampling seed")
     p.add_argument("--timeout", type=float, default=timeout, help=f"seconds per request (default {timeout:g})")

@@ -294,6 +294,9 @@ class Generator:
             raise InputError(f"concurrency must be >= 1, got {self.concurrency}")
         if self.max_tokens < 1:
             raise InputError(f"max_tokens must be >= 1, got {self.max_tokens}")
+        if isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float)) \
+                or not math.isfinite(self.temperature) or self.temperature < 0:
+            raise InputError(f"temperature must be a finite number >= 0, got {self.temperature!r}")
         if self.system is not None and not isinstance(self.system, str):
             raise InputError("system must be a string")
 

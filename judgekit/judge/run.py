@@ -381,6 +381,9 @@ class Judge:
             raise InputError("model is required (e.g. model='gpt-4o-mini' or the name your server serves)")
         if self.samples < 1:
             raise InputError(f"samples must be >= 1, got {self.samples}")
+        if isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float)) \
+                or not math.isfinite(self.temperature) or self.temperature < 0:
+            raise InputError(f"temperature must be a finite number >= 0, got {self.temperature!r}")
         if self.aggregate not in AGGREGATES:
             raise InputError(f"aggregate must be one of {AGGREGATES}, got {self.aggregate!r}")
         if self.concurrency < 1:
