@@ -149,3 +149,32 @@ def test_a_bad_gz_names_the_file(capsys, tmp_path, content):
     code, err = _run(capsys, *_judge(path))
     assert code == 2, err
     assert str(path) in err and "Traceback" not in err
+
+
+def test_a_5000_digit_integer_in_a_judge_reply_is_unscored_with_a_reason(tmp_path):
+    from judgekit.judge import judge
+    from tests._openai_server import OpenAIServer
+    from tests.test_hostile import FAST, _body, _strict_json
+
+    shapes = {
+        "json": _body('{"empathy": ' + BIG + "}"),
+        "text": _body("Empathy: " + BIG),
+        "usage": _body('{"empathy": 2}').replace('"prompt_tokens": 10', '"prompt_tokens": ' + BIG),
+        "ok": _body('{"empathy": 2}'),
+    }
+    items = [{"id": m, "context": f"ctx #{m}#", "response": f"resp #{m}#"} for m in shapes]
+    with OpenAIServer() as server:
+        for marker, body in shapes.items():
+            server.add_rule(f"#{marker}#", "raw_body", body=body)
+        res = judge(items, model="m", base_url=server.base_url, cache=tmp_path / "c.sqlite", **FAST)
+        again = judge(items, model="m", base_url=server.base_url, cache=tmp_path / "c.sqlite", replay_only=False,
+                      **FAST)
+    for r in (res, again):
+        df = r.per_item.set_index("id")
+        assert df.loc["ok", "status"] == "scored"
+        for m in ("json", "text"):
+            assert df.loc[m, "status"] == "unscored" and df.loc[m, "reason"], (m, df.loc[m, "reason"])
+        assert df.loc["usage", "status"] in ("scored", "unscored")
+        if df.loc["usage", "status"] == "unscored":
+            assert df.loc["usage", "reason"]
+        _strict_json(r.to_json())
