@@ -178,3 +178,33 @@ def test_a_5000_digit_integer_in_a_judge_reply_is_unscored_with_a_reason(tmp_pat
         if df.loc["usage", "status"] == "unscored":
             assert df.loc["usage", "reason"]
         _strict_json(r.to_json())
+
+
+@pytest.mark.parametrize("option", ["--output", "--summary"])
+@pytest.mark.parametrize("command", ["judge", "generate", "pairwise"])
+def test_an_output_into_a_missing_folder_fails_before_any_request(capsys, tmp_path, command, option):
+    items = tmp_path / "in.jsonl"
+    items.write_text(json.dumps({"id": "a", "context": "c", "response": "r", "prompt": "p", "pred": "x"}) + "\n",
+                     encoding="utf-8")
+    missing = tmp_path / "no" / "such"
+    out = {"--output": tmp_path / "o.jsonl", "--summary": tmp_path / "s.json"}
+    out[option] = missing / "f.json"
+    argv = [command] + ([items] if command != "pairwise" else
+                        ["--baseline", items, "--system", items, "--contexts", items])
+    argv += ["--model", "m", "--base-url", DEAD, "--no-cache", "--max-retries", "0"]
+    for k, v in out.items():
+        argv += [k, v]
+    code, err = _run(capsys, *argv)
+    assert code == 2, err
+    assert option in err and str(missing) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["agreement", "study"])
+def test_a_json_report_into_a_missing_folder_fails_first(capsys, tmp_path, command):
+    missing = tmp_path / "no"
+    path = tmp_path / "t.csv"
+    path.write_text("item,framework\na,x\n", encoding="utf-8")
+    argv = ("agreement", "--table", path) if command == "agreement" else ("study", path)
+    code, err = _run(capsys, *argv, "--json", missing / "r.json")
+    assert code == 2, err
+    assert "--json" in err and str(missing) in err

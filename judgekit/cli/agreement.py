@@ -46,10 +46,11 @@ def _spec(v: str):
 
 
 def run(args: argparse.Namespace) -> int:
-
     from ..errors import InputError
     from ..human import agreement, ceiling_summary, human_ceiling, load_ratings, panel_agreement, read_table
+    from ._paths import check_out_paths
 
+    check_out_paths(args, "--json")
     if args.dataset:
         opts = {"crowd": args.crowd} if args.dataset == "kumar2025" else {}
         if args.dataset == "kumar2025" and args.framework:

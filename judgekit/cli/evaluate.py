@@ -38,30 +38,15 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _check_out_folder(path: str, option: str) -> None:
-    """An InputError naming ``option`` when ``path``'s folder is missing, or
-    ``path`` is a folder: checked before any scoring."""
-    import os
-
-    from ..errors import InputError
-
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InputError(f"{option} {path}: the folder {folder} does not exist; create it first")
-    if os.path.isdir(path):
-        raise InputError(f"{option} {path}: is a folder; give a file name (.csv or .jsonl)")
-
-
 def run(args: argparse.Namespace) -> int:
-
     from .. import evaluate_file
+    from ._paths import check_out_paths
 
     if not args.pairs and not (args.preds and args.refs):
         from ..errors import InputError
 
         raise InputError("give a PAIRS file, or both --preds and --refs")
-    if args.per_item:
-        _check_out_folder(args.per_item, "--per-item")
+    check_out_paths(args, "--per-item")
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
     suite = {}
     for name in ("whitespace", "smoothing", "aggregate", "rouge_counting"):

@@ -46,7 +46,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..judge import Generator
+    from ._paths import check_out_paths
 
+    check_out_paths(args, "--output", "--summary", "--export-batch")
     if args.import_batch:
         return import_batch_command(args, rubric="generate")
     if not args.input:

@@ -82,7 +82,9 @@ def _finite(value: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from ..judge import Judge, export_batch, load_rubric
+    from ._paths import check_out_paths
 
+    check_out_paths(args, "--output", "--summary", "--export-batch")
     cache = None if args.no_cache else args.cache
     if args.import_batch:
         return import_batch_command(args)

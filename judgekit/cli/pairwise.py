@@ -75,7 +75,9 @@ def _plain(value: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from ..judge import load_rubric, pairwise
+    from ._paths import check_out_paths
 
+    check_out_paths(args, "--output", "--summary")
     rubric = load_rubric(args.rubric)
     if args.names:
         names = [n.strip() for n in args.names.split(",")]

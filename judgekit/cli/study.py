@@ -46,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..human import study
+    from ._paths import check_out_paths
 
+    check_out_paths(args, "--json")
     systems = [s.strip() for s in args.systems.split(",")] if args.systems else None
     by = [b.strip() for b in args.by.split(",") if b.strip()]
     if args.judge_model:
