@@ -212,7 +212,10 @@ def evaluate(
     """Score predictions against references.
 
     ``preds``: a sequence of strings; ``refs``: one string per item, or a
-    list of strings per item (several references).  ``lang`` is ``"zh"``,
+    list of strings per item (several references); ordered sequences only
+    (a set, dict or DataFrame is an error).  Two pandas Series pair up by
+    label (``refs`` follows ``preds``' labels; different labels are an
+    error); a Series with a list pairs by position.  ``lang`` is ``"zh"``,
     ``"en"`` or ``"auto"`` (decided once for the corpus).  ``preset``
     re-enacts a named pipeline exactly (``chatglm``, ``llamafactory``,
     ``glm4``, ``sacrebleu``, ``rouge-score``; ``tokenizer`` picks among a
