@@ -175,13 +175,16 @@ class _DuplicateKey(ValueError):
     pass
 
 
-def _loads(text: str, where: str) -> Any:
+def _loads(text: str, where: str, *, whole_file: bool = False) -> Any:
+    """One JSON value; every failure an InputError at ``where`` (a whole
+    file's decoding error also names its line)."""
     try:
         obj = json.loads(text, object_pairs_hook=_object)
     except _DuplicateKey as exc:
         raise InputError(f"{where}: key {exc.args[0]!r} appears twice in one object") from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+        at = f"{where}:{exc.lineno}" if whole_file else where
+        raise InputError(f"{at}: invalid JSON ({exc.msg} at column {exc.colno})") from None
     except RecursionError:
         raise InputError(f"{where}: the JSON is nested too deeply to read") from None
     except ValueError as exc:  # an integer past Python's int-str conversion limit
@@ -299,17 +302,7 @@ def _json(name: str, opener: Any, id_fields: tuple[str, ...]) -> Iterator[tuple[
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(f"{name}:{line}: not valid UTF-8 ({exc.reason})") from None
     text = text.removeprefix("\ufeff")
-    try:
-        obj = json.loads(text, object_pairs_hook=_object)
-    except _DuplicateKey as exc:
-        raise InputError(f"{name}: key {exc.args[0]!r} appears twice in one object") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{name}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-    except RecursionError:
-        raise InputError(f"{name}: the JSON is nested too deeply to read") from None
-    except ValueError as exc:  # an integer past Python's int-str conversion limit
-        raise InputError(f"{name}: unreadable JSON value ({exc})") from None
-    _no_surrogates(obj, text, name)
+    obj = _loads(text, name, whole_file=True)
     if isinstance(obj, dict) and "per_item" in obj:
         obj = obj["per_item"]  # a saved judge result
     if not isinstance(obj, list):
