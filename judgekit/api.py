@@ -314,9 +314,57 @@ def _evaluate(preds, refs, *, lang, preset, metrics, scale, strict, n_jobs, toke
     detected = detect_language(itertools.chain(p, flat_refs(r))) if lang == "auto" else lang
     plan = _plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
                  tokenizer=tokenizer, suite_options=suite_options)
+    traps = _language_traps(itertools.chain(p, flat_refs(r)), lang=lang, preset=preset, tokenizer=tokenizer)
+    if traps and strict:
+        raise InputError("strict: " + "; ".join(traps))
     part = engine.run(plan, p, r, n_jobs)
     empty_pred, empty_ref = _empties(p, r)
-    return _result(plan, part, empty_pred, empty_ref, index)
+    result = _result(plan, part, empty_pred, empty_ref, index)
+    result.warnings.extend(traps)
+    return result
+
+
+_LATIN_TOKENIZERS = {"13a", "intl", "whitespace", "default"}
+
+
+def _language_traps(texts: Any, *, lang: str, preset: str | None, tokenizer: str | None) -> list[str]:
+    """The settings that silently score Chinese near 0, and Chinese that
+    arrives space-separated (decoded by a BERT-style tokenizer): each a
+    warning (``strict=True``: an error)."""
+    import re
+
+    from .text.lang import SAMPLE_CHARS, han_and_words
+
+    parts, seen = [], 0
+    for t in texts:
+        parts.append(t)
+        seen += len(t)
+        if seen >= SAMPLE_CHARS:
+            break
+    sample = "\n".join(parts)
+    han, words = han_and_words(sample)
+    out = []
+    if han and han >= words:
+        why = None
+        if lang == "en":
+            why = "lang='en'"
+        elif tokenizer in _LATIN_TOKENIZERS:
+            why = f"tokenizer={tokenizer!r}"
+        elif preset == "rouge-score" and tokenizer is None and lang == "en":
+            why = "preset 'rouge-score' with its English tokenizer"
+        if why:
+            out.append(f"the texts are Chinese ({han} Han characters, {words} Latin words in the first "
+                       f"{len(sample)} characters) but {why} does not segment Chinese: its scores are near 0 "
+                       "(use lang='zh' or 'auto', or a Chinese tokenizer: jieba, char, zh)")
+        pair = re.compile(r"[\u4e00-\u9fff] (?=[\u4e00-\u9fff])")
+        chinese = [t for t in parts if han_and_words(t)[0] >= 5]
+        spaced = [t for t in chinese if len(pair.findall(t)) > 0.5 * han_and_words(t)[0]]
+        if chinese and len(spaced) >= 0.2 * len(chinese):
+            out.append(f"{len(spaced)} of {len(chinese)} Chinese texts arrive space-separated (a space between "
+                       "most Han characters, as a BERT-style tokenizer decodes them): spaces change the "
+                       "segmentation and, where whitespace is kept, become tokens; join the characters first "
+                       "(e.g. ''.join(text.split()))")
+    return out
 
 
 def _plan(*, preset, detected, lang, metrics, scale, strict, tokenizer, suite_options):

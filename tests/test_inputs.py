@@ -208,3 +208,37 @@ def test_a_json_report_into_a_missing_folder_fails_first(capsys, tmp_path, comma
     code, err = _run(capsys, *argv, "--json", missing / "r.json")
     assert code == 2, err
     assert "--json" in err and str(missing) in err
+
+
+CHINESE_P = ["我理解你现在的感受，失恋确实很痛苦，你愿意和我多说说吗？", "考试没考好，爸妈很失望，我该怎么办？"] * 2
+CHINESE_R = ["听起来你现在很难过，失恋的痛苦是真实的，可以和我聊聊发生了什么吗？", "你已经很努力了，我们一起想想办法。"] * 2
+
+
+@pytest.mark.parametrize("options, why", [({"lang": "en"}, "lang='en'"),
+                                          ({"tokenizer": "13a"}, "tokenizer='13a'"),
+                                          ({"preset": "rouge-score", "tokenizer": "default"}, "tokenizer='default'"),
+                                          ({"preset": "sacrebleu", "tokenizer": "13a"}, "tokenizer='13a'")])
+def test_chinese_scored_with_an_english_tokenizer_is_warned_and_strict_refuses(options, why):
+    """The trap the README says judgekit prevents: settings that score
+    Chinese near 0 say so (issue 15), and strict=True refuses them."""
+    import judgekit
+
+    r = judgekit.evaluate(CHINESE_P, CHINESE_R, **options)
+    assert any(why in w and "does not segment Chinese" in w for w in r.warnings), r.warnings
+    with pytest.raises(judgekit.InputError, match="strict: the texts are Chinese"):
+        judgekit.evaluate(CHINESE_P, CHINESE_R, strict=True, **options)
+    # the default (auto) and English text under lang='en' are left alone
+    assert not any("segment Chinese" in w for w in judgekit.evaluate(CHINESE_P, CHINESE_R).warnings)
+    assert not any("segment Chinese" in w for w in judgekit.evaluate(["I hear you.", "That is hard."],
+                                                                      ["I see.", "So hard."], lang="en").warnings)
+
+
+def test_space_separated_chinese_is_warned():
+    """Chinese decoded by a BERT-style tokenizer (a space between every
+    character) changes chatglm BLEU-4 severalfold: warned (issue 15)."""
+    import judgekit
+
+    spaced = [" ".join(t) for t in CHINESE_P]
+    warned = judgekit.evaluate(spaced, CHINESE_R, preset="chatglm").warnings
+    assert any("space-separated" in w and "''.join(text.split())" in w for w in warned), warned
+    assert not any("space-separated" in w for w in judgekit.evaluate(CHINESE_P, CHINESE_R, preset="chatglm").warnings)
