@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
-__all__ = ["JudgekitError", "InputError", "JudgeAbort", "ReplayMissError", "MissingPlotExtra"]
+__all__ = ["JudgekitError", "InputError", "JudgeAbort", "ReplayMissError", "MissingPlotExtra", "show_ids"]
+
+
+def show_ids(ids: Sequence[object], limit: int = 10) -> str:
+    """The first ``limit`` ids of an error message, and how many more."""
+    ids = list(ids)
+    return ", ".join(repr(i) for i in ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
 class JudgekitError(Exception):
@@ -37,13 +43,12 @@ class ReplayMissError(JudgekitError):
 
     def __init__(self, missing_ids: Sequence[str], key: str = "") -> None:
         self.missing_ids = list(missing_ids)
-        shown = ", ".join(repr(i) for i in self.missing_ids[:20])
-        more = f" and {len(self.missing_ids) - 20} more" if len(self.missing_ids) > 20 else ""
         what = (f" A reply is found again only when all of these match the run that filled the cache: {key}."
                 if key else "")
         super().__init__(
-            f"replay-only: {len(self.missing_ids)} item(s) are not in the cache: {shown}{more}.{what} "
-            "Run once without replay-only (or import a batch result) to fill the cache."
+            f"replay-only: {len(self.missing_ids)} item(s) are not in the cache: "
+            f"{show_ids(self.missing_ids, 20)}.{what} Run once without replay-only (or import a batch result) "
+            "to fill the cache."
         )
 
 

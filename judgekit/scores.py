@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence, runtime
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, show_ids
 from .signature import Signature
 
 __all__ = ["Scores", "Reducer", "LinearReducer", "MeanReducer"]
@@ -136,11 +136,6 @@ class _Joined:
         return self.from_sums(fc @ cols, fc.sum(axis=1))
 
 
-def _show(ids: Sequence[Any], limit: int = 10) -> str:
-    ids = list(ids)
-    return ", ".join(repr(i) for i in ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
-
-
 class Scores:
     """Per-item and corpus scores of one system on a set of items, with the
     signature that made them and a way to rescore any resample of them."""
@@ -153,7 +148,7 @@ class Scores:
         if len(set(self._ids)) != n:
             seen: set[str] = set()
             dup = [i for i in self._ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
-            raise InputError(f"item ids repeat: {_show(dup)}")
+            raise InputError(f"item ids repeat: {show_ids(dup)}")
         self._columns = {str(k): _as_array(v, k, n) for k, v in columns.items()}
         self._stats = {str(k): _as_array(v, k, n, 0) for k, v in (stats if stats is not None else {}).items()}
         self._reducer = reducer
@@ -303,7 +298,7 @@ class Scores:
         want = [str(i) for i in ids]
         missing = [i for i in want if i not in pos]
         if missing:
-            raise InputError(f"{len(missing)} id(s) not among the scored items: {_show(missing)}")
+            raise InputError(f"{len(missing)} id(s) not among the scored items: {show_ids(missing)}")
         return self.take([pos[i] for i in want])
 
     # -- combining ---------------------------------------------------------
@@ -316,8 +311,8 @@ class Scores:
             raise InputError(f"join takes Scores, not {type(other).__name__}")
         a, b = set(self._ids), set(other._ids)
         if a != b:
-            raise InputError(f"join pairs items by id: {len(a - b)} id(s) only here ({_show(sorted(a - b))}), "
-                             f"{len(b - a)} only in the other ({_show(sorted(b - a))})")
+            raise InputError(f"join pairs items by id: {len(a - b)} id(s) only here ({show_ids(sorted(a - b))}), "
+                             f"{len(b - a)} only in the other ({show_ids(sorted(b - a))})")
         other = other.select(self._ids) if other._ids != self._ids else other
         clash = (set(self._columns) & set(other._columns)) | (set(self.scores) & set(other.scores)) \
             | (set(self._stats) & set(other._stats))

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, show_ids
 from ._engine import add_engine_arguments, engine_settings, write_rows
 
 
@@ -97,10 +97,10 @@ def run(args: argparse.Namespace) -> int:
         extra = [i for i in got if i not in contexts]
         if missing:
             raise InputError(f"{what} {args.baseline if what == '--baseline' else args.system} lacks "
-                             f"{len(missing)} of the {len(contexts)} item(s) of --contexts: {_show(missing)}")
+                             f"{len(missing)} of the {len(contexts)} item(s) of --contexts: {show_ids(missing)}")
         if extra:
             raise InputError(f"{what} {args.baseline if what == '--baseline' else args.system} has {len(extra)} "
-                             f"item(s) that --contexts does not: {_show(extra)}")
+                             f"item(s) that --contexts does not: {show_ids(extra)}")
     order = list(contexts)
     if not args.model:
         raise InputError("--model is required")
@@ -138,7 +138,3 @@ def run(args: argparse.Namespace) -> int:
               + " | ".join(str(r)[:200] for r in result.per_item["reason"].dropna().unique()[:3]), file=sys.stderr)
         return 1
     return 0
-
-
-def _show(ids: list[str], limit: int = 10) -> str:
-    return ", ".join(repr(i) for i in ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")

@@ -40,7 +40,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..errors import InputError
+from ..errors import InputError, show_ids
 from ..scores import MeanReducer, Scores
 from ..signature import Signature
 from .rubric import Rubric, load_rubric
@@ -153,11 +153,6 @@ def _keyed(x: Any, what: str) -> dict[str, Any]:
         raise InputError(f"{what} is {type(x).__name__}; give a sequence or a mapping id -> text") from None
 
 
-def _show(ids: Sequence[Any], limit: int = 10) -> str:
-    ids = list(ids)
-    return ", ".join(repr(i) for i in ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
-
-
 def pair_items(systems: Mapping[str, Any], contexts: Any = None) -> list[dict[str, Any]]:
     """Items with ``response_a`` (the first system, the baseline) and
     ``response_b`` (the second), paired by id; ``contexts``: id -> the
@@ -173,17 +168,17 @@ def pair_items(systems: Mapping[str, Any], contexts: Any = None) -> list[dict[st
     missing = [i for i in ids if i not in b]
     extra = [i for i in b if i not in a]
     if missing:
-        raise InputError(f"system {names[1]!r} lacks {len(missing)} item(s) of {names[0]!r}: {_show(missing)}")
+        raise InputError(f"system {names[1]!r} lacks {len(missing)} item(s) of {names[0]!r}: {show_ids(missing)}")
     if extra:
-        raise InputError(f"system {names[1]!r} has {len(extra)} item(s) that {names[0]!r} does not: {_show(extra)}")
+        raise InputError(f"system {names[1]!r} has {len(extra)} item(s) that {names[0]!r} does not: {show_ids(extra)}")
     ctx = _keyed(contexts, "contexts") if contexts is not None else None
     if ctx is not None:
         missing = [i for i in ids if i not in ctx]
         if missing:
-            raise InputError(f"contexts lack {len(missing)} of the {len(ids)} item(s): {_show(missing)}")
+            raise InputError(f"contexts lack {len(missing)} of the {len(ids)} item(s): {show_ids(missing)}")
         extra = [i for i in ctx if i not in a]
         if extra:
-            raise InputError(f"contexts have {len(extra)} item(s) that the systems do not: {_show(extra)}")
+            raise InputError(f"contexts have {len(extra)} item(s) that the systems do not: {show_ids(extra)}")
     items = []
     for i in ids:
         item: dict[str, Any] = {}

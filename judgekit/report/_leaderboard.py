@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from ..errors import InputError
+from ..errors import InputError, show_ids
 from ..scores import Scores
 from ..signature import Signature
 from .significance import DEFAULT_SEED, PairedTest, as_scores
@@ -171,20 +171,15 @@ def _keyed(x: Any, what: str, ids: list | None) -> dict:
     return dict(enumerate(seq))
 
 
-def _show(ids: Sequence[Any], limit: int = 10) -> str:
-    ids = list(ids)
-    return ", ".join(repr(i) for i in ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
-
-
 def _align(name: str, got: dict, ids: list, what: str) -> list:
     have = set(got)
     want = set(ids)
     missing = [i for i in ids if i not in have]
     extra = [i for i in got if i not in want]
     if missing:
-        raise InputError(f"{what} {name!r} lacks {len(missing)} of the {len(ids)} item(s): {_show(missing)}")
+        raise InputError(f"{what} {name!r} lacks {len(missing)} of the {len(ids)} item(s): {show_ids(missing)}")
     if extra:
-        raise InputError(f"{what} {name!r} has {len(extra)} item(s) that the references do not: {_show(extra)}")
+        raise InputError(f"{what} {name!r} has {len(extra)} item(s) that the references do not: {show_ids(extra)}")
     return [got[i] for i in ids]
 
 

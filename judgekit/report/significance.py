@@ -20,7 +20,7 @@ default seed is sacreBLEU's (12345).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from .._compat import renamed
 from ..errors import InputError
