@@ -47,7 +47,8 @@ from typing import IO, Any, Iterable, Iterator
 
 from .errors import InputError
 
-__all__ = ["FORMATS", "file_format", "read_records", "read_frame", "read_texts", "iter_pairs", "text_field"]
+__all__ = ["FORMATS", "file_format", "read_records", "read_frame", "read_texts", "iter_pairs", "text_field",
+           "write_jsonl"]
 
 #: The formats judgekit reads (each may also end in ``.gz``).
 FORMATS = ("txt", "jsonl", "csv", "tsv", "json")
@@ -405,3 +406,16 @@ def _zip_strict(a: Iterator[Any], b: Iterator[Any], pa: Any, pb: Any) -> Iterato
             raise InputError(f"{pa} has {rest_a} segments but {pb} has {rest_b}")
         n += 1
         yield x, y
+
+
+def write_jsonl(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -> None:
+    """JSON lines to ``path`` (``"-"``: stdout), atomically: a killed run
+    leaves the old file or the new one, never half of one."""
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if os.fspath(path) == "-":
+        sys.stdout.write(text)
+        return
+    tmp = f"{os.fspath(path)}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from typing import Any
 
 from ..errors import InputError
@@ -118,17 +119,23 @@ def import_batch_command(args: argparse.Namespace, *, rubric: str = "") -> int:
     return 0 if not report["failed"] else 1
 
 
-def write_rows(path: str, rows: list[dict[str, Any]]) -> None:
-    """JSON lines to ``path`` ('-': stdout), atomically: a killed run leaves
-    the old file or the new one, never half of one."""
-    import os
+def plain(value: Any) -> Any:
+    """A JSON-ready value: numpy scalars as Python ones, NaN as None,
+    integral floats as ints."""
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():
+            return int(value)
+    return value
+
+
+def report_export(report: dict[str, Any], path: str) -> int:
+    """The line ``--export-batch`` prints."""
     import sys
 
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    if path == "-":
-        sys.stdout.write(text)
-        return
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    print(f"wrote {report['requests_written']} request(s) for {report['items']} item(s) to {path} "
+          f"({report['already_cached']} already cached)", file=sys.stderr)
+    return 0

@@ -8,7 +8,7 @@ import warnings
 from typing import Any
 
 from ..errors import InputError
-from ._engine import add_engine_arguments, engine_settings, import_batch_command
+from ._engine import add_engine_arguments, engine_settings, import_batch_command, report_export
 
 
 def add_parser(subparsers: Any) -> None:
@@ -68,9 +68,7 @@ def run(args: argparse.Namespace) -> int:
                     messages_field=args.messages_field, dialogue_field=args.dialogue_field)
     if args.export_batch:
         report = gen.export_batch(args.input, args.export_batch)
-        print(f"wrote {report['requests_written']} request(s) for {report['items']} item(s) to {args.export_batch} "
-              f"({report['already_cached']} already cached)", file=sys.stderr)
-        return 0
+        return report_export(report, args.export_batch)
     if not args.output:
         raise InputError("--output is required")
     with warnings.catch_warnings():

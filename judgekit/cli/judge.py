@@ -9,7 +9,8 @@ import sys
 from typing import Any
 
 from ..errors import InputError
-from ._engine import add_engine_arguments, engine_settings, import_batch_command, write_rows
+from ..io import write_jsonl
+from ._engine import add_engine_arguments, engine_settings, import_batch_command, plain, report_export
 
 
 def add_parser(subparsers: Any) -> None:
@@ -58,17 +59,6 @@ def _read_items(path: str, required: tuple[str, ...]) -> list[dict[str, Any]]:
     return items
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if value.is_integer():
-            return int(value)
-    if hasattr(value, "item"):  # numpy scalars
-        return _plain(value.item())
-    return value
-
-
 def _finite(value: Any) -> Any:
     """``value`` with NaN and infinities as None (JSON has neither)."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -101,9 +91,7 @@ def run(args: argparse.Namespace) -> int:
     replay_only = settings.pop("replay_only")
     if args.export_batch:
         report = export_batch(items, args.export_batch, cache=cache, replay_only=replay_only, **settings)
-        print(f"wrote {report['requests_written']} request(s) for {report['items']} item(s) to {args.export_batch} "
-              f"({report['already_cached']} already cached)", file=sys.stderr)
-        return 0
+        return report_export(report, args.export_batch)
     if not args.output:
         raise InputError("--output is required")
     with warnings.catch_warnings():
@@ -117,14 +105,14 @@ def run(args: argparse.Namespace) -> int:
     for rec in df.to_dict(orient="records"):
         row: dict[str, Any] = {"id": rec["id"], "status": rec["status"]}
         for d in dims:
-            row[d] = _plain(rec[d])
-        reason, raw = _plain(rec["reason"]), _plain(rec["raw"])  # NaN is no JSON: None
+            row[d] = plain(rec[d])
+        reason, raw = plain(rec["reason"]), plain(rec["raw"])  # NaN is no JSON: None
         if rec["status"] != "scored" or reason:
             row["reason"] = reason
         if args.raw or rec["status"] != "scored":
             row["raw"] = raw
         lines.append(row)
-    write_rows(args.output, lines)
+    write_jsonl(args.output, lines)
     s = result.summary
     means = ", ".join(f"{k}={v:.3f}" for k, v in s["means"].items() if v == v)
     print(f"judged {s['n_items']} item(s): {s['n_scored']} scored, {s['n_unscored']} unscored; "
@@ -136,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     if args.summary:
         with open(args.summary, "w", encoding="utf-8") as fh:
             json.dump(_finite({"signature": result.signature, "summary": s}), fh, ensure_ascii=False, indent=2,
-                      default=_plain, allow_nan=False)
+                      default=plain, allow_nan=False)
     for note in s.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
     if s["stopped"]:

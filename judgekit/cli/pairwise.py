@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, show_ids
-from ._engine import add_engine_arguments, engine_settings, write_rows
+from ..io import write_jsonl
+from ._engine import add_engine_arguments, engine_settings, plain
 
 
 def add_parser(subparsers: Any) -> None:
@@ -62,17 +62,6 @@ def _read(path: str, id_field: str, field: str | None) -> dict[str, Any]:
     return out
 
 
-def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if value.is_integer():
-            return int(value)
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     from ..judge import load_rubric, pairwise
     from ._paths import check_out_paths
@@ -112,11 +101,11 @@ def run(args: argparse.Namespace) -> int:
             n_bootstrap=args.n_bootstrap, bootstrap_seed=args.bootstrap_seed)
     lines = []
     for rec in result.per_item.to_dict(orient="records"):
-        row = {k: _plain(rec[k]) for k in ("id", "outcome", "verdict_ab", "verdict_ba", "len_a", "len_b")}
+        row = {k: plain(rec[k]) for k in ("id", "outcome", "verdict_ab", "verdict_ba", "len_a", "len_b")}
         if rec["outcome"] == "unscored":
             row.update(reason=rec["reason"], raw_ab=rec["raw_ab"], raw_ba=rec["raw_ba"])
         lines.append(row)
-    write_rows(args.output, lines)
+    write_jsonl(args.output, lines)
     s = result.summary
     out = sys.stderr if args.output == "-" else sys.stdout
     print(result.report(), file=out)
@@ -127,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if args.summary:
         with open(args.summary, "w", encoding="utf-8") as fh:
             json.dump({"signature": str(result.signature), "names": list(result.names), "summary": s}, fh,
-                      ensure_ascii=False, indent=2, default=_plain)
+                      ensure_ascii=False, indent=2, default=plain)
     for note in j.get("notes") or []:
         print(f"note: {note}", file=sys.stderr)
     if j.get("stopped"):

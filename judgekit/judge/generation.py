@@ -20,7 +20,6 @@ import hashlib
 import json
 import math
 import os
-import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple, Sequence
@@ -185,14 +184,9 @@ class GenerateResult:
 
     def to_jsonl(self, path: str | os.PathLike[str], raw: bool = False) -> None:
         """Write the output rows as JSONL (``"-"``: stdout), atomically."""
-        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.records(raw))
-        if os.fspath(path) == "-":
-            sys.stdout.write(text)
-            return
-        tmp = f"{os.fspath(path)}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        from ..io import write_jsonl
+
+        write_jsonl(path, self.records(raw))
 
     def __repr__(self) -> str:
         s = self.summary
