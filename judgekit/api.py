@@ -330,7 +330,9 @@ _LATIN_TOKENIZERS = {"13a", "intl", "whitespace", "default"}
 def _language_traps(texts: Any, *, lang: str, preset: str | None, tokenizer: str | None) -> list[str]:
     """The settings that silently score Chinese near 0, and Chinese that
     arrives space-separated (decoded by a BERT-style tokenizer): each a
-    warning (``strict=True``: an error)."""
+    warning (``strict=True``: an error).  On the language-detection sample;
+    the counting runs only where a trap is possible, so a plain call pays
+    one regex scan."""
     import re
 
     from .text.lang import SAMPLE_CHARS, han_and_words
@@ -342,28 +344,26 @@ def _language_traps(texts: Any, *, lang: str, preset: str | None, tokenizer: str
         if seen >= SAMPLE_CHARS:
             break
     sample = "\n".join(parts)
-    han, words = han_and_words(sample)
     out = []
-    if han and han >= words:
-        why = None
-        if lang == "en":
-            why = "lang='en'"
-        elif tokenizer in _LATIN_TOKENIZERS:
-            why = f"tokenizer={tokenizer!r}"
-        elif preset == "rouge-score" and tokenizer is None and lang == "en":
-            why = "preset 'rouge-score' with its English tokenizer"
-        if why:
+    why = "lang='en'" if lang == "en" else (f"tokenizer={tokenizer!r}" if tokenizer in _LATIN_TOKENIZERS else None)
+    if why:
+        han, words = han_and_words(sample)
+        if han and han >= words:
             out.append(f"the texts are Chinese ({han} Han characters, {words} Latin words in the first "
                        f"{len(sample)} characters) but {why} does not segment Chinese: its scores are near 0 "
                        "(use lang='zh' or 'auto', or a Chinese tokenizer: jieba, char, zh)")
-        pair = re.compile(r"[\u4e00-\u9fff] (?=[\u4e00-\u9fff])")
-        chinese = [t for t in parts if han_and_words(t)[0] >= 5]
-        spaced = [t for t in chinese if len(pair.findall(t)) > 0.5 * han_and_words(t)[0]]
+    pair = re.compile(r"[\u4e00-\u9fff] (?=[\u4e00-\u9fff])")
+    if pair.search(sample):
+        counts = [han_and_words(t)[0] for t in parts]
+        chinese = [t for t, h in zip(parts, counts) if h >= 5]
+        spaced = [t for t, h in zip(parts, counts) if h >= 5 and len(pair.findall(t)) > 0.5 * h]
         if chinese and len(spaced) >= 0.2 * len(chinese):
-            out.append(f"{len(spaced)} of {len(chinese)} Chinese texts arrive space-separated (a space between "
-                       "most Han characters, as a BERT-style tokenizer decodes them): spaces change the "
-                       "segmentation and, where whitespace is kept, become tokens; join the characters first "
-                       "(e.g. ''.join(text.split()))")
+            han, words = han_and_words(sample)
+            if han >= words:
+                out.append(f"{len(spaced)} of {len(chinese)} Chinese texts arrive space-separated (a space between "
+                           "most Han characters, as a BERT-style tokenizer decodes them): spaces change the "
+                           "segmentation and, where whitespace is kept, become tokens; join the characters first "
+                           "(e.g. ''.join(text.split()))")
     return out
 
 
