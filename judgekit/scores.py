@@ -150,12 +150,8 @@ class Scores:
             dup = [i for i in self._ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
             raise InputError(f"item ids repeat: {show_ids(dup)}")
         self._columns = {str(k): _as_array(v, k, n) for k, v in columns.items()}
-        self._stats = {str(k): _as_array(v, k, n, 0) for k, v in (stats if stats is not None else {}).items()}
+        self._stats = {str(k): _as_array(v, k, n) for k, v in (stats if stats is not None else {}).items()}
         self._reducer = reducer
-        if reducer is not None:
-            missing = [k for k in reducer.names if k not in self._stats and k not in self._columns]
-            if missing and not stats:
-                pass  # a reducer over stats that are not columns needs them in ``stats``
         self.signature = Signature(signature if signature is not None else ())
         self.levels = {str(k): tuple(v) for k, v in (levels or {}).items()}
         self.warnings = list(warnings)
@@ -201,15 +197,15 @@ class Scores:
         return pd.DataFrame(dict(self._columns), index=pd.Index(self._ids, name="id"))
 
     # -- resampling --------------------------------------------------------
-    def _all_stats(self) -> dict[str, np.ndarray]:
-        both = dict(self._columns)
+    def _reducer_stats(self) -> dict[str, np.ndarray]:
+        """What the reducer reads: every statistic, and the columns it names."""
+        names = self._reducer.names  # type: ignore[union-attr]
+        both = {k: v for k, v in self._columns.items() if k in names}
         both.update(self._stats)
         return both
 
     def _reduce(self, idx: np.ndarray) -> dict[str, float]:
-        stats = self._all_stats()
-        names = self._reducer.names  # type: ignore[union-attr]
-        return self._reducer({k: v[idx] for k, v in stats.items() if _wanted(k, names, self._stats)})  # type: ignore[misc]
+        return self._reducer({k: v[idx] for k, v in self._reducer_stats().items()})  # type: ignore[misc]
 
     def resample(self, indices: Sequence[int]) -> dict[str, float]:
         """Corpus scores of a resample (positions, may repeat), computed as
@@ -247,8 +243,7 @@ class Scores:
         items between two systems as ``total_b + swap @ (a - b)``."""
         if not isinstance(self._reducer, LinearReducer):
             return None
-        stats = {k: v for k, v in self._all_stats().items() if _wanted(k, self._reducer.names, self._stats)}
-        cols = self._reducer.columns(stats)
+        cols = self._reducer.columns(self._reducer_stats())
         if cols is None:
             return None
         names = self.resampled
@@ -269,8 +264,7 @@ class Scores:
             raise InputError("these scores carry no reducer: they cannot be resampled")
         counts = np.asarray(counts)
         names = self.resampled
-        stats = {k: v for k, v in self._all_stats().items() if _wanted(k, self._reducer.names, self._stats)}
-        got = self._reducer.many(stats, counts)
+        got = self._reducer.many(self._reducer_stats(), counts)
         if got is not None:
             return {k: got[k] for k in names}
         out = {k: np.empty(len(counts)) for k in names}
@@ -464,11 +458,7 @@ class Scores:
         return f"<Scores {self.n_items} items; {shown}{' ...' if len(self.scores) > 6 else ''}; {self.signature}>"
 
 
-def _wanted(key: str, names: Sequence[str], stats: Mapping[str, Any]) -> bool:
-    return key in stats or key in names
-
-
-def _as_array(v: Any, name: Any, n: int, axis_len: int | None = None) -> np.ndarray:
+def _as_array(v: Any, name: Any, n: int) -> np.ndarray:
     arr = v if isinstance(v, np.ndarray) else np.asarray(v.tolist() if hasattr(v, "tolist") else list(v))
     if arr.ndim == 0 or len(arr) != n:
         raise InputError(f"per-item column {name!r} has {0 if arr.ndim == 0 else len(arr)} values for {n} items")
