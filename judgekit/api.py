@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 from ._version import __version__
 from ._compat import renamed
 from .errors import InputError
+from .ngram.engine import SUITE_DEFAULTS
 from .scores import Scores
 from .signature import Signature
 
@@ -389,8 +390,8 @@ def _result(plan, part, empty_pred, empty_ref, index) -> Result:
     return Result(ev.scores, ev.per_item, sig, ev.warnings, ids=ids, index=index, stats=ev.stats, reducer=ev.reducer)
 
 
-_SUITE_DEFAULTS = dict(whitespace=None, user_dicts=(), hmm=True, normalize="none", smoothing="exp",
-                       aggregate="corpus", effective_order=True, rouge_counting="counts")
+# the default suite's options and defaults (the tokenizer is evaluate's own argument)
+_SUITE_DEFAULTS = {k: v for k, v in SUITE_DEFAULTS.items() if k != "tokenizer"}
 
 
 @renamed(tokenize="tokenizer", aggregation="aggregate")
