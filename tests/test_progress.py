@@ -161,7 +161,7 @@ def _widget_bars(nb) -> dict[str, list[dict]]:
     return out
 
 
-def test_in_a_notebook_kernel_judge_generate_and_evaluate_show_bars(tmp_path):
+def test_in_a_notebook_kernel_judge_generate_evaluate_and_leaderboard_show_bars(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
@@ -180,6 +180,9 @@ def test_in_a_notebook_kernel_judge_generate_and_evaluate_show_bars(tmp_path):
             "# evaluate\npreds = [f'第{i}天，我还是觉得很难过。' for i in range(2500)]\n"
             "refs = [f'你难过了{i}天，愿意多说说吗？' for i in range(2500)]\n"
             "r = judgekit.evaluate(preds, refs, progress=True)\nprint(r.n_items)",
+            "# leaderboard\nfrom judgekit.report import leaderboard\n"
+            "lb = leaderboard({'A': preds[:300], 'B': refs[:300]}, refs[:300], n_bootstrap=300, n_randomization=500,"
+            " progress=True)\nprint(lb.n_items)",
         ]
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
         nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
@@ -199,3 +202,7 @@ def test_in_a_notebook_kernel_judge_generate_and_evaluate_show_bars(tmp_path):
     eb = bars["# evaluate"]
     assert eb and all(b["desc"].startswith("tokenizing (jieba)") and b["max"] in (2500, 5000) for b in eb), eb
     assert all(b["value"] == b["max"] for b in eb)
+    lbars = {b["desc"].split(":")[0]: b for b in bars["# leaderboard"]}
+    assert {"bootstrap A", "bootstrap B", "approximate randomization"} <= set(lbars), lbars
+    assert lbars["bootstrap A"]["max"] == lbars["bootstrap A"]["value"] == 300
+    assert lbars["approximate randomization"]["max"] == lbars["approximate randomization"]["value"] == 500

@@ -174,9 +174,10 @@ def log_mlflow(obj: Any, *, run_id: str | None = None, experiment: str | None = 
                tracking_uri: str | None = None, prefix: str = "", artifact_dir: str = "judgekit") -> str:
     """Log ``obj`` to an MLflow run and return the run's id.
 
-    The run: ``run_id`` if given, else the active run (``mlflow.start_run``),
-    else a new run in ``experiment`` (default: MLflow's default experiment)
-    that is ended here.  ``tracking_uri``: default MLflow's own setting.
+    The run: ``run_id`` if given, else the active run (``mlflow.start_run``;
+    left open) when no ``tracking_uri`` is given, else a new run in
+    ``experiment`` (default: MLflow's default experiment) that is ended
+    here.  ``tracking_uri``: default MLflow's own setting.
     ``prefix`` keeps two objects logged to one run apart (MLflow's
     parameters cannot change once set).  Tables and texts go under
     ``artifact_dir``.
