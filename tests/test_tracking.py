@@ -252,3 +252,21 @@ def test_wandb_offline_a_meta_eval_card(card, wandb_offline):
     _, back = _read_back(log_wandb(card, project="judgekit-tests"))
     assert back["summary"]["judge/m/qwk_mean"] == card.leaderboard().loc["judge:m (simulated)", "qwk_mean"]
     assert back["config"]["dataset"] == "kumar2025"
+
+
+def test_a_judge_result_logs_as_its_scores(rows, mlflow_uri, monkeypatch):
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-tracking-test")
+    items = [{"id": r["id"], "context": r["context"], "response": r["pred"]} for r in rows[:12]]
+    with OpenAIServer() as server:
+        server.add_rule(items[3]["response"][:20], "text", text="I cannot rate this.")
+        res = judgekit.judge(items, model="m", base_url=server.base_url, progress=False, max_retries=1)
+    scores = res.to_scores()
+    rec = record(res)
+    assert rec.metrics == {"judge/empathy": scores.scores["judge:empathy"]}
+    assert rec.tables["per_item"]["judge:status"].tolist().count("unscored") == 1
+    run = MlflowClient(mlflow_uri).get_run(log_mlflow(res, tracking_uri=mlflow_uri))
+    assert run.data.metrics["judge/empathy"] == scores.scores["judge:empathy"]
+    assert run.data.params["signature.model"] == "m" and run.data.params["signature.rubric"].startswith("empathy-3pt@")
+    assert "sk-tracking" not in json.dumps(run.data.params)
