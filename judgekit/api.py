@@ -470,9 +470,9 @@ def evaluate_file(
     token = SHOW_PROGRESS.set(False)
     try:
         if progress:
-            from tqdm import tqdm
+            from ._progress import bar as progress_bar
 
-            bar = tqdm(desc="evaluating", unit="item")
+            bar = progress_bar(None, "evaluating", "item", show=True)  # a stream: no total known
         plan, part = engine.stream(chunks(), make_plan, n_jobs, bar.update if bar is not None else None)
     finally:
         SHOW_PROGRESS.reset(token)

@@ -140,6 +140,28 @@ class MetaEvalReport:
             })
         return pd.DataFrame(rows).set_index("rater")
 
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy: one row per rater and rated dimension (your judge's and the
+        released raters'), the card's figures as columns: quadratic kappa and
+        Spearman with the human aggregate and their CIs, the ceiling estimate
+        and verdict, calibrated kappa, the unscored count, length bias."""
+        rows = []
+        for f in self.figures:
+            c = f.ceiling or {}
+            lo, hi = _ci(f.agreement, "kappa_quadratic")
+            slo, shi = _ci(f.agreement, "spearman")
+            rows.append({
+                "rater": f.rater, "framework": f.framework, "dimension": f.dimension, "n_items": f.n_items,
+                "n_unscored": f.n_unscored, "qwk": f.figure("kappa_quadratic"), "qwk_ci_low": lo, "qwk_ci_high": hi,
+                "spearman": f.figure("spearman"), "spearman_ci_low": slo, "spearman_ci_high": shi,
+                "ceiling_qwk": c.get("estimate", math.nan), "ceiling_verdict": c.get("verdict"),
+                "calibrated_qwk": (f.calibration.after["kappa_quadratic"].estimate if f.calibration is not None
+                                   else math.nan),
+                "length_rho": (f.length_bias or {}).get("rho", math.nan),
+                "self_consistency": math.nan if f.self_consistency is None else f.self_consistency,
+            })
+        return pd.DataFrame(rows)
+
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "meta_eval", "dataset": self.dataset, "judge": self.judge, "judges": self.judges,
                 "signatures": self.signatures, "usages": self.usages, "signature": self.signature,

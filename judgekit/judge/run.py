@@ -11,7 +11,6 @@ import json
 import math
 import os
 import statistics
-import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -480,7 +479,7 @@ class Judge:
 
     def _fetch(self, missing: list[Request], replies: dict[str, Any], cache: JudgeCache | None,
                rubric: Rubric, budget: Budget, dialect: Dialect) -> tuple[str | None, int, list[str]]:
-        from tqdm import tqdm
+        from .._progress import bar as progress_bar
 
         api_key = os.environ.get(self.api_key_env) or "EMPTY"
         config = EngineConfig(
@@ -490,8 +489,8 @@ class Judge:
             budget=budget, lean_http=self.lean_http, dialect=dialect,
         )
         learned_from = dialect.copy()
-        show = self.progress and sys.stderr.isatty()
-        bar = tqdm(total=len(missing), desc=f"judge {rubric.id}", unit="req", file=sys.stderr, disable=not show)
+        # progress=True: where someone watches (a terminal or a notebook)
+        bar = progress_bar(len(missing), f"judge {rubric.id}", "req", show=None if self.progress else False)
 
         def on_result(req: Request, result: Any) -> None:
             if isinstance(result, Failure):

@@ -158,9 +158,9 @@ def _interval(values: Any, confidence: float) -> tuple[float, float]:
 def _progress(total: int, desc: str, enabled: bool):
     if not enabled:
         return None
-    from tqdm import tqdm
+    from .._progress import bar
 
-    return tqdm(total=total, desc=desc, unit="resample", leave=False)
+    return bar(total, desc, "resample", show=True, leave=False)
 
 
 def _prepare(baseline: Any, system: Any, metrics: Sequence[str] | None, count: int, what: str):

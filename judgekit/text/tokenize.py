@@ -12,6 +12,7 @@ import re
 import unicodedata
 from typing import Callable, Sequence
 
+from .._progress import bar as progress_bar
 from ..errors import InputError
 
 __all__ = ["Tokenizer", "make_tokenizer", "TOKENIZERS", "NORMALIZATIONS", "WHITESPACE_POLICIES"]
@@ -92,10 +93,8 @@ class Tokenizer:
                 index[t] = len(unique)
                 unique.append(t)
         if SHOW_PROGRESS.get() and len(unique) >= _PROGRESS_MIN:
-            from tqdm import tqdm
-
             done = []
-            with tqdm(total=len(unique), desc=f"tokenizing ({self.name})", unit="text", file=None, leave=False) as bar:
+            with progress_bar(len(unique), f"tokenizing ({self.name})", "text", show=True, leave=False) as bar:
                 for k in range(0, len(unique), _CHUNK):
                     part = unique[k: k + _CHUNK]
                     done += self._tokenize_many(part)
@@ -157,9 +156,7 @@ class JiebaTokenizer(Tokenizer):
         drop = self.whitespace == "drop"
         if not (SHOW_PROGRESS.get() and len(texts) >= _PROGRESS_MIN):
             return self.segmenter.encode_many(texts, drop_space=drop, threads=threads)
-        from tqdm import tqdm
-
-        with tqdm(total=len(texts), desc=f"tokenizing ({self.name})", unit="text", leave=False) as bar:
+        with progress_bar(len(texts), f"tokenizing ({self.name})", "text", show=True, leave=False) as bar:
             return self.segmenter.encode_many(texts, drop_space=drop, threads=threads,
                                               progress=lambda done: bar.update(done - bar.n))
 

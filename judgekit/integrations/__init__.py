@@ -1,0 +1,1 @@
+"""Bridges to other tools (experiment trackers, training loops); each imports its tool only when called."""
