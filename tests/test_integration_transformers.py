@@ -112,9 +112,22 @@ def test_seq2seq_trainer_logs_judgekit_metrics_equal_to_evaluate(trained):
     assert not any("space-separated" in w for w in cm.result.warnings)
 
 
+def test_the_signature_goes_to_stderr_by_default(trained, capsys):
+    tok, _ = trained
+    ids = np.array([tok("我是你的", add_special_tokens=False)["input_ids"]])
+    cm = compute_metrics(tok)
+    cm((ids, ids))
+    cm((ids, ids))
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == f"judgekit: 1 item, signature: {cm.result.signature}\n"
+    quiet = compute_metrics(tok, log=False)
+    quiet((ids, ids))
+    assert capsys.readouterr().err == ""
+
+
 def test_preset_chatglm_in_the_trainer(trained):
     tok, trainer = trained
-    cm = compute_metrics(tok, preset="chatglm", log=None)
+    cm = compute_metrics(tok, preset="chatglm", log=False)
     metrics, seen = _run(trainer, cm)
     preds, refs = _decode_by_hand(tok, seen["preds"]), _decode_by_hand(tok, seen["labels"])
     expected = judgekit.evaluate(preds, refs, preset="chatglm").scores
@@ -125,9 +138,9 @@ def test_preset_chatglm_in_the_trainer(trained):
 
 def test_batch_eval_metrics_gives_the_same_numbers(trained):
     tok, trainer = trained
-    whole = compute_metrics(tok, log=None)
+    whole = compute_metrics(tok, log=False)
     metrics, _ = _run(trainer, whole)
-    batched = compute_metrics(tok, log=None)
+    batched = compute_metrics(tok, log=False)
     old = trainer.args.batch_eval_metrics
     trainer.args.batch_eval_metrics = True
     trainer.compute_metrics = batched
@@ -162,7 +175,7 @@ def test_join_cjk_false_warns_and_auto_leaves_sentencepiece_alone(trained):
         def batch_decode(self, rows, skip_special_tokens=True):
             return [self.decode(r) + " ok" for r in rows]
 
-    auto = compute_metrics(Joined(), log=None)
+    auto = compute_metrics(Joined(), log=False)
     auto((ids, ids))
     assert auto.texts[0][0] == "我是你的我是你的 ok" and auto.join_cjk is False
 
@@ -175,7 +188,7 @@ def test_join_cjk_spaces():
 
 def test_bad_predictions_are_named(trained):
     tok, _ = trained
-    cm = compute_metrics(tok, log=None)
+    cm = compute_metrics(tok, log=False)
     labels = np.array([[5, 6, 3]])
     with pytest.raises(InputError, match="logits"):
         cm((np.zeros((1, 3, 7), dtype=np.float32), labels))

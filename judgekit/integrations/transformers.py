@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from typing import Any, Callable, Sequence
 
 from ..errors import InputError
@@ -47,7 +48,7 @@ def join_cjk_spaces(text: str) -> str:
 
 def compute_metrics(tokenizer: Any, *, preset: str | None = None, metrics: Sequence[str] | None = None,
                     join_cjk: bool | str = "auto", ignore_index: int = IGNORE_INDEX,
-                    log: Callable[[str], Any] | None = print, **options: Any) -> "ComputeMetrics":
+                    log: Callable[[str], Any] | bool | None = None, **options: Any) -> "ComputeMetrics":
     """A ``compute_metrics(eval_preds)`` for ``Trainer`` / ``Seq2SeqTrainer``
     (``predict_with_generate=True``) scoring with ``judgekit.evaluate``.
 
@@ -59,8 +60,8 @@ def compute_metrics(tokenizer: Any, *, preset: str | None = None, metrics: Seque
     when the tokenizer decodes it space-separated (a probe of common
     characters, decoded once), ``True`` always, ``False`` never (then
     ``judgekit.evaluate`` warns about space-separated Chinese).  ``log``
-    receives the signature once and each evaluation's warnings
-    (``None``: silent; only the process of rank 0 logs).  Also takes
+    receives the signature once and each evaluation's warnings (default: a
+    line on stderr; ``False``: silent; only the process of rank 0 logs).  Also takes
     ``compute_result`` (``batch_eval_metrics=True``): batches are decoded as
     they come and scored together on the last one.
     """
@@ -69,7 +70,7 @@ def compute_metrics(tokenizer: Any, *, preset: str | None = None, metrics: Seque
     if not hasattr(tokenizer, "batch_decode"):
         raise InputError(f"compute_metrics needs a tokenizer with batch_decode, not {type(tokenizer).__name__}")
     return ComputeMetrics(tokenizer, preset=preset, metrics=metrics, join_cjk=join_cjk, ignore_index=ignore_index,
-                          log=log, options=options)
+                          log=_to_stderr if log is None or log is True else (log or None), options=options)
 
 
 class ComputeMetrics:
@@ -139,9 +140,14 @@ class ComputeMetrics:
         sig = str(result.signature)
         if sig != self._logged:  # once (again only if the settings changed)
             self._logged = sig
-            self.log(f"judgekit: {len(result.ids)} items, signature: {sig}")
+            n = len(result.ids)
+            self.log(f"judgekit: {n} item{'' if n == 1 else 's'}, signature: {sig}")
         for w in result.warnings:
             self.log(f"judgekit: warning: {w}")
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def _split(eval_preds: Any) -> tuple[Any, Any]:
