@@ -2,7 +2,8 @@
 
 Formats, chosen by the file name (each may also be gzipped, ``.jsonl.gz``):
 
-- ``.txt``: one segment per line (no fields);
+- ``.txt``: one segment per line (no fields), unless its first line is a
+  JSON object: then JSON lines (ChatGLM's ``generated_predictions.txt``);
 - ``.jsonl``: one JSON object per line;
 - ``.csv`` / ``.tsv``: a header line naming the columns, then one row per
   record (fields separated by ``,`` / a tab; quote a field with ``"`` when it
@@ -37,7 +38,8 @@ Rules, the same for every command:
   by record number from 0, as a ``.txt`` file is by line.
 
 Public API: :func:`read_records`, :func:`read_frame`, :func:`read_texts`,
-:func:`iter_pairs`, :func:`text_field`, :func:`find_field`, :func:`record_id`, :func:`file_format`,
+:func:`iter_pairs`, :func:`text_field`, :func:`find_field`, :func:`record_id`, :func:`plain_text`,
+:func:`file_format`,
 ``FORMATS``, ``FIELD_NAMES``.
 """
 from __future__ import annotations
@@ -54,7 +56,7 @@ from typing import IO, Any, Iterable, Iterator
 from .errors import InputError
 
 __all__ = ["FORMATS", "FIELD_NAMES", "file_format", "read_records", "read_frame", "read_texts", "iter_pairs",
-           "text_field", "find_field", "record_id", "write_jsonl"]
+           "text_field", "find_field", "record_id", "plain_text", "write_jsonl"]
 
 #: The formats judgekit reads (each may also end in ``.gz``).
 FORMATS = ("txt", "jsonl", "csv", "tsv", "json")
@@ -361,7 +363,34 @@ def _records(path: Any, id_fields: Iterable[str], format: str | None, empty: Any
         return _delimited(name, opener, "\t" if kind == "tsv" else ",", ids, empty, header_out)
     if kind == "json":
         return _json(name, opener, ids)
+    if _json_lines(name, opener):  # ChatGLM's generated_predictions.txt
+        return _jsonl(name, opener, ids)
     raise InputError(f"{name}: a .txt file has no fields; give .jsonl, .csv, .tsv or .json")
+
+
+def _json_lines(name: str, opener: Any) -> bool:
+    """Whether a .txt file's first line is a JSON object: JSON lines under a
+    .txt name (ChatGLM's ptuning writes ``generated_predictions.txt`` so),
+    which read as one segment per line would score the JSON text itself."""
+    for _, line in _lines(name, opener):
+        line = line.strip()
+        if not (line.startswith("{") and line.endswith("}")):
+            return False
+        try:
+            return isinstance(json.loads(line), dict)
+        except ValueError:
+            return False
+    return False
+
+
+def plain_text(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is read as one segment per line: a .txt file (or
+    .txt.gz) whose first line is not a JSON object.  A .txt file of JSON
+    lines (ChatGLM's ``generated_predictions.txt``) is read as .jsonl."""
+    if file_format(path) != "txt":
+        return False
+    name, _, opener = _source(path, None)
+    return not _json_lines(name, opener)
 
 
 def read_records(path: str | os.PathLike[str], *, id_fields: Iterable[str] = (), format: str | None = None
@@ -442,7 +471,7 @@ def record_id(rec: dict[str, Any], id_field: str, keyed: bool, n: int, where: st
 
 
 def _segments(path: Any, field: str | None, allow_list: bool) -> Iterator[Any]:
-    if file_format(path) == "txt":
+    if plain_text(path):
         yield from read_texts(path)
         return
     for where, rec in read_records(path):

@@ -138,3 +138,28 @@ def test_ids_from_the_first_record_or_none(tmp_path, capsys):
     assert code == 2 and "refs.jsonl:1: no id field 'key'" in err
     code, _, err = _run(capsys, "leaderboard", "--refs", refs, "--system", f"a={late}", "--tests", "none")
     assert code == 2 and "late.jsonl:2: an id field 'id', which the first record lacks" in err
+
+
+def test_chatglm_generated_predictions_txt_is_read_as_json_lines(pairs, tmp_path, capsys):
+    """ChatGLM's ptuning main.py writes JSON lines ({"labels", "predict"})
+    to generated_predictions.txt; read as one segment per line, the
+    leaderboard used to score the JSON text itself."""
+    path = tmp_path / "generated_predictions.txt"
+    path.write_text("".join(json.dumps({"labels": r["ref"], "predict": r["pred"]}, ensure_ascii=False) + "\n"
+                            for r in pairs), encoding="utf-8")
+    expected = judgekit.evaluate([r["pred"] for r in pairs], [r["ref"] for r in pairs], preset="chatglm")
+    code, out, err = _run(capsys, "evaluate", path, "--preset", "chatglm", "--format", "json")
+    assert code == 0 and json.loads(out)["scores"] == expected.scores, err
+    llf = _llamafactory(tmp_path / "generated_predictions.jsonl", pairs, [r["pred"] for r in pairs])
+    common = ["--n-bootstrap", 50, "--n-randomization", 50, "--preset", "chatglm"]
+    code, from_txt, err = _run(capsys, "leaderboard", "--refs", path, "--system", f"a={path}", "--system",
+                               f"b={llf}", *common)
+    assert code == 0, err
+    code, from_jsonl, err = _run(capsys, "leaderboard", "--refs", llf, "--system", f"a={llf}", "--system",
+                                 f"b={llf}", *common)
+    assert from_txt == from_jsonl
+    assert f"| **a** (baseline) | {expected.scores['bleu-4']:.2f} |" in from_txt
+    # a plain .txt stays one segment per line, even with braces in it
+    plain = tmp_path / "plain.txt"
+    plain.write_text("{不是 JSON}\n你好\n", encoding="utf-8")
+    assert list(iter_pairs(preds=plain, refs=plain)) == [(0, "{不是 JSON}", "{不是 JSON}"), (1, "你好", "你好")]

@@ -87,11 +87,11 @@ def _read_keyed(path: str, field: str | None, id_field: str | None, allow_list: 
     a repeated id is an error naming both places.  ``field`` None: found by
     name; ``id_field`` None: ``id`` if the first record has one, else the
     record number from 0 (as a .txt file's line number)."""
-    from ..io import file_format, find_field, read_records, read_texts, record_id, text_field
+    from ..io import find_field, plain_text, read_records, read_texts, record_id, text_field
 
     values: dict[str, Any] = {}
     extras: dict[str, Any] = {}
-    if file_format(path) == "txt":
+    if plain_text(path):
         if extra:
             raise InputError(f"{path}: a .txt file has no fields; give .jsonl or .csv for --emotion-field")
         for no, text in enumerate(read_texts(path)):
