@@ -204,6 +204,13 @@ def test_bad_predictions_are_named(trained):
     out = cm(((np.array([[5.0, 6.0, -100.0]]), None), labels))
     assert cm.texts == ([tok.decode([5, 6]).replace(" ", "")], [tok.decode([5, 6]).replace(" ", "")])
     assert out["bleu-4"] == judgekit.evaluate(*cm.texts).scores["bleu-4"] == pytest.approx(100)
+    # one array per batch (eval_do_concat_batches=False) and rows as lists of different lengths
+    batches = [np.array([[5, 6, -100]]), np.array([[6, 5]])]
+    cm((batches, [[5, 6], [6, 5, 3]]))
+    whole = tok.batch_decode([[5, 6], [6, 5]])
+    assert cm.texts == ([t.replace(" ", "") for t in whole], [t.replace(" ", "") for t in whole])
+    with pytest.raises(InputError, match=r"labels\[1\] holds the negative token id -7"):
+        cm((batches, [[5, 6], [-7, 5, 3]]))
 
 
 def test_import_judgekit_loads_no_transformers():

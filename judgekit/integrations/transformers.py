@@ -172,11 +172,13 @@ def _rows(ids: Any, what: str, ignore_index: int) -> list[list[int]]:
     list (``eval_do_concat_batches=False``) flattened."""
     import numpy as np
 
-    if isinstance(ids, list) and ids and not isinstance(ids[0], (int, np.integer)):
-        if all(hasattr(b, "shape") and len(b.shape) == 2 for b in ids):  # one array per batch
-            return [row for b in ids for row in _rows(b, what, ignore_index)]
+    if isinstance(ids, list) and ids and all(hasattr(b, "shape") and len(b.shape) == 2 for b in ids):
+        return [row for b in ids for row in _rows(b, what, ignore_index)]  # one array per batch
     if hasattr(ids, "detach"):  # a torch tensor (batch_eval_metrics)
         ids = ids.detach().cpu().numpy()
+    if isinstance(ids, (list, tuple)) and ids and all(isinstance(r, (list, tuple)) for r in ids) \
+            and len({len(r) for r in ids}) > 1:  # rows of different lengths, as lists
+        return [_row(np.asarray(r), f"{what}[{i}]", ignore_index) for i, r in enumerate(ids)]
     try:
         a = np.asarray(ids)
     except ValueError:
@@ -193,14 +195,17 @@ def _rows(ids: Any, what: str, ignore_index: int) -> list[list[int]]:
         raise InputError(f"compute_metrics: {what} have dtype {a.dtype}; expected integer token ids")
     if a.ndim != 2:
         raise InputError(f"compute_metrics: {what} have shape {a.shape}; expected (items, tokens)")
-    out = []
-    for i, row in enumerate(a):
-        row = row[row != ignore_index]
-        if row.size and row.min() < 0:
-            raise InputError(f"compute_metrics: {what}[{i}] holds the negative token id {int(row.min())} "
-                             f"(only the ignore index {ignore_index} is dropped)")
-        out.append(row.tolist())
-    return out
+    return [_row(row, f"{what}[{i}]", ignore_index) for i, row in enumerate(a)]
+
+
+def _row(row: Any, where: str, ignore_index: int) -> list[int]:
+    if row.dtype.kind not in "iu" or row.ndim != 1:
+        raise InputError(f"compute_metrics: {where} is not a row of integer token ids")
+    row = row[row != ignore_index]
+    if row.size and row.min() < 0:
+        raise InputError(f"compute_metrics: {where} holds the negative token id {int(row.min())} "
+                         f"(only the ignore index {ignore_index} is dropped)")
+    return row.tolist()
 
 
 def _decodes_spaced(tokenizer: Any) -> bool:
