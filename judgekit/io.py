@@ -38,9 +38,8 @@ Rules, the same for every command:
   by record number from 0, as a ``.txt`` file is by line.
 
 Public API: :func:`read_records`, :func:`read_frame`, :func:`read_texts`,
-:func:`iter_pairs`, :func:`text_field`, :func:`find_field`, :func:`record_id`, :func:`plain_text`,
-:func:`file_format`,
-``FORMATS``, ``FIELD_NAMES``.
+:func:`iter_pairs`, :func:`text_field`, :func:`find_field`, :func:`record_id`,
+:func:`plain_text`, :func:`file_format`, ``FORMATS``, ``FIELD_NAMES``.
 """
 from __future__ import annotations
 
@@ -363,7 +362,7 @@ def _records(path: Any, id_fields: Iterable[str], format: str | None, empty: Any
         return _delimited(name, opener, "\t" if kind == "tsv" else ",", ids, empty, header_out)
     if kind == "json":
         return _json(name, opener, ids)
-    if _json_lines(name, opener):  # ChatGLM's generated_predictions.txt
+    if name != "<stdin>" and _json_lines(name, opener):  # ChatGLM's generated_predictions.txt
         return _jsonl(name, opener, ids)
     raise InputError(f"{name}: a .txt file has no fields; give .jsonl, .csv, .tsv or .json")
 
