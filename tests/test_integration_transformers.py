@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -23,6 +25,7 @@ from judgekit.errors import InputError  # noqa: E402
 from judgekit.integrations.transformers import compute_metrics, join_cjk_spaces  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+ALPHABET = "我理解你的是感受。，！？正常"  # in the vocabulary whatever the data holds
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def trained(tmp_path_factory):
     rows = [json.loads(line) for line in open(ROOT / "examples" / "smilechat-100.jsonl", encoding="utf-8")][:12]
     contexts = [r["context"][:16] for r in rows]
     replies = [r["ref"][: 3 + i % 8] for i, r in enumerate(rows)]
-    chars = sorted(set("".join(contexts + replies)) | set("我的你是"))
+    chars = sorted(set("".join(contexts + replies)) | set(ALPHABET))
     d = tmp_path_factory.mktemp("tiny")
     (d / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]) + "\n",
                                  encoding="utf-8")
@@ -178,6 +181,22 @@ def test_join_cjk_false_warns_and_auto_leaves_sentencepiece_alone(trained):
     auto = compute_metrics(Joined(), log=False)
     auto((ids, ids))
     assert auto.texts[0][0] == "我是你的我是你的 ok" and auto.join_cjk is False
+
+
+@given(st.lists(st.sampled_from(ALPHABET), min_size=1, max_size=30).map("".join),
+       st.lists(st.integers(0, 40), max_size=5))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_bert_decoding_joined_back_and_ignore_index_anywhere(trained, text, holes):
+    """Chinese decoded by the BERT tokenizer and joined equals the text; -100
+    anywhere in the ids changes nothing."""
+    tok, _ = trained
+    ids = [tok.cls_token_id, *tok(text, add_special_tokens=False)["input_ids"], tok.sep_token_id]
+    assert join_cjk_spaces(tok.decode(ids, skip_special_tokens=True)) == text
+    holed = list(ids)
+    for h in holes:
+        holed.insert(h % (len(holed) + 1), -100)
+    cm = compute_metrics(tok, log=False)
+    assert cm.decode(np.array([holed]), "predictions") == [text]
 
 
 def test_join_cjk_spaces():
