@@ -400,8 +400,8 @@ def evaluate_file(
     *,
     preds: str | None = None,
     refs: str | None = None,
-    pred_field: str = "pred",
-    ref_field: str = "ref",
+    pred_field: str | None = None,
+    ref_field: str | None = None,
     id_field: str | None = "id",
     chunk_size: int = 5_000,
     n_jobs: int = 1,
@@ -420,8 +420,12 @@ def evaluate_file(
 
     Either ``pairs`` (.jsonl/.csv holding ``pred_field`` and ``ref_field``,
     the reference a string or a list of strings) or ``preds`` and ``refs``
-    (.txt one segment per line, .jsonl or .csv).  ``lang="auto"`` is decided
-    on the first chunk.  Other options are those of ``evaluate``.
+    (.txt one segment per line, .jsonl or .csv).  A field not given is found
+    by name (``pred`` / ``ref``, else one of other pipelines' names such as
+    LLaMA-Factory's ``predict`` / ``label``: ``judgekit.io.FIELD_NAMES``).
+    Items are keyed by ``id_field`` when the first record has it, else
+    numbered from 0.  ``lang="auto"`` is decided on the first chunk.  Other
+    options are those of ``evaluate``.
     """
     from .io import iter_pairs
     from .ngram import engine

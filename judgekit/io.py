@@ -2,7 +2,8 @@
 
 Formats, chosen by the file name (each may also be gzipped, ``.jsonl.gz``):
 
-- ``.txt``: one segment per line (no fields);
+- ``.txt``: one segment per line (no fields), unless its first line is a
+  JSON object: then JSON lines (ChatGLM's ``generated_predictions.txt``);
 - ``.jsonl``: one JSON object per line;
 - ``.csv`` / ``.tsv``: a header line naming the columns, then one row per
   record (fields separated by ``,`` / a tab; quote a field with ``"`` when it
@@ -30,9 +31,15 @@ Rules, the same for every command:
 - Ids (the ``id_fields``) always come back as strings: a JSON integer keeps
   every digit (``20241031145103738386``); a JSON float, ``null``, an empty
   id or any other type is an error, since a float id may already be rounded.
+- Prediction / reference pairs (:func:`iter_pairs`): the fields are found by
+  name when none is given (:data:`FIELD_NAMES`: judgekit's ``pred`` / ``ref``,
+  else LLaMA-Factory's ``predict`` / ``label``, ChatGLM's ``labels`` and other
+  pipelines' names, when exactly one is there); a file without ids is keyed
+  by record number from 0, as a ``.txt`` file is by line.
 
 Public API: :func:`read_records`, :func:`read_frame`, :func:`read_texts`,
-:func:`iter_pairs`, :func:`text_field`, :func:`file_format`, ``FORMATS``.
+:func:`iter_pairs`, :func:`text_field`, :func:`find_field`, :func:`record_id`,
+:func:`plain_text`, :func:`file_format`, ``FORMATS``, ``FIELD_NAMES``.
 """
 from __future__ import annotations
 
@@ -47,11 +54,23 @@ from typing import IO, Any, Iterable, Iterator
 
 from .errors import InputError
 
-__all__ = ["FORMATS", "file_format", "read_records", "read_frame", "read_texts", "iter_pairs", "text_field",
-           "write_jsonl"]
+__all__ = ["FORMATS", "FIELD_NAMES", "file_format", "read_records", "read_frame", "read_texts", "iter_pairs",
+           "text_field", "find_field", "record_id", "plain_text", "write_jsonl"]
 
 #: The formats judgekit reads (each may also end in ``.gz``).
 FORMATS = ("txt", "jsonl", "csv", "tsv", "json")
+
+#: Field names recognised when none is given: judgekit's own first (taken
+#: whenever present), then other pipelines' (LLaMA-Factory's
+#: ``generated_predictions.jsonl``: ``prompt`` / ``predict`` / ``label``;
+#: ChatGLM's ptuning: ``predict`` / ``labels``), taken when exactly one is
+#: present.  Names that mean the reference in one pipeline and the system's
+#: reply in another (``output``, ``response``) are not guessed.
+FIELD_NAMES = {
+    "pred": ("pred", "predict", "prediction", "hypothesis", "hyp"),
+    "ref": ("ref", "label", "labels", "reference", "target", "gold"),
+}
+_ROLE = {"pred": ("prediction", "--pred-field / pred_field="), "ref": ("reference", "--ref-field / ref_field=")}
 
 try:  # long dialogue fields: the csv module's default limit is 128 KiB per field
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
@@ -224,6 +243,24 @@ def text_field(record: dict[str, Any], name: str, where: str, *, allow_list: boo
                      + (" or a list of strings" if allow_list else ""))
 
 
+def find_field(record: dict[str, Any], role: str, where: str) -> str:
+    """The name of ``record``'s ``role`` field (``"pred"`` or ``"ref"``) by
+    :data:`FIELD_NAMES`; none, or several other pipelines' names, is an
+    InputError naming the candidates."""
+    names = FIELD_NAMES[role]
+    if names[0] in record:
+        return names[0]
+    found = [n for n in names[1:] if n in record]
+    if len(found) == 1:
+        return found[0]
+    what, flag = _ROLE[role]
+    if found:
+        raise InputError(f"{where}: {len(found)} fields could hold the {what}: {', '.join(map(repr, found))}; "
+                         f"name one with {flag}")
+    raise InputError(f"{where}: no {what} field: none of {', '.join(map(repr, names))} "
+                     f"(fields: {', '.join(map(str, record))}); name it with {flag}")
+
+
 # -- the readers ----------------------------------------------------------------
 def _jsonl(name: str, opener: Any, id_fields: tuple[str, ...]) -> Iterator[tuple[str, dict[str, Any]]]:
     blank = None  # first blank line since the last record
@@ -325,7 +362,34 @@ def _records(path: Any, id_fields: Iterable[str], format: str | None, empty: Any
         return _delimited(name, opener, "\t" if kind == "tsv" else ",", ids, empty, header_out)
     if kind == "json":
         return _json(name, opener, ids)
+    if name != "<stdin>" and _json_lines(name, opener):  # ChatGLM's generated_predictions.txt
+        return _jsonl(name, opener, ids)
     raise InputError(f"{name}: a .txt file has no fields; give .jsonl, .csv, .tsv or .json")
+
+
+def _json_lines(name: str, opener: Any) -> bool:
+    """Whether a .txt file's first line is a JSON object: JSON lines under a
+    .txt name (ChatGLM's ptuning writes ``generated_predictions.txt`` so),
+    which read as one segment per line would score the JSON text itself."""
+    for _, line in _lines(name, opener):
+        line = line.strip()
+        if not (line.startswith("{") and line.endswith("}")):
+            return False
+        try:
+            return isinstance(json.loads(line), dict)
+        except ValueError:
+            return False
+    return False
+
+
+def plain_text(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is read as one segment per line: a .txt file (or
+    .txt.gz) whose first line is not a JSON object.  A .txt file of JSON
+    lines (ChatGLM's ``generated_predictions.txt``) is read as .jsonl."""
+    if file_format(path) != "txt":
+        return False
+    name, _, opener = _source(path, None)
+    return not _json_lines(name, opener)
 
 
 def read_records(path: str | os.PathLike[str], *, id_fields: Iterable[str] = (), format: str | None = None
@@ -361,20 +425,26 @@ def read_texts(path: str | os.PathLike[str]) -> Iterator[str]:
 
 # -- prediction / reference pairs ---------------------------------------------
 def iter_pairs(pairs: str | os.PathLike[str] | None = None, *, preds: str | os.PathLike[str] | None = None,
-               refs: str | os.PathLike[str] | None = None, pred_field: str = "pred", ref_field: str = "ref",
+               refs: str | os.PathLike[str] | None = None, pred_field: str | None = None, ref_field: str | None = None,
                id_field: str | None = None) -> Iterator[tuple[Any, str, Any]]:
     """``(id, prediction, reference)`` lazily, from one ``pairs`` file
     (.jsonl/.csv/.tsv/.json) or from ``preds`` and ``refs`` files (.txt one
     segment per line, or a record format) read in step; the two must hold
-    as many segments.  The reference may be a list of strings.  ``id`` is the
-    ``id_field`` value (a string) when given and present, else the 0-based
-    row number."""
+    as many segments.  The reference may be a list of strings.  A field not
+    given is found on the first record (:func:`find_field`).  ``id`` is the
+    ``id_field`` value (a string) when the first record has it (then every
+    record must), else the 0-based record number."""
     if pairs is not None:
         if preds is not None or refs is not None:
             raise InputError("give either a PAIRS file or --preds and --refs, not both")
         ids = (id_field,) if id_field else ()
+        keyed = None
         for n, (where, rec) in enumerate(read_records(pairs, id_fields=ids)):
-            pid = rec.get(id_field, n) if id_field else n
+            if keyed is None:
+                keyed = bool(id_field) and id_field in rec
+                pred_field = pred_field or find_field(rec, "pred", where)
+                ref_field = ref_field or find_field(rec, "ref", where)
+            pid = record_id(rec, id_field, keyed, n, where) if id_field else n
             yield pid, text_field(rec, pred_field, where), text_field(rec, ref_field, where, allow_list=True)
         return
     if preds is None or refs is None:
@@ -385,11 +455,26 @@ def iter_pairs(pairs: str | os.PathLike[str] | None = None, *, preds: str | os.P
         yield n, a, b
 
 
-def _segments(path: Any, field: str, allow_list: bool) -> Iterator[Any]:
-    if file_format(path) == "txt":
+def record_id(rec: dict[str, Any], id_field: str, keyed: bool, n: int, where: str) -> Any:
+    """``rec[id_field]`` when the file is ``keyed`` (its first record has
+    the id), else the record number ``n``; a file that has ids on some
+    records only is an InputError naming the record."""
+    if keyed:
+        if id_field not in rec:
+            raise InputError(f"{where}: no id field {id_field!r}, which the first record has")
+        return rec[id_field]
+    if id_field in rec:
+        raise InputError(f"{where}: an id field {id_field!r}, which the first record lacks (records without ids "
+                         "are numbered from 0); give every record an id, or none")
+    return n
+
+
+def _segments(path: Any, field: str | None, allow_list: bool) -> Iterator[Any]:
+    if plain_text(path):
         yield from read_texts(path)
         return
     for where, rec in read_records(path):
+        field = field or find_field(rec, "ref" if allow_list else "pred", where)
         yield text_field(rec, field, where, allow_list=allow_list)
 
 

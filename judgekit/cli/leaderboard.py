@@ -31,9 +31,12 @@ def add_parser(sub) -> None:
                    help="system NAME judged head to head against the baseline (the JSONL of `judgekit pairwise "
                         "--output`): a pairwise:win_rate column with its CI; repeat")
     p.add_argument("--baseline", help="the system the others are tested against (default: the first)")
-    p.add_argument("--id-field", default="id", help="id field/column (default: id); .txt files use the line number from 0")
-    p.add_argument("--pred-field", default="pred", help="prediction field/column (default: pred)")
-    p.add_argument("--ref-field", default="ref", help="reference field/column, a string or a list (default: ref)")
+    p.add_argument("--id-field", help="id field/column (default: id; a .txt file, or a .jsonl/.csv without an id, "
+                   "is keyed by line number from 0)")
+    p.add_argument("--pred-field", help="prediction field/column (default: pred, else the one of predict, prediction, "
+                   "hypothesis, hyp present: LLaMA-Factory's generated_predictions.jsonl needs no flag)")
+    p.add_argument("--ref-field", help="reference field/column, a string or a list (default: ref, else the one of "
+                   "label, labels, reference, target, gold present)")
     p.add_argument("--system-field", default="system", help="--table: the system column (default: system)")
     p.add_argument("--emotion-field", help="field of the references file holding an emotion label: per-emotion table and heatmap")
     p.add_argument("--emotion-metric", help="per-item metric of the per-emotion table (default: first judge dimension, else rouge-l)")
@@ -78,25 +81,32 @@ def _named(values: list[str], what: str) -> list[tuple[str, str]]:
     return out
 
 
-def _read_keyed(path: str, field: str, id_field: str, allow_list: bool, extra: str | None = None
+def _read_keyed(path: str, field: str | None, id_field: str | None, allow_list: bool, extra: str | None = None
                 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(id -> value of ``field``, id -> value of ``extra``), ids as strings;
-    a repeated id is an error naming both places."""
-    from ..io import file_format, read_records, read_texts, text_field
+    a repeated id is an error naming both places.  ``field`` None: found by
+    name; ``id_field`` None: ``id`` if the first record has one, else the
+    record number from 0 (as a .txt file's line number)."""
+    from ..io import find_field, plain_text, read_records, read_texts, record_id, text_field
 
     values: dict[str, Any] = {}
     extras: dict[str, Any] = {}
-    if file_format(path) == "txt":
+    if plain_text(path):
         if extra:
             raise InputError(f"{path}: a .txt file has no fields; give .jsonl or .csv for --emotion-field")
         for no, text in enumerate(read_texts(path)):
             values[str(no)] = text
         return values, extras
     where_of: dict[str, str] = {}
-    for where, rec in read_records(path, id_fields=(id_field,)):
-        if id_field not in rec:
-            raise InputError(f"{where}: no id field {id_field!r} (fields: {', '.join(map(str, rec))}); set --id-field")
-        key = rec[id_field]
+    keyed = None
+    for n, (where, rec) in enumerate(read_records(path, id_fields=(id_field or "id",))):
+        if keyed is None:
+            if id_field and id_field not in rec:
+                raise InputError(f"{where}: no id field {id_field!r} (fields: {', '.join(map(str, rec))}); "
+                                 "set --id-field, or leave it out to key the records by line number from 0")
+            keyed = (id_field or "id") in rec
+            field = field or find_field(rec, "ref" if allow_list else "pred", where)
+        key = str(record_id(rec, id_field or "id", keyed, n, where))
         if key in where_of:
             raise InputError(f"{where}: id {key!r} repeats {where_of[key]}")
         where_of[key] = where
@@ -171,8 +181,8 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError(f"{d}: two files give system {name!r}")
             systems[name] = _read_keyed(str(f), args.pred_field, args.id_field, False)[0]
     else:
-        systems, table_refs = _read_table(args.table, args.system_field, args.id_field, args.pred_field,
-                                          args.ref_field, not args.refs)
+        systems, table_refs = _read_table(args.table, args.system_field, args.id_field or "id",
+                                          args.pred_field or "pred", args.ref_field or "ref", not args.refs)
         if not args.refs:
             refs = table_refs
     judges = {name: path for name, path in _named(args.judge, "--judge")}
