@@ -32,6 +32,10 @@ PARAMS = {"method1": ("epsilon", 0.1), "method4": ("k", 5), "method6": ("alpha",
 UNIFORM4 = (0.25, 0.25, 0.25, 0.25)
 
 
+class Undefined(InputError):
+    """nltk has no value here (method6 asserts a nonzero trigram precision)."""
+
+
 class Last:
     """What methods 4-7 read of the last pair beyond the sums: its
     hypothesis length and its clipped 5-gram matches / 5-gram count."""
@@ -79,7 +83,7 @@ def _smooth(method: str, value, nums: list[int], dens: list[int], hyp_lengths: i
         return p_n
     if method == "method6":
         if len(p_n) < 3 or not p_n[2]:
-            raise InputError(f"smoothing method6 needs a nonzero trigram precision (nltk asserts it); {where} has "
+            raise Undefined(f"smoothing method6 needs a nonzero trigram precision (nltk asserts it); {where} has "
                              "none: use another smoothing or weights of other lengths")
         alpha = value
         for i, p_i in enumerate(p_n):

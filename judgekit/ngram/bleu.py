@@ -308,14 +308,20 @@ class BLEU:
         if self.max_order != 4:
             parts.append(f"order.{self.max_order}")
         if self.weights:
-            parts.append("weights." + "|".join("+".join(repr(x) for x in w) for w in self.weights))
+            parts.append("weights." + "/".join("+".join(repr(x) for x in w) for w in self.weights))
         if self.auto_reweigh:
             parts.append("reweigh.auto")
         parts.append(f"arith.{self.family}")
         return ",".join(parts)
 
+    @property
+    def first_cumulative(self) -> int:
+        """nltk's method6 needs three orders (its weights of length 1 and 2
+        end in an IndexError), so BLEU-1/-2 cumulative do not exist there."""
+        return 3 if self.smoothing == "method6" else 1
+
     def names(self) -> list[str]:
-        out = [f"bleu-{n}" for n in range(1, self.max_order + 1)]
+        out = [f"bleu-{n}" for n in range(self.first_cumulative, self.max_order + 1)]
         if self.individual:
             out += [f"bleu-{n}-ind" for n in range(1, self.max_order + 1)]
         out += [f"bleu-w{k}" for k in range(1, len(self.weights) + 1)]
@@ -348,7 +354,7 @@ class BLEU:
             return _nltk.corpus_bleu(num, den, sys_len, ref_len, ws, self.smoothing, self.smooth_value,
                                      self.auto_reweigh, last, w)
 
-        out = {f"bleu-{n}": call([cumulative_weights(n)])[0] for n in range(1, self.max_order + 1)}
+        out = {f"bleu-{n}": call([cumulative_weights(n)])[0] for n in range(self.first_cumulative, self.max_order + 1)}
         if self.individual:
             width = self.ind_width
             # nltk's one-hot call: all individual orders share one width
@@ -389,7 +395,11 @@ class BLEU:
         out = {k: np.zeros(len(stats)) for k in names}
         m, t, h, r = stats.matches.tolist(), stats.totals.tolist(), stats.hyp_len.tolist(), stats.ref_len.tolist()
         for i in range(len(stats)):
-            row = self._score_row(m[i], t[i], h[i], r[i], i)
+            try:
+                row = self._score_row(m[i], t[i], h[i], r[i], i)
+            except _nltk.Undefined:
+                # nltk's sentence_bleu raises here: no value, flagged as NaN (a mean of them is an error)
+                row = {k: math.nan for k in names}
             for k in names:
                 out[k][i] = row[k]
         return out
@@ -427,7 +437,9 @@ class BLEU:
     def corpus_score(self, stats: BleuStats) -> dict[str, float]:
         """Corpus scores on the native scale (per ``aggregation``)."""
         if self.aggregation == "mean":
-            return {k: float(np.mean(v)) if len(v) else 0.0 for k, v in self.sentence_scores(stats).items()}
+            per_item = self.sentence_scores(stats)
+            check_defined(per_item)
+            return {k: float(np.mean(v)) if len(v) else 0.0 for k, v in per_item.items()}
         if self.family == "nltk":
             # nltk sums max(1, .) denominators per segment: short hypotheses
             # add a phantom 1 to the higher orders.
@@ -447,3 +459,20 @@ def _last(correct, total, hyp_len) -> _nltk.Last:
         return _nltk.Last(int(hyp_len), int(correct[4]), int(total[4]))
     # a hypothesis shorter than 5 tokens has no 5-grams; a longer one needs the 5-gram column
     return _nltk.Last(int(hyp_len), 0, 0) if hyp_len < 5 else _nltk.Last(int(hyp_len), None, None)
+
+
+def undefined_items(per_item: dict[str, np.ndarray]) -> list[int]:
+    """Items nltk cannot score (NaN sentence BLEU: method6 without a trigram match)."""
+    cols = [v for k, v in per_item.items() if k.startswith("bleu-")]
+    if not cols:
+        return []
+    return np.flatnonzero(np.isnan(np.vstack(cols)).any(axis=0)).tolist()
+
+
+def check_defined(per_item: dict[str, np.ndarray]) -> None:
+    """A mean of sentence BLEU needs every item's value."""
+    bad = undefined_items(per_item)
+    if bad:
+        shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+        raise InputError(f"smoothing method6 is undefined for {len(bad)} item(s) without a trigram match (nltk "
+                         f"asserts a nonzero trigram precision): {shown}; aggregate='corpus' scores the corpus")

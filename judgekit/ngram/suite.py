@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import InputError
 from ..text.tokenize import make_tokenizer
 from ._stats import MAX_ORDER, BleuStats, corpus_stats, encoded, native_kernels
-from .bleu import BLEU, parse_smoothing
+from .bleu import BLEU, check_defined, parse_smoothing, undefined_items
 from .protocol import Runner, metric_family, registered_metrics
 from .rouge import ROUGE
 
@@ -284,6 +284,7 @@ class Suite(Runner):
         if "bleu" in fams:
             f = scale / self.bleu.native_scale
             if self.bleu.aggregation == "mean":
+                check_defined({k: per_item[k] for k in self.bleu.names()})
                 scores.update({k: float(np.mean(per_item[k])) for k in self.bleu.names()})
             else:
                 scores.update({k: v * f if f != 1 else v for k, v in self.bleu.corpus_score(bs).items()})
@@ -306,6 +307,11 @@ class Suite(Runner):
                         f"no prediction has {order} or more tokens: bleu-{order}-ind is undefined and reported as 0"
                         + (f"; bleu-{order} uses the effective order" if self.bleu.effective_order else ""))
                     break
+        if "bleu" in fams and self.bleu.smoothing == "method6":
+            bad = undefined_items({k: per_item[k] for k in self.bleu.names()})
+            if bad:
+                warnings.append(f"smoothing method6: {len(bad)} item(s) have no trigram match; nltk cannot score "
+                                "them (it asserts), so their per-item BLEU is NaN")
         for m in self.extra:
             prefix = f"{m.family}:"
             stats = {k[len(prefix):]: v for k, v in part.extra.items() if k.startswith(prefix)}
