@@ -144,6 +144,19 @@ def test_sacrebleu_on_chinese(path):
         assert r.scores[f"bleu-{order}"] == peer.corpus_score(preds, [flat]).score
 
 
+@pytest.mark.parametrize("peer_tok,tok", [("13a", "13a"), ("intl", "intl"), ("char", "char"), ("zh", "zh"),
+                                          ("none", "whitespace")])
+def test_sacrebleu_tokenizers(path, peer_tok, tok):
+    """sacreBLEU's tokenize= through judgekit's tokenizer=, on English and on
+    real Chinese, with a smoothing value and order 5."""
+    preds, refs = smile(120)
+    preds, flat = preds + EN_P[:8], [r[0] for r in refs] + [x[0] for x in EN_R[:8]]
+    peer = SacreBLEU(tokenize=peer_tok, smooth_method="add-k", smooth_value=2, max_ngram_order=5)
+    r = judgekit.evaluate(preds, flat, lang="zh", tokenizer=tok, smoothing="add-k:2", bleu_order=5,
+                          effective_order=False, metrics=["bleu-5"])
+    assert r.scores["bleu-5"] == peer.corpus_score(preds, [flat]).score
+
+
 def test_sacrebleu_tokenizer_none_is_whitespace(path):
     peer = SacreBLEU(tokenize="none", smooth_method="floor", smooth_value=0.2)
     r = judgekit.evaluate(EN_P[:8], [x[:1] for x in EN_R[:8]], lang="en", tokenizer="whitespace",
