@@ -65,6 +65,26 @@ class Result(Scores):
         computed exactly as for the whole corpus (``Scores.resample``)."""
         return self.resample(indices)
 
+    def bleu_stats(self, corpus: bool = False) -> dict[str, Any]:
+        """BLEU's sufficient statistics: ``counts`` (clipped n-gram matches)
+        and ``totals`` (hypothesis n-grams) of orders 1..n, ``sys_len`` and
+        ``ref_len`` (closest reference length, ties to the shorter), as
+        sacreBLEU's ``BLEUScore`` names them; per item (numpy arrays, items
+        first) or, ``corpus=True``, summed (ints, what
+        ``judgekit.ngram.compute_bleu`` takes).  nltk's corpus denominators
+        are ``max(1, totals)`` summed per item."""
+        import numpy as np
+
+        if "bleu:matches" not in self._stats:
+            raise InputError("this result holds no BLEU statistics (no BLEU family was computed)")
+        out = {"counts": self._stats["bleu:matches"], "totals": self._stats["bleu:totals"],
+               "sys_len": self._stats["bleu:hyp_len"], "ref_len": self._stats["bleu:ref_len"]}
+        if not corpus:
+            return {k: np.array(v) for k, v in out.items()}
+        return {"counts": [int(x) for x in np.sum(out["counts"], axis=0)],
+                "totals": [int(x) for x in np.sum(out["totals"], axis=0)],
+                "sys_len": int(np.sum(out["sys_len"])), "ref_len": int(np.sum(out["ref_len"]))}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "scores": dict(self.scores),
@@ -202,6 +222,9 @@ def evaluate(
     smoothing: str = "exp",
     aggregate: str = "corpus",
     effective_order: bool = True,
+    bleu_order: int = 4,
+    bleu_weights: Any = None,
+    auto_reweigh: bool = False,
     rouge_counting: str = "counts",
     scale: int | None = None,
     strict: bool = False,
@@ -224,8 +247,13 @@ def evaluate(
     rouge-score); without one, judgekit's documented default suite runs,
     configurable through ``tokenizer`` (jieba, char, zh, 13a, intl,
     whitespace), ``whitespace`` (drop/keep), ``user_dicts``/``hmm``
-    (jieba), ``normalize``, ``smoothing`` (none, method1, method3, exp,
-    floor, add-k), ``aggregate`` (corpus/mean), ``rouge_counting``
+    (jieba), ``normalize``, ``smoothing`` (sacreBLEU's none, exp,
+    floor, add-k; nltk's method0..method7; a value after a colon:
+    ``"floor:0.5"``, ``"add-k:2"``, ``"method1:0.2"`` epsilon,
+    ``"method4:3"``/``"method7:3"`` k, ``"method6:2"`` alpha),
+    ``bleu_order`` (BLEU-1..n, any n), ``bleu_weights`` (nltk smoothings:
+    a weight vector or a list of them, scored as ``bleu-w1``, ...),
+    ``auto_reweigh`` (nltk's), ``aggregate`` (corpus/mean), ``rouge_counting``
     (counts/sets) and ``scale`` (1 or 100); those options with a preset are
     an error (a preset re-enacts its pipeline).  ``metrics`` selects
     families or names, registered metrics included
@@ -254,6 +282,7 @@ def evaluate(
                            n_jobs=n_jobs, tokenizer=tokenizer, suite_options=dict(
                                whitespace=whitespace, user_dicts=tuple(user_dicts), hmm=hmm, normalize=normalize,
                                smoothing=smoothing, aggregate=aggregate, effective_order=effective_order,
+                               bleu_order=bleu_order, bleu_weights=bleu_weights, auto_reweigh=auto_reweigh,
                                rouge_counting=rouge_counting))
     finally:
         SHOW_PROGRESS.reset(token)

@@ -30,7 +30,7 @@ def test_bad_items_are_named(preds, refs, match):
     ({"preset": "bleurt"}, r"unknown preset 'bleurt'; choose one of chatglm"),
     ({"metrics": ["bleu-5"]}, r"unknown metric 'bleu-5'"),
     ({"tokenizer": "spm"}, r"unknown tokenizer 'spm'"),
-    ({"smoothing": "method7"}, r"unknown BLEU smoothing 'method7'"),
+    ({"smoothing": "method8"}, r"unknown BLEU smoothing 'method8'"),
     ({"lang": "fr"}, r"unknown lang 'fr'"),
     ({"scale": 10}, r"scale must be 1 or 100"),
     ({"preset": "sacrebleu", "tokenizer": "jieba"}, r"preset 'sacrebleu' takes tokenize"),

@@ -23,7 +23,7 @@ def _expected(line: str) -> str | None:
     return comment.split(": ")[0].split(" (")[0].strip()
 
 
-@pytest.mark.parametrize("doc", ["docs/architecture.md", "docs/notebooks.md"])
+@pytest.mark.parametrize("doc", ["docs/architecture.md", "docs/notebooks.md", "docs/options.md"])
 def test_snippets_run_and_print_what_they_say(doc, monkeypatch):
     monkeypatch.chdir(ROOT)
     text = (ROOT / doc).read_text(encoding="utf-8")

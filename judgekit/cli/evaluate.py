@@ -28,7 +28,17 @@ def add_parser(sub) -> None:
     p.add_argument("--whitespace", choices=["drop", "keep"], help="jieba/char: whitespace tokens dropped or kept")
     p.add_argument("--user-dict", action="append", default=[], help="jieba user dictionary (repeatable)")
     p.add_argument("--no-hmm", action="store_true", help="jieba without the HMM for unknown words")
-    p.add_argument("--smoothing", help="default suite: none, method1, method3, exp, floor, add-k (default: exp)")
+    p.add_argument("--smoothing", help="default suite BLEU: sacreBLEU's none, exp (default), floor, add-k; nltk's "
+                   "method0..method7; a value after a colon: floor:0.5, add-k:2, method1:0.2 (epsilon), "
+                   "method4:3 / method7:3 (k), method6:2 (alpha)")
+    p.add_argument("--bleu-order", type=int, help="default suite: BLEU-1..N for this N (default 4; sacreBLEU's "
+                   "max_ngram_order)")
+    p.add_argument("--bleu-weights", action="append", metavar="W1,W2,...",
+                   help="nltk smoothings: a weight vector (repeatable: several, as nltk's list of weights), "
+                        "scored as bleu-w1, bleu-w2, ...")
+    p.add_argument("--auto-reweigh", action="store_true", help="nltk's auto_reweigh")
+    p.add_argument("--bleu-stats", metavar="PATH", help="also write BLEU's per-item sufficient statistics (.jsonl: "
+                   "id, counts, totals, sys_len, ref_len)")
     p.add_argument("--aggregate", "--aggregation", dest="aggregate", choices=["corpus", "mean"], help="default suite BLEU: corpus (default) or mean")
     p.add_argument("--rouge-counting", choices=["counts", "sets"], help="default suite ROUGE: counts (default) or sets")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (-1: one per core); same numbers")
@@ -48,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         from ..errors import InputError
 
         raise InputError("give a PAIRS file, or both --preds and --refs")
-    check_out_paths(args, "--per-item")
+    check_out_paths(args, "--per-item", "--bleu-stats")
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
     suite = {}
     for name in ("whitespace", "smoothing", "aggregate", "rouge_counting"):
@@ -59,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
         suite["user_dicts"] = args.user_dict
     if args.no_hmm:
         suite["hmm"] = False
+    if args.bleu_order is not None:
+        suite["bleu_order"] = args.bleu_order
+    if args.bleu_weights:
+        suite["bleu_weights"] = [_weights(w) for w in args.bleu_weights]
+    if args.auto_reweigh:
+        suite["auto_reweigh"] = True
     result = evaluate_file(
         args.pairs, preds=args.preds, refs=args.refs, pred_field=args.pred_field, ref_field=args.ref_field,
         lang=args.lang, preset=args.preset, metrics=metrics, tokenizer=args.tokenizer, scale=args.scale,
@@ -76,6 +92,18 @@ def run(args: argparse.Namespace) -> int:
             from ..errors import InputError
 
             raise InputError(f"--per-item {args.per_item}: cannot write the file ({exc})") from None
+    if args.bleu_stats:
+        from ..io import write_jsonl
+
+        st = result.bleu_stats()
+        try:
+            write_jsonl(args.bleu_stats, ({"id": i, "counts": st["counts"][k].tolist(),
+                                           "totals": st["totals"][k].tolist(), "sys_len": int(st["sys_len"][k]),
+                                           "ref_len": int(st["ref_len"][k])} for k, i in enumerate(result.ids)))
+        except OSError as exc:
+            from ..errors import InputError
+
+            raise InputError(f"--bleu-stats {args.bleu_stats}: cannot write the file ({exc})") from None
     if args.format == "json":
         print(result.to_json(indent=2))
     elif args.format == "csv":
@@ -93,3 +121,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"{k:<{width}}  {v:10.4f}")
         print(f"signature: {result.signature}")
     return 0
+
+
+def _weights(text: str) -> tuple[float, ...]:
+    """``"0.1,0.3,0.5,0.1"`` -> (0.1, 0.3, 0.5, 0.1)."""
+    from ..errors import InputError
+
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise InputError(f"--bleu-weights {text!r}: give comma-separated numbers such as 0.1,0.3,0.5,0.1") from None

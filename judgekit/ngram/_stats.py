@@ -366,7 +366,7 @@ def _distinct_counts_py(hyps, orders, with_sets):
 
 def corpus_stats(hyps: Sequence[Tokens] | Encoded, refs: Sequence[Sequence[Tokens]] | None, *, bleu: bool = True,
                  rouge: bool = True, distinct: bool = True, with_sets: bool = False,
-                 threads: int = 1) -> tuple[BleuStats | None, RougeStats | None, dict | None]:
+                 threads: int = 1, bleu_order: int = MAX_ORDER) -> tuple[BleuStats | None, RougeStats | None, dict | None]:
     """``bleu_stats``, ``rouge_stats`` and ``distinct_counts`` (default
     orders) of one corpus, tokens interned once.  With ``threads`` > 1 and
     the compiled kernels, the work is spread over that many threads: BLEU
@@ -374,13 +374,13 @@ def corpus_stats(hyps: Sequence[Tokens] | Encoded, refs: Sequence[Sequence[Token
     n-gram hash (the kernels release the GIL); the statistics are the same
     as in one thread."""
     with shared_encoding():
-        ck, enc = (None, None) if threads <= 1 else _native_enc(hyps, refs)
+        ck, enc = (None, None) if threads <= 1 or bleu_order != MAX_ORDER else _native_enc(hyps, refs)
         if ck is not None:
             out = _corpus_stats_threaded(ck, enc, hyps.n if isinstance(hyps, Encoded) else len(hyps), bleu, rouge,
                                          distinct, with_sets, threads)
             if out is not None:
                 return out
-        bs = bleu_stats(hyps, refs) if bleu else None
+        bs = bleu_stats(hyps, refs, bleu_order) if bleu else None
         rs = rouge_stats(hyps, refs) if rouge else None
         dc = distinct_counts(hyps, with_sets=with_sets) if distinct else None
     return bs, rs, dc

@@ -21,11 +21,39 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
+from . import _nltk
 from ._stats import BleuStats, native_kernels
 
-SMOOTHINGS = ("none", "method1", "method3", "exp", "floor", "add-k")
-NLTK_SMOOTHINGS = ("method1", "method3")
+SACRE_SMOOTHINGS = ("none", "exp", "floor", "add-k")
+NLTK_SMOOTHINGS = _nltk.METHODS
+SMOOTHINGS = SACRE_SMOOTHINGS + NLTK_SMOOTHINGS
 SACRE_DEFAULT_VALUES = {"none": None, "exp": None, "floor": 0.1, "add-k": 1}
+# the smoothings that take a value: sacreBLEU's floor/add-k, nltk's epsilon (method1), k (4, 7), alpha (6)
+VALUED = ("floor", "add-k") + tuple(_nltk.PARAMS)
+
+
+def parse_smoothing(spec: str) -> tuple[str, float | None]:
+    """``"floor:0.5"`` -> ("floor", 0.5); ``"exp"`` -> ("exp", None).  The
+    value is sacreBLEU's ``smooth_value`` (floor, add-k) or nltk's
+    ``SmoothingFunction`` parameter (method1 epsilon, method4/7 k, method6
+    alpha); an integer stays an int, as the peers' defaults are."""
+    if not isinstance(spec, str):
+        raise InputError(f"smoothing must be a string such as 'exp' or 'floor:0.5', not {spec!r}")
+    name, sep, raw = spec.partition(":")
+    if name not in SMOOTHINGS:
+        raise InputError(f"unknown BLEU smoothing {name!r}; choose one of {', '.join(SMOOTHINGS)} "
+                         f"(with a value: {', '.join(v + ':<value>' for v in VALUED)})")
+    if not sep:
+        return name, None
+    if name not in VALUED:
+        raise InputError(f"smoothing {name!r} takes no value (given {spec!r}); these do: {', '.join(VALUED)}")
+    try:
+        value: float = int(raw) if raw.strip().lstrip("+-").isdigit() else float(raw)
+    except ValueError:
+        raise InputError(f"smoothing {spec!r}: the value after ':' must be a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"smoothing {spec!r}: the value must be finite")
+    return name, value
 AGGREGATIONS = ("corpus", "mean")
 
 # Cumulative weights exactly as nltk users write them.
@@ -128,9 +156,85 @@ def sacre_individual(correct, total, sys_len, ref_len, order, smooth="exp", smoo
     return bp * math.exp(_my_log(prec[order - 1]))
 
 
+@dataclass(frozen=True)
+class BleuScore:
+    """BLEU from sufficient statistics, with the fields of sacreBLEU's
+    ``BLEUScore`` (``counts``/``totals`` as ``compute_bleu`` returns them:
+    after ``add-k`` smoothing added its value)."""
+
+    score: float
+    counts: list
+    totals: list
+    precisions: list
+    bp: float
+    sys_len: int
+    ref_len: int
+
+    @property
+    def ratio(self) -> float:
+        return self.sys_len / self.ref_len if self.ref_len else 0
+
+
+def compute_bleu(correct: Sequence[int], total: Sequence[int], sys_len: int, ref_len: int, smoothing: str = "none",
+                 max_order: int = 4, effective_order: bool = False) -> BleuScore:
+    """BLEU on 0-100 from given statistics, as sacreBLEU's
+    ``BLEU.compute_bleu(correct, total, sys_len, ref_len, smooth_method,
+    smooth_value, effective_order, max_ngram_order)`` (same float
+    operations, same value).  ``smoothing`` is one of none, exp, floor,
+    add-k, with a value as in ``evaluate``: ``"floor:0.5"``.  The statistics
+    of an evaluation: ``Result.bleu_stats(corpus=True)``."""
+    name, value = parse_smoothing(smoothing)
+    if name not in SACRE_SMOOTHINGS:
+        raise InputError(f"compute_bleu replays sacreBLEU; smoothing {name!r} is nltk's (use evaluate with it)")
+    if type(max_order) is not int or max_order < 1:
+        raise InputError(f"max_order must be a positive integer, not {max_order!r}")
+    correct, total = list(correct), list(total)
+    if len(correct) < max_order or len(total) < max_order:
+        raise InputError(f"compute_bleu needs {max_order} counts and totals (max_order={max_order}); got "
+                         f"{len(correct)} and {len(total)}")
+    if value is None:
+        value = SACRE_DEFAULT_VALUES[name]
+    bp = 1.0
+    if sys_len < ref_len:
+        bp = math.exp(1 - ref_len / sys_len) if sys_len > 0 else 0.0
+    precisions = [0.0] * max_order
+    if not any(correct):
+        return BleuScore(0.0, correct, total, precisions, bp, sys_len, ref_len)
+    smooth_mteval = 1.0
+    eff_order = max_order
+    for n in range(1, max_order + 1):
+        if name == "add-k" and n > 1:
+            correct[n - 1] += value
+            total[n - 1] += value
+        if total[n - 1] == 0:
+            break
+        if effective_order:
+            eff_order = n
+        if correct[n - 1] == 0:
+            if name == "exp":
+                smooth_mteval *= 2
+                precisions[n - 1] = 100.0 / (smooth_mteval * total[n - 1])
+            elif name == "floor":
+                precisions[n - 1] = 100.0 * value / total[n - 1]
+        else:
+            precisions[n - 1] = 100.0 * correct[n - 1] / total[n - 1]
+    score = bp * math.exp(sum([_my_log(p) for p in precisions[:eff_order]]) / eff_order)
+    return BleuScore(score, correct, total, precisions, bp, sys_len, ref_len)
+
+
 # ---------------------------------------------------------------------------
 # The configurable metric
 # ---------------------------------------------------------------------------
+def cumulative_weights(n: int) -> tuple[float, ...]:
+    """nltk's uniform weights for BLEU-n: (1/n,) * n (0.25 for n=4, 0.2 for 5)."""
+    return CUMULATIVE_WEIGHTS[n - 1] if n <= 4 else (1 / n,) * n
+
+
+def individual_weights(n: int, width: int) -> tuple[int, ...]:
+    """The one-hot weights of order ``n`` over ``width`` orders."""
+    return tuple(1 if i == n - 1 else 0 for i in range(width))
+
+
 @dataclass(frozen=True)
 class BLEU:
     """BLEU-1..max_order, cumulative and individual, over ``BleuStats``.
@@ -139,6 +243,9 @@ class BLEU:
     sacreBLEU/nltk ``corpus_bleu``); ``"mean"`` averages sentence scores.
     ``effective_order`` (sacreBLEU family only) drops orders with no
     hypothesis n-grams, so identical short texts score 100 instead of 0.
+    ``weights`` (nltk family): extra scores ``bleu-w1``.. with nltk's
+    arbitrary weight vectors, computed in one nltk call as a list of
+    weights; ``auto_reweigh``: nltk's option of that name.
     """
 
     max_order: int = 4
@@ -147,14 +254,21 @@ class BLEU:
     aggregation: str = "corpus"
     effective_order: bool = True
     individual: bool = True
+    weights: tuple = ()
+    auto_reweigh: bool = False
 
     def __post_init__(self):
         if self.smoothing not in SMOOTHINGS:
             raise InputError(f"unknown BLEU smoothing {self.smoothing!r}; choose one of {', '.join(SMOOTHINGS)}")
         if self.aggregation not in AGGREGATIONS:
             raise InputError(f"unknown BLEU aggregation {self.aggregation!r}; choose 'corpus' or 'mean'")
-        if not 1 <= self.max_order <= 4:
-            raise InputError("BLEU max_order must be between 1 and 4")
+        if type(self.max_order) is not int or self.max_order < 1:
+            raise InputError(f"BLEU max_order must be a positive integer, not {self.max_order!r}")
+        if self.smooth_value is not None and self.smoothing not in VALUED:
+            raise InputError(f"smoothing {self.smoothing!r} takes no value; these do: {', '.join(VALUED)}")
+        if (self.weights or self.auto_reweigh) and self.family != "nltk":
+            raise InputError("bleu_weights and auto_reweigh are nltk options: use an nltk smoothing "
+                             f"({', '.join(NLTK_SMOOTHINGS)}), not {self.smoothing!r}")
 
     @property
     def family(self) -> str:
@@ -164,41 +278,100 @@ class BLEU:
     def native_scale(self) -> int:
         return 1 if self.family == "nltk" else 100
 
+    @property
+    def fast_nltk(self) -> bool:
+        """The nltk methods the fast path (and the C kernel) replays:
+        method1 with the default epsilon, method3; no reweighing."""
+        return (self.smoothing == "method3" and self.smooth_value is None
+                or self.smoothing == "method1" and self.smooth_value in (None, 0.1)) and not self.auto_reweigh
+
+    @property
+    def ind_width(self) -> int:
+        """Length of the one-hot individual weights: 4 as nltk users write
+        them, or max_order above 4."""
+        return max(4, self.max_order)
+
+    @property
+    def count_order(self) -> int:
+        """The n-gram orders the statistics must hold."""
+        if self.family != "nltk":
+            return self.max_order
+        need = max([self.max_order, self.ind_width if self.individual else 1] + [len(w) for w in self.weights])
+        return max(need, 5) if self.smoothing in ("method5", "method7") else need
+
     def signature(self) -> str:
         parts = [f"agg.{self.aggregation}", f"smooth.{self.smoothing}"]
         if self.smooth_value is not None:
             parts[-1] += f"-{self.smooth_value}"
         if self.family == "sacrebleu":
             parts.append(f"eff.{'yes' if self.effective_order else 'no'}")
+        if self.max_order != 4:
+            parts.append(f"order.{self.max_order}")
+        if self.weights:
+            parts.append("weights." + "/".join("+".join(repr(x) for x in w) for w in self.weights))
+        if self.auto_reweigh:
+            parts.append("reweigh.auto")
         parts.append(f"arith.{self.family}")
         return ",".join(parts)
 
+    @property
+    def first_cumulative(self) -> int:
+        """nltk's method6 needs three orders (its weights of length 1 and 2
+        end in an IndexError), so BLEU-1/-2 cumulative do not exist there."""
+        return 3 if self.smoothing == "method6" else 1
+
     def names(self) -> list[str]:
-        out = [f"bleu-{n}" for n in range(1, self.max_order + 1)]
+        out = [f"bleu-{n}" for n in range(self.first_cumulative, self.max_order + 1)]
         if self.individual:
             out += [f"bleu-{n}-ind" for n in range(1, self.max_order + 1)]
+        out += [f"bleu-w{k}" for k in range(1, len(self.weights) + 1)]
         return out
 
-    def _nltk_named(self, num, den, sys_len, ref_len) -> dict[str, float]:
+    def _nltk_named(self, num, den, sys_len, ref_len, last: _nltk.Last | None = None,
+                    where: str = "the corpus") -> dict[str, float]:
+        N = self.max_order
+        if not self.fast_nltk or self.weights:
+            return self._nltk_general(num, den, sys_len, ref_len, last, where)
         # nltk computes every order up to the longest weight vector; the
         # method3 counter runs over those orders, so p_n is the same for the
         # cumulative and the individual weights.
-        N = self.max_order
-        width = 4 if self.individual else N
-        weights = CUMULATIVE_WEIGHTS[:N] + (INDIVIDUAL_WEIGHTS[:N] if self.individual else [])
+        width = self.ind_width if self.individual else N
+        weights = [cumulative_weights(n) for n in range(1, N + 1)]
+        if self.individual:
+            weights += [individual_weights(n, width) for n in range(1, N + 1)]
         vals = nltk_bleu(num[:width], den[:width], sys_len, ref_len, weights, self.smoothing)
         out = {f"bleu-{n}": vals[n - 1] for n in range(1, N + 1)}
         if self.individual:
             out.update({f"bleu-{n}-ind": vals[N + n - 1] for n in range(1, N + 1)})
         return out
 
+    def _nltk_general(self, num, den, sys_len, ref_len, last, where) -> dict[str, float]:
+        """Each score as the nltk call a user writes for it: BLEU-n with
+        weights (1/n,)*n, BLEU-n-ind with one-hot weights, ``bleu-w*`` as
+        one call with the list of weights (for methods 5-7 the width of the
+        call changes the smoothed precisions)."""
+        def call(ws, w=where):
+            return _nltk.corpus_bleu(num, den, sys_len, ref_len, ws, self.smoothing, self.smooth_value,
+                                     self.auto_reweigh, last, w)
+
+        out = {f"bleu-{n}": call([cumulative_weights(n)])[0] for n in range(self.first_cumulative, self.max_order + 1)}
+        if self.individual:
+            width = self.ind_width
+            # nltk's one-hot call: all individual orders share one width
+            vals = call([individual_weights(n, width) for n in range(1, self.max_order + 1)])
+            out.update({f"bleu-{n}-ind": vals[n - 1] for n in range(1, self.max_order + 1)})
+        if self.weights:
+            out.update({f"bleu-w{k}": v for k, v in enumerate(call(list(self.weights)), 1)})
+        return out
+
     # -- one row of statistics -> {name: value on the native scale}
-    def _score_row(self, correct, total, sys_len, ref_len) -> dict[str, float]:
+    def _score_row(self, correct, total, sys_len, ref_len, item: int | None = None) -> dict[str, float]:
         N = self.max_order
         out: dict[str, float] = {}
         if self.family == "nltk":
             den = [max(1, t) for t in total]
-            return self._nltk_named(correct, den, sys_len, ref_len)
+            return self._nltk_named(correct, den, sys_len, ref_len, _last(correct, total, sys_len),
+                                    f"item {item}" if item is not None else "the corpus")
         for n in range(1, N + 1):
             out[f"bleu-{n}"] = sacre_bleu(correct, total, sys_len, ref_len, n, self.smoothing, self.smooth_value,
                                           self.effective_order)
@@ -222,7 +395,11 @@ class BLEU:
         out = {k: np.zeros(len(stats)) for k in names}
         m, t, h, r = stats.matches.tolist(), stats.totals.tolist(), stats.hyp_len.tolist(), stats.ref_len.tolist()
         for i in range(len(stats)):
-            row = self._score_row(m[i], t[i], h[i], r[i])
+            try:
+                row = self._score_row(m[i], t[i], h[i], r[i], i)
+            except _nltk.Undefined:
+                # nltk's sentence_bleu raises here: no value, flagged as NaN (a mean of them is an error)
+                row = {k: math.nan for k in names}
             for k in names:
                 out[k][i] = row[k]
         return out
@@ -237,6 +414,8 @@ class BLEU:
         m, t = stats.matches, stats.totals
         if m.ndim != 2 or t.shape != m.shape or m.shape[0] != n or stats.hyp_len.ndim != 1 \
                 or stats.ref_len.shape != (n,):
+            return None
+        if self.family == "nltk" and (not self.fast_nltk or self.weights):
             return None
         sv = 0.0
         if self.family == "sacrebleu":
@@ -258,13 +437,42 @@ class BLEU:
     def corpus_score(self, stats: BleuStats) -> dict[str, float]:
         """Corpus scores on the native scale (per ``aggregation``)."""
         if self.aggregation == "mean":
-            return {k: float(np.mean(v)) if len(v) else 0.0 for k, v in self.sentence_scores(stats).items()}
+            per_item = self.sentence_scores(stats)
+            check_defined(per_item)
+            return {k: float(np.mean(v)) if len(v) else 0.0 for k, v in per_item.items()}
         if self.family == "nltk":
             # nltk sums max(1, .) denominators per segment: short hypotheses
             # add a phantom 1 to the higher orders.
             num = stats.matches.sum(axis=0).tolist()
             den = np.maximum(stats.totals, 1).sum(axis=0).tolist()
-            return self._nltk_named(num, den, int(stats.hyp_len.sum()), int(stats.ref_len.sum()))
+            last = _last(stats.matches[-1].tolist(), stats.totals[-1].tolist(), int(stats.hyp_len[-1])) \
+                if len(stats) else None
+            return self._nltk_named(num, den, int(stats.hyp_len.sum()), int(stats.ref_len.sum()), last)
         correct = stats.matches.sum(axis=0).tolist()
         total = stats.totals.sum(axis=0).tolist()
         return self._score_row(correct, total, int(stats.hyp_len.sum()), int(stats.ref_len.sum()))
+
+
+def _last(correct, total, hyp_len) -> _nltk.Last:
+    """What nltk's methods 4-7 read of one pair (the last of a corpus)."""
+    if len(correct) >= 5:
+        return _nltk.Last(int(hyp_len), int(correct[4]), int(total[4]))
+    # a hypothesis shorter than 5 tokens has no 5-grams; a longer one needs the 5-gram column
+    return _nltk.Last(int(hyp_len), 0, 0) if hyp_len < 5 else _nltk.Last(int(hyp_len), None, None)
+
+
+def undefined_items(per_item: dict[str, np.ndarray]) -> list[int]:
+    """Items nltk cannot score (NaN sentence BLEU: method6 without a trigram match)."""
+    cols = [v for k, v in per_item.items() if k.startswith("bleu-")]
+    if not cols:
+        return []
+    return np.flatnonzero(np.isnan(np.vstack(cols)).any(axis=0)).tolist()
+
+
+def check_defined(per_item: dict[str, np.ndarray]) -> None:
+    """A mean of sentence BLEU needs every item's value."""
+    bad = undefined_items(per_item)
+    if bad:
+        shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+        raise InputError(f"smoothing method6 is undefined for {len(bad)} item(s) without a trigram match (nltk "
+                         f"asserts a nonzero trigram precision): {shown}; aggregate='corpus' scores the corpus")

@@ -28,7 +28,8 @@ from .suite import Accumulator, Output, Partial, Suite, select_families
 __all__ = ["Plan", "Evaluation", "NgramReducer", "run", "stream", "resolve_jobs"]
 
 SUITE_DEFAULTS = dict(tokenizer=None, whitespace=None, user_dicts=(), hmm=True, normalize="none", smoothing="exp",
-                      aggregate="corpus", effective_order=True, rouge_counting="counts")
+                      aggregate="corpus", effective_order=True, rouge_counting="counts", bleu_order=4,
+                      bleu_weights=None, auto_reweigh=False)
 
 
 @dataclass
@@ -51,7 +52,8 @@ def _build_runner(preset: str | None, detected: str, opts: tuple) -> Any:
 
 
 def _suite_options(detected, tokenizer, whitespace, user_dicts, hmm, normalize, smoothing, aggregate,
-                   effective_order, rouge_counting, scale, metrics) -> dict:
+                   effective_order, rouge_counting, scale, metrics, bleu_order=4, bleu_weights=None,
+                   auto_reweigh=False) -> dict:
     tok_opts: dict = {}
     tok_name = tokenizer or ("jieba" if detected == "zh" else "13a")
     if tok_name in ("jieba", "char"):
@@ -64,7 +66,30 @@ def _suite_options(detected, tokenizer, whitespace, user_dicts, hmm, normalize, 
     tok_opts["normalize"] = normalize
     return dict(tokenizer=tok_name, tokenizer_options=tuple(sorted(tok_opts.items())), smoothing=smoothing,
                 aggregation=aggregate, effective_order=effective_order, rouge_counting=rouge_counting,
-                scale=scale or 100, metrics=tuple(metrics) if metrics is not None else None)
+                scale=scale or 100, metrics=tuple(metrics) if metrics is not None else None,
+                **_bleu_options(bleu_order, bleu_weights, auto_reweigh))
+
+
+def _bleu_options(order: Any, weights: Any, auto_reweigh: Any) -> dict:
+    """``bleu_order``, ``bleu_weights`` (one weight vector or a list of
+    them, as nltk takes) and ``auto_reweigh`` checked and made hashable."""
+    if type(order) is not int or order < 1:
+        raise InputError(f"bleu_order must be a positive integer, not {order!r}")
+    vectors: tuple = ()
+    if weights is not None:
+        rows = list(weights) if not isinstance(weights, (str, bytes)) else None
+        if rows and all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in rows):
+            rows = [rows]  # one vector
+        if not rows or not all(isinstance(w, (tuple, list)) and w for w in rows):
+            raise InputError(f"bleu_weights must be a weight vector such as (0.1, 0.3, 0.5, 0.1) or a list of "
+                             f"them, not {weights!r}")
+        for w in rows:
+            if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x == x for x in w):
+                raise InputError(f"bleu_weights: {w!r} holds a value that is not a number")
+        vectors = tuple(tuple(w) for w in rows)
+    if not isinstance(auto_reweigh, bool):
+        raise InputError(f"auto_reweigh must be True or False, not {auto_reweigh!r}")
+    return dict(bleu_order=order, bleu_weights=vectors, auto_reweigh=auto_reweigh)
 
 
 class Plan:

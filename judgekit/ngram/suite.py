@@ -21,8 +21,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..text.tokenize import make_tokenizer
-from ._stats import BleuStats, corpus_stats, encoded, native_kernels
-from .bleu import BLEU
+from ._stats import MAX_ORDER, BleuStats, corpus_stats, encoded, native_kernels
+from .bleu import BLEU, check_defined, parse_smoothing, undefined_items
 from .protocol import Runner, metric_family, registered_metrics
 from .rouge import ROUGE
 
@@ -127,18 +127,19 @@ def merge(parts: Sequence[Partial]) -> Partial:
     return acc.result()
 
 
-def _builtin_names(max_order: int = 4) -> dict[str, str]:
-    """Score name -> family of the built-in scores."""
-    names = {n: "bleu" for n in BLEU(max_order=max_order).names()}
+def _builtin_names(max_order: int = 4, bleu: BLEU | None = None) -> dict[str, str]:
+    """Score name -> family of the built-in scores (``bleu``: the BLEU
+    configured, whose order and weights name its scores)."""
+    names = {n: "bleu" for n in (bleu or BLEU(max_order=max_order)).names()}
     names.update({n: "rouge" for n in ROUGE.names()})
     names.update({"distinct-1": "distinct", "distinct-2": "distinct"})
     names.update({n: "length" for n in ("len-pred", "len-ref", "len-ratio")})
     return names
 
 
-def all_names(max_order: int = 4) -> list[str]:
+def all_names(max_order: int = 4, bleu: BLEU | None = None) -> list[str]:
     """Every score the default suite can compute: built-in, then registered."""
-    return list(_builtin_names(max_order)) + [n for m in registered_metrics().values() for n in m.names]
+    return list(_builtin_names(max_order, bleu)) + [n for m in registered_metrics().values() for n in m.names]
 
 
 def select_families(metrics: Sequence[str] | None, valid: Sequence[str]) -> tuple[set[str], list[str] | None]:
@@ -149,7 +150,8 @@ def select_families(metrics: Sequence[str] | None, valid: Sequence[str]) -> tupl
         return set(FAMILIES), None
     if isinstance(metrics, str):
         metrics = [metrics]
-    builtin = _builtin_names()
+    builtin = {v: "bleu" for v in valid if v.startswith("bleu-")}
+    builtin.update(_builtin_names())
     families = list(FAMILIES) + list(registered_metrics())
     fams: set[str] = set()
     keep: list[str] = []
@@ -205,14 +207,19 @@ class Suite(Runner):
 
     def __init__(self, *, lang: str, tokenizer: str, tokenizer_options: dict, smoothing: str = "exp",
                  aggregation: str = "corpus", effective_order: bool = True, rouge_counting: str = "counts",
-                 scale: int = 100, metrics: Sequence[str] | None = None):
+                 scale: int = 100, metrics: Sequence[str] | None = None, bleu_order: int = 4,
+                 bleu_weights: tuple = (), auto_reweigh: bool = False):
         self.mergeable = False
         self.threads = 1  # the compiled path: segmenting and counting release the GIL
         self.tokenizer = make_tokenizer(tokenizer, **dict(tokenizer_options))
-        self.bleu = BLEU(smoothing=smoothing, aggregation=aggregation, effective_order=effective_order)
+        smooth, value = parse_smoothing(smoothing)
+        self.bleu = BLEU(max_order=bleu_order, smoothing=smooth, smooth_value=value, aggregation=aggregation,
+                         effective_order=effective_order, weights=tuple(bleu_weights or ()),
+                         auto_reweigh=auto_reweigh)
+        self.bleu_count_order = max(MAX_ORDER, self.bleu.count_order)
         self.rouge = ROUGE(counting=rouge_counting)
         self.scale = scale
-        self.names = all_names()
+        self.names = all_names(bleu=self.bleu)
         self.fams, self.keep = select_families(metrics, self.names)
         self.extra = [m for fam, m in registered_metrics().items() if fam in self.fams]
 
@@ -224,7 +231,7 @@ class Suite(Runner):
     def id_path(self) -> bool:
         """Tokens go straight to ids (compiled segmenter and kernels): the
         whole call runs without the GIL, so ``threads`` can spread it."""
-        return self.tokenizer.has_ids and native_kernels() is not None
+        return self.tokenizer.has_ids and native_kernels() is not None and self.bleu_count_order <= MAX_ORDER
 
     def partial(self, preds: Sequence[str], refs: Sequence[Sequence[str]]) -> Partial:
         fams, scale, n = self.fams, self.scale, len(preds)
@@ -248,7 +255,8 @@ class Suite(Runner):
                 for k, v in m.sentence(stats).items():
                     per_item[k] = np.asarray(v, dtype=float) * scale
         bs, rs, dc = corpus_stats(hyps, ref_toks, bleu=bool(fams & {"bleu", "length"}), rouge="rouge" in fams,
-                                  distinct="distinct" in fams, with_sets=self.mergeable, threads=self.threads)
+                                  distinct="distinct" in fams, with_sets=self.mergeable, threads=self.threads,
+                                  bleu_order=self.bleu_count_order)
         if "bleu" in fams:
             f = scale / self.bleu.native_scale
             for k, v in self.bleu.sentence_scores(bs).items():
@@ -276,6 +284,7 @@ class Suite(Runner):
         if "bleu" in fams:
             f = scale / self.bleu.native_scale
             if self.bleu.aggregation == "mean":
+                check_defined({k: per_item[k] for k in self.bleu.names()})
                 scores.update({k: float(np.mean(per_item[k])) for k in self.bleu.names()})
             else:
                 scores.update({k: v * f if f != 1 else v for k, v in self.bleu.corpus_score(bs).items()})
@@ -292,12 +301,17 @@ class Suite(Runner):
             scores["len-ratio"] = int(bs.hyp_len.sum()) / total_ref if total_ref else 0.0
         warnings = []
         if "bleu" in fams and self.bleu.aggregation == "corpus":
-            for order in range(1, 5):
+            for order in range(1, self.bleu.max_order + 1):
                 if bs.totals[:, order - 1].sum() == 0:
                     warnings.append(
                         f"no prediction has {order} or more tokens: bleu-{order}-ind is undefined and reported as 0"
                         + (f"; bleu-{order} uses the effective order" if self.bleu.effective_order else ""))
                     break
+        if "bleu" in fams and self.bleu.smoothing == "method6":
+            bad = undefined_items({k: per_item[k] for k in self.bleu.names()})
+            if bad:
+                warnings.append(f"smoothing method6: {len(bad)} item(s) have no trigram match; nltk cannot score "
+                                "them (it asserts), so their per-item BLEU is NaN")
         for m in self.extra:
             prefix = f"{m.family}:"
             stats = {k[len(prefix):]: v for k, v in part.extra.items() if k.startswith(prefix)}

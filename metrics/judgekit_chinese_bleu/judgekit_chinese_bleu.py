@@ -31,9 +31,14 @@ Args:
     tokenizer: "jieba" (default for Chinese), "char", "zh", "13a", "intl", "whitespace".
     preset: re-enact a pipeline: "chatglm", "llamafactory", "glm4", "sacrebleu".
     scale: 100 (default) or 1.
-    Other judgekit.evaluate options (smoothing, normalize, user_dicts, hmm, ...) pass through.
+    smoothing: sacreBLEU's "none", "exp" (default), "floor", "add-k", nltk's "method0".."method7";
+        a value after a colon: "floor:0.5", "add-k:2", "method1:0.2" (epsilon), "method4:3" (k).
+    bleu_order: BLEU-1..n for this n (default 4; sacreBLEU's max_ngram_order).
+    bleu_weights: with an nltk smoothing, a weight vector or a list of them (bleu-w1, bleu-w2, ...).
+    auto_reweigh: nltk's auto_reweigh.
+    Other judgekit.evaluate options (aggregate, effective_order, normalize, user_dicts, hmm, ...) pass through.
 Returns:
-    bleu-1 .. bleu-4 (and bleu-n-ind), n_items, signature.
+    bleu-1 .. bleu-n (and bleu-n-ind, bleu-w*), n_items, signature.
 Examples:
     >>> bleu = evaluate.load("metrics/judgekit_chinese_bleu")
     >>> bleu.compute(predictions=["我理解你的感受"], references=["我能理解你的感受"])["bleu-1"]  # doctest: +SKIP
