@@ -261,3 +261,34 @@ def test_cli_files_directory_and_table(smile, tmp_path):
     assert f"system 'C' lacks 1 of the 80 item(s): '{ids[-1]}'" in bad.stderr
     bad = _cli("leaderboard", "--refs", refs, check=2)
     assert "give the systems one way" in bad.stderr
+
+
+def test_cli_emotion_field_with_judge_results_for_some_systems(smile, tmp_path):
+    """Issue 18: --emotion-field when only some systems have judge results
+    raised KeyError; the board now shows the judged systems' per-emotion
+    means and leaves the others' cells empty."""
+    ids = smile["ids"][:30]
+    refs = tmp_path / "refs.jsonl"
+    refs.write_text("".join(json.dumps({"id": i, "ref": smile["refs"][i], "emotion": smile["emotions"][i]},
+                                       ensure_ascii=False) + "\n" for i in ids), encoding="utf-8")
+    systems = []
+    for s in "AB":
+        path = tmp_path / f"{s}.jsonl"
+        path.write_text("".join(json.dumps({"id": i, "pred": smile[s][i]}, ensure_ascii=False) + "\n" for i in ids),
+                        encoding="utf-8")
+        systems += ["--system", f"{s}={path}"]
+    judged = tmp_path / "A.judge.jsonl"
+    scores = {i: 1 + n % 3 for n, i in enumerate(ids)}
+    judged.write_text("".join(json.dumps({"id": i, "status": "scored", "empathy": scores[i]}) + "\n" for i in ids),
+                      encoding="utf-8")
+    proc = _cli("leaderboard", *systems, "--refs", refs, "--judge", f"A={judged}", "--emotion-field", "emotion",
+                "--n-bootstrap", 50, "--n-randomization", 50)
+    section = proc.stdout.split("## judge:empathy per emotion")[1].split("##")[0]
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+            for line in section.splitlines() if line.startswith("| ") and not line.startswith("| system")}
+    header = next(line for line in section.splitlines() if line.startswith("| system"))
+    labels = [c.strip() for c in header.split("|")[2:-1]]
+    for label, got in zip(labels, rows["A"]):
+        want = [scores[i] for i in ids if smile["emotions"][i] == label]
+        assert float(got) == pytest.approx(sum(want) / len(want), abs=5e-4)
+    assert rows["B"] == ["–"] * len(labels)

@@ -380,8 +380,8 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
     per_item = {}
     for s in names:
         f = systems[s].to_frame()
-        for d in dims if s in judged else ():
-            f[JUDGE + d] = judged[s].column(JUDGE + d)
+        for d in dims:  # NaN for a system without judge results: its per-emotion cells stay empty
+            f[JUDGE + d] = judged[s].column(JUDGE + d) if s in judged else math.nan
         per_item[s] = f
     if pairwise:
         _pairwise_column(pairwise, names, baseline, ids, scores, ci, per_item, notes, n_bootstrap=n_bootstrap,
