@@ -442,3 +442,28 @@ def test_svg_and_pdf_figures(board, tmp_path):
     pdf = board.plot(tmp_path / "pdf", formats=("pdf",))
     assert [Path(p).name for p in pdf] == ["metrics.pdf", "emotions.pdf"]
     assert Path(pdf[0]).read_bytes()[:5] == b"%PDF-"
+
+
+def test_cli_writes_tex_svg_and_examples_with_contexts(smile, tmp_path):
+    pytest.importorskip("matplotlib")
+    ids = smile["ids"][:30]
+    refs = tmp_path / "refs.jsonl"
+    refs.write_text("".join(json.dumps({"id": i, "ref": smile["refs"][i], "context": smile["contexts"][i]},
+                                       ensure_ascii=False) + "\n" for i in ids), encoding="utf-8")
+    args = []
+    for s in "AB":
+        path = tmp_path / f"{s}.jsonl"
+        path.write_text("".join(json.dumps({"id": i, "pred": smile[s][i]}, ensure_ascii=False) + "\n" for i in ids),
+                        encoding="utf-8")
+        args += ["--system", f"{s}={path}"]
+    out = tmp_path / "out"
+    proc = _cli("leaderboard", *args, "--refs", refs, "--context-field", "context", "--examples", 2,
+                "--n-bootstrap", 50, "--n-randomization", 50, "--out", out)
+    assert sorted(p.name for p in out.iterdir()) == ["leaderboard.csv", "leaderboard.html", "leaderboard.md",
+                                                    "leaderboard.tex", "metrics.png", "metrics.svg"]
+    assert "\\toprule" in (out / "leaderboard.tex").read_text(encoding="utf-8")
+    assert "## Examples: the 2 items where the systems differ most in rouge-l" in proc.stdout
+    shown = [line[4:] for line in proc.stdout.splitlines() if line.startswith("### ")]
+    assert len(shown) == 2 and all(f"- context: {smile['contexts'][i]}" in proc.stdout for i in shown)
+    bad = _cli("leaderboard", *args, "--refs", refs, "--context-field", "nope", check=2)
+    assert "no field 'nope'" in bad.stderr
