@@ -152,7 +152,7 @@ def test_chromium_examples_view_and_judge_line(judged_page, tmp_path):
         assert t.count('<td class="name">') == 4  # context, reference, A, B
         assert t.count('class="scores">judge:empathy ') == 2 and t.count('class="said">judge: ') == 2
     shot = tmp_path / "examples.png"
-    _chromium(f"--screenshot={shot}", "--window-size=1200,2400", page.as_uri() + "#examples", tmp=tmp_path)
+    _chromium(f"--screenshot={shot}", "--window-size=1200,2400", page.as_uri(), tmp=tmp_path)
     mpimg = pytest.importorskip("matplotlib.image")
     img = mpimg.imread(str(shot))
     assert img.shape[:2] == (2400, 1200) and img[..., :3].std() > 0.05

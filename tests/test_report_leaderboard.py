@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import judgekit
 from judgekit.errors import InputError
@@ -306,16 +308,17 @@ def test_distinct_interval_rebuilds_the_ngram_sets(smile, board):
     here against a plain set union in Python, half by half)."""
     import numpy as np
 
-    from judgekit.report._distinct import distinct_resamples, half_samples
+    from judgekit.report._distinct import HALVES, distinct_resamples, half_samples
 
     refs = [smile["refs"][i] for i in smile["ids"]]
     preds = [smile["B"][i] for i in smile["ids"]]
     res = judgekit.evaluate(preds, refs)
     toks = res._reducer.hyp_tokens(preds)
-    halves = next(half_samples(len(preds), 300, 12345, chunk=300))
+    halves = np.vstack(list(half_samples(len(preds), min(FAST["n_bootstrap"], HALVES), 12345)))
+    assert halves.shape == (HALVES, N // 2) and all(len(set(h)) == N // 2 for h in halves)  # no repeats
     got = distinct_resamples(toks, (1, 2), halves, 100)
     for order in (1, 2):
-        for b in range(0, 300, 37):
+        for b in range(0, HALVES, 37):
             grams = [g for i in halves[b] for g in zip(*(toks[i][k:] for k in range(order)))]
             assert got[order][b] == len(set(grams)) / len(grams) * 100
         sd = float(np.std(got[order]))
@@ -467,3 +470,22 @@ def test_cli_writes_tex_svg_and_examples_with_contexts(smile, tmp_path):
     assert len(shown) == 2 and all(f"- context: {smile['contexts'][i]}" in proc.stdout for i in shown)
     bad = _cli("leaderboard", *args, "--refs", refs, "--context-field", "nope", check=2)
     assert "no field 'nope'" in bad.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("abcdef"), max_size=7), min_size=1, max_size=12), st.data())
+def test_distinct_resamples_equal_a_plain_set_union(tokens, data):
+    """Any corpus (empty and short replies included), any resample with
+    repeats, orders 1-4: the array computation equals the set union."""
+    import numpy as np
+
+    from judgekit.report._distinct import distinct_resamples
+
+    n = len(tokens)
+    idx = np.array(data.draw(st.lists(st.lists(st.integers(0, n - 1), min_size=n, max_size=n), min_size=1,
+                                      max_size=4)))
+    for order in (1, 2, 3, 4):
+        got = distinct_resamples(tokens, (order,), idx, 100, budget=7)  # tiny budget: many chunks
+        for b, row in enumerate(idx):
+            grams = [g for i in row for g in zip(*(tokens[i][k:] for k in range(order)))]
+            assert got[order][b] == (len(set(grams)) / len(grams) if grams else 0.0) * 100

@@ -28,6 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 DISTINCT = re.compile(r"^distinct-(\d+)$")
+HALVES = 200  # random halves per interval at most: the sd to about 5% (1 / sqrt(2 * 200)), a bounded cost
 
 
 def _tokens_of(scores: Any, texts: Sequence[str]) -> list[list[str]] | None:
@@ -41,49 +42,68 @@ def _tokens_of(scores: Any, texts: Sequence[str]) -> list[list[str]] | None:
     return None
 
 
-def _incidence(tokens: list[list[str]], order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(items of each (n-gram, item) pair sorted by n-gram, start of each
-    n-gram's run, n-grams per item, number of distinct n-grams)."""
-    number: dict[tuple, int] = {}
-    gram_of, item_of = [], []
-    totals = np.zeros(len(tokens), dtype=np.int64)
-    for i, toks in enumerate(tokens):
-        grams = list(zip(*(toks[k:] for k in range(order)))) if len(toks) >= order else []
-        totals[i] = len(grams)
-        for g in set(grams):
-            gram_of.append(number.setdefault(g, len(number)))
-            item_of.append(i)
-    gram_arr = np.asarray(gram_of, dtype=np.int64)
-    sort = np.argsort(gram_arr, kind="stable")
-    items = np.asarray(item_of, dtype=np.int64)[sort]
-    starts = np.flatnonzero(np.r_[True, np.diff(gram_arr[sort]) != 0]) if len(sort) else np.zeros(0, np.int64)
-    return items, starts, totals, len(number)
+def _encode(tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray, int]:
+    """(every token as an int, item by item; each item's length; vocabulary size)."""
+    vocab: dict[str, int] = {}
+    ids = np.fromiter((vocab.setdefault(w, len(vocab)) for t in tokens for w in t), dtype=np.int64)
+    return ids, np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens)), len(vocab)
+
+
+def _incidence(tokens: list[list[str]], order: int, encoded: tuple | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(items of each distinct (n-gram, item) pair, sorted by n-gram; start
+    of each n-gram's run; n-grams per item; number of distinct n-grams)."""
+    ids, lengths, v = encoded if encoded is not None else _encode(tokens)
+    n = len(lengths)
+    item = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    first = np.cumsum(lengths) - lengths
+    ok = (np.arange(len(ids)) - first[item]) + order <= lengths[item]  # an n-gram starts here, inside its item
+    at = np.flatnonzero(ok)
+    totals = np.bincount(item[at], minlength=n).astype(np.int64)
+    cols = np.stack([ids[at + k] for k in range(order)], axis=1) if len(at) else np.zeros((0, order), np.int64)
+    if float(max(v, 1)) ** order < 2.0 ** 62:  # one int per n-gram
+        code = np.zeros(len(at), dtype=np.int64)
+        for k in range(order):
+            code = code * max(v, 1) + cols[:, k]
+        _, gram = np.unique(code, return_inverse=True)
+    else:
+        _, gram = np.unique(cols, axis=0, return_inverse=True)
+    gram = gram.reshape(-1).astype(np.int64)
+    pairs = np.sort(gram * n + item[at])  # sorted by n-gram; then each n-gram once per item
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    g, items = pairs // n, pairs % n
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(pairs) else np.zeros(0, np.int64)
+    return items, starts, totals, len(starts)
 
 
 def distinct_resamples(tokens: list[list[str]], orders: Sequence[int], idxs: Any, scale: float,
-                       budget: int = 20_000_000) -> dict[int, np.ndarray]:
-    """order -> Distinct-n of every resample (row of ``idxs``), each from
-    its own union of n-gram sets; ``budget`` bounds the booleans held at
-    once (resamples per chunk x (n-gram, item) pairs)."""
+                       budget: int = 20_000_000, incidences: dict | None = None) -> dict[int, np.ndarray]:
+    """order -> Distinct-n of every resample (row of ``idxs``, or of each
+    array in a list of them), each from its own union of n-gram sets;
+    ``budget`` bounds the booleans held at once (resamples per chunk x
+    (n-gram, item) pairs).  The n-grams are numbered once per order
+    (``incidences``: order -> ``_incidence``, when already built)."""
     n = len(tokens)
-    idxs = np.asarray(idxs, dtype=np.int64)
+    blocks = [np.asarray(b) for b in (idxs if isinstance(idxs, list) else [idxs])]
     out = {}
     for order in orders:
-        items, starts, totals, _v = _incidence(tokens, order)
-        vals = np.empty(len(idxs))
-        chunk = max(1, min(len(idxs), budget // max(1, len(items))))
-        for a in range(0, len(idxs), chunk):
-            rows = idxs[a:a + chunk]
-            flat = (np.arange(len(rows))[:, None] * n + rows).ravel()
-            counts = np.bincount(flat, minlength=len(rows) * n).reshape(len(rows), n)
-            total = counts @ totals
-            if len(items):
-                covered = np.logical_or.reduceat(counts[:, items] > 0, starts, axis=1).sum(axis=1)
-            else:
-                covered = np.zeros(len(rows), dtype=np.int64)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                vals[a:a + len(rows)] = np.where(total > 0, covered / np.where(total > 0, total, 1), 0.0) * scale
-        out[order] = vals
+        items, starts, totals, _v = (incidences or {}).get(order) or _incidence(tokens, order)
+        ftotals = totals.astype(float)  # a float product of integers below 2**53 is exact
+        vals = []
+        for block in blocks:
+            chunk = max(1, min(len(block), budget // max(1, len(items), n)))
+            for a in range(0, len(block), chunk):
+                rows = block[a:a + chunk].astype(np.int64)
+                flat = (np.arange(len(rows))[:, None] * n + rows).ravel()
+                counts = np.bincount(flat, minlength=len(rows) * n).reshape(len(rows), n).astype(float)
+                total = counts @ ftotals
+                present = counts > 0
+                if len(items):
+                    covered = np.logical_or.reduceat(present[:, items], starts, axis=1).sum(axis=1)
+                else:
+                    covered = np.zeros(len(rows), dtype=np.int64)
+                vals.append(np.where(total > 0, covered / np.where(total > 0, total, 1), 0.0) * scale)
+        out[order] = np.concatenate(vals) if vals else np.zeros(0)
     return out
 
 
@@ -92,7 +112,7 @@ def half_samples(n: int, n_samples: int, seed: int | None, chunk: int = 256):
     rng = np.random.default_rng(seed)
     for a in range(0, n_samples, chunk):
         k = min(chunk, n_samples - a)
-        yield rng.permuted(np.tile(np.arange(n), (k, 1)), axis=1)[:, : n // 2]
+        yield rng.permuted(np.tile(np.arange(n, dtype=np.int32), (k, 1)), axis=1)[:, : n // 2].copy()
 
 
 def distinct_intervals(scores: Any, texts: Sequence[str] | None, *, n_samples: int, seed: int | None,
@@ -111,13 +131,17 @@ def distinct_intervals(scores: Any, texts: Sequence[str] | None, *, n_samples: i
         return {}, "no tokens to rebuild the n-gram sets from (a preset, or Scores read from a file)"
     scale = float(scores.signature.parts.get("scale", 100))
     orders = sorted(wanted)
-    full = distinct_resamples(tokens, orders, np.arange(len(tokens))[None, :], scale)
-    if any(float(full[o][0]) != scores.scores[k] for o, k in wanted.items()):
-        return {}, "the rebuilt n-gram sets do not give the reported value"
-    parts = [distinct_resamples(tokens, orders, rows, scale) for rows in half_samples(len(tokens), n_samples, seed)]
+    enc = _encode(tokens)
+    inc = {o: _incidence(tokens, o, enc) for o in orders}
+    for o, k in wanted.items():  # the whole corpus: every n-gram once over all n-grams, as the suite's finish
+        total = int(inc[o][2].sum())
+        if (inc[o][3] / total if total else 0.0) * scale != scores.scores[k]:
+            return {}, "the rebuilt n-gram sets do not give the reported value"
+    rows = list(half_samples(len(tokens), min(n_samples, HALVES), seed))
+    halves = distinct_resamples(tokens, orders, rows, scale, incidences=inc)
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     out = {}
     for o, k in wanted.items():
-        sd = float(np.std(np.concatenate([p[o] for p in parts])))
+        sd = float(np.std(halves[o]))
         out[k] = (scores.scores[k] - z * sd, scores.scores[k] + z * sd)
     return out, ""

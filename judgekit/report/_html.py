@@ -61,7 +61,8 @@ tr.baseline td { background: #fffbe6; }
 footer { margin-top: 2em; font-size: 0.8em; color: #555; } footer code { word-break: break-all; }
 img { max-width: 100%; }
 p.judge { background: #eef4fb; padding: 0.4em 0.8em; border-left: 4px solid #4c72b0; }
-table.examples td { text-align: left; } table.examples td.out { max-width: 30em; white-space: pre-wrap; }
+table.examples td, table.examples th { text-align: left; } table.examples th { cursor: default; }
+table.examples td.out { max-width: 40em; white-space: pre-wrap; }
 .scores { color: #444; font-size: 0.85em; display: block; margin-top: 0.3em; }
 .said { color: #555; font-size: 0.85em; font-style: italic; display: block; margin-top: 0.3em; white-space: pre-wrap; }
 """.strip()

@@ -640,7 +640,7 @@ def _distinct_ci(systems: Mapping[str, Scores], texts: Mapping[str, Sequence[str
                  notes: list[str], *, n_bootstrap: int, seed: int | None) -> None:
     """Distinct-n's interval from each system's n-gram sets (``_distinct``),
     or a note saying why there is none."""
-    from ._distinct import distinct_intervals
+    from ._distinct import HALVES, distinct_intervals
 
     why = ""
     for s, sc in systems.items():
@@ -651,8 +651,8 @@ def _distinct_ci(systems: Mapping[str, Scores], texts: Mapping[str, Sequence[str
     if why:
         notes.append(f"distinct-n: no confidence interval ({why})")
     elif any(m.startswith("distinct-") for (_s, m) in ci):
-        notes.append(f"distinct-n: 95% interval = value ± 1.96 sd of Distinct over {n_bootstrap} random halves of "
-                     "the items, each half's n-gram sets rebuilt (delete-d jackknife; a bootstrap draw repeats "
+        notes.append(f"distinct-n: 95% interval = value ± 1.96 sd of Distinct over {min(n_bootstrap, HALVES)} random "
+                     "halves of the items, each half's n-gram sets rebuilt (delete-d jackknife; a bootstrap draw repeats "
                      "replies, which lowers Distinct, so the percentile bootstrap does not apply); not tested")
 
 
