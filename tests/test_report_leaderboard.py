@@ -339,6 +339,15 @@ def test_distinct_without_texts_is_marked(smile):
     assert ("A", "distinct-1") not in lb.ci
     assert "distinct-n: no confidence interval (the systems were given as Scores, without their texts)" in lb.notes
     assert "- distinct-n: no confidence interval" in lb.to_markdown()
+    # with the texts, compare rebuilds it; texts of the wrong length are refused, naming the counts
+    from judgekit.report import compare
+
+    texts = {s: [smile[s][i] for i in smile["ids"][:50]] for s in "AB"}
+    lb2 = compare(sc, baseline="A", texts=texts, n_bootstrap=50, n_randomization=50)
+    lo, hi = lb2.ci[("A", "distinct-1")]
+    assert lo < lb2.scores.at["A", "distinct-1"] < hi
+    with pytest.raises(InputError, match="49 given for 50 scored items"):
+        compare(sc, baseline="A", texts={s: t[:-1] for s, t in texts.items()}, n_bootstrap=50, n_randomization=50)
 
 
 def test_len_ratio_is_a_default_column(board):

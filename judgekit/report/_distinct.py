@@ -27,6 +27,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import InputError
+
 DISTINCT = re.compile(r"^distinct-(\d+)$")
 HALVES = 200  # random halves per interval at most: the sd to about 5% (1 / sqrt(2 * 200)), a bounded cost
 
@@ -124,6 +126,8 @@ def distinct_intervals(scores: Any, texts: Sequence[str] | None, *, n_samples: i
         return {}, ""
     if texts is None:
         return {}, "the systems were given as Scores, without their texts"
+    if len(texts) != scores.n_items:
+        raise InputError(f"texts for Distinct's interval: {len(texts)} given for {scores.n_items} scored items")
     if len(texts) < 4:
         return {}, "fewer than 4 items"
     tokens = _tokens_of(scores, texts)
