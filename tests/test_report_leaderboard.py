@@ -332,13 +332,16 @@ def test_distinct_interval_rebuilds_the_ngram_sets(smile, board):
     assert any(n.startswith("distinct-n: 95% interval") for n in board.notes)
 
 
-def test_distinct_without_texts_is_marked(smile):
+def test_distinct_without_texts_is_marked(smile, tmp_path):
     refs = [smile["refs"][i] for i in smile["ids"][:50]]
     sc = {s: judgekit.evaluate([smile[s][i] for i in smile["ids"][:50]], refs) for s in "AB"}
     lb = leaderboard(sc, baseline="A", n_bootstrap=50, n_randomization=50)
     assert ("A", "distinct-1") not in lb.ci
     assert "distinct-n: no confidence interval (the systems were given as Scores, without their texts)" in lb.notes
     assert "- distinct-n: no confidence interval" in lb.to_markdown()
+    if __import__("importlib").util.find_spec("matplotlib"):  # the plot says so instead of a zero-width bar
+        svg = Path(lb.plot(tmp_path, formats=("svg",))[0]).read_text(encoding="utf-8")
+        assert svg.count(">no CI<") == 4  # two systems x distinct-1/2
     # with the texts, compare rebuilds it; texts of the wrong length are refused, naming the counts
     from judgekit.report import compare
 
