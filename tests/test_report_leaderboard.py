@@ -501,3 +501,17 @@ def test_distinct_resamples_equal_a_plain_set_union(tokens, data):
         for b, row in enumerate(idx):
             grams = [g for i in row for g in zip(*(tokens[i][k:] for k in range(order)))]
             assert got[order][b] == (len(set(grams)) / len(grams) if grams else 0.0) * 100
+
+
+def test_examples_sort_by_rouge_when_one_system_is_judged(smile):
+    ids = smile["ids"][:40]
+    judged = pd.DataFrame({"id": ids, "status": "scored", "empathy": [1 + j % 3 for j in range(40)]})
+    lb = leaderboard({s: {i: smile[s][i] for i in ids} for s in "AB"}, {i: smile["refs"][i] for i in ids},
+                     judges={"A": judged}, n_examples=3, tests=(), n_bootstrap=20)
+    assert lb.examples.attrs["metric"] == "rouge-l"
+    spread = (lb.per_item["A"]["rouge-l"] - lb.per_item["B"]["rouge-l"]).abs()
+    assert list(lb.examples["spread"]) == pytest.approx(sorted(spread, reverse=True)[:3])
+    md = lb.to_markdown()
+    first = lb.examples["id"][0]
+    v = 1 + ids.index(first) % 3
+    assert f"- **A** (judge:empathy {v}; rouge-l " in md and "- **B** (judge:empathy –; rouge-l " in md

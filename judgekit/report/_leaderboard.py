@@ -438,8 +438,9 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
         raise InputError(f"unknown column(s) {unknown_cols}; available: {', '.join(scores.columns)}")
     show += [c for c in scores.columns if (c.startswith(JUDGE) or c == PAIRWISE) and c not in show]
     ex_metrics = [JUDGE + d for d in dims] + [m for m in ("rouge-l", "bleu-4") if m in per_item[baseline].columns]
-    if examples is not None:
-        examples = _differ_most(examples, names, per_item, ex_metrics[:1], n_examples)
+    if examples is not None:  # sorted by the first of them that two or more systems have
+        sort_by = [m for m in ex_metrics if sum(bool(per_item[s][m].notna().any()) for s in names) >= 2][:1]
+        examples = _differ_most(examples, names, per_item, sort_by, n_examples)
 
     test_desc = []
     if "bs" in tests:
