@@ -111,3 +111,53 @@ def test_chromium_sorts_the_table(page, tmp_path):
     desc = order("#sort=bleu-4")
     asc = order("#sort=bleu-4:asc")
     assert desc[0] == "C" and asc == desc[::-1] and sorted(desc) == sorted(unsorted)
+
+
+@pytest.fixture(scope="module")
+def judged_page(tmp_path_factory):
+    import pandas as pd
+
+    rows = [json.loads(x) for x in EXAMPLE.read_text(encoding="utf-8").splitlines()][:30]
+    ids = [r["id"] for r in rows]
+    refs = {r["id"]: r["ref"] for r in rows}
+    a = {r["id"]: r["pred"] for r in rows}
+    b = {r["id"]: r["pred"][: len(r["pred"]) // 2] for r in rows}
+    contexts = {r["id"]: r.get("context", "") or f"context {r['id']}" for r in rows}
+    judges = {s: pd.DataFrame({"id": ids, "status": "scored", "empathy": [1 + (j * k) % 3 for j in range(30)],
+                               "raw": [f"{s} says {SCRIPT if j == 0 else 'fine'}" for j in range(30)]})
+              for s, k in (("A", 1), ("B", 2))}
+    lb = leaderboard({"A": a, "B": b}, refs, judges=judges, contexts=contexts, n_examples=3, n_bootstrap=100,
+                     n_randomization=100)
+    path = tmp_path_factory.mktemp("judged") / "leaderboard.html"
+    path.write_text(lb.to_html(plots=False), encoding="utf-8")
+    return lb, path
+
+
+@needs_chromium
+def test_chromium_examples_view_and_judge_line(judged_page, tmp_path):
+    """The examples view (context, reference, each system's output with its
+    per-item scores and judge's words) and the judge line render in
+    Chromium; the judge's words are text, and a screenshot of the view
+    is a rendered page."""
+    lb, page = judged_page
+    dom = _chromium("--virtual-time-budget=3000", "--dump-dom", page.as_uri(), tmp=tmp_path).stdout
+    assert "</html>" in dom and "<title>judgekit leaderboard</title>" in dom and '<div id="pwned"' not in dom
+    assert 'class="judge">judge of A, B: model and rubric not recorded in the results given' in dom
+    view = dom.split('<h2 id="examples">')[1]
+    assert view.startswith("Examples: the 3 items where the systems differ most in judge:empathy</h2>")
+    tables = view.split('<table class="examples">')[1:]
+    assert len(tables) == 3
+    for (_, row), t in zip(lb.examples.iterrows(), tables):
+        assert f"item {row['id']} (spread {row['spread']:.3g})" in t
+        assert t.count('<td class="name">') == 4  # context, reference, A, B
+        assert t.count('class="scores">judge:empathy ') == 2 and t.count('class="said">judge: ') == 2
+    shot = tmp_path / "examples.png"
+    _chromium(f"--screenshot={shot}", "--window-size=1200,2400", page.as_uri(), tmp=tmp_path)
+    mpimg = pytest.importorskip("matplotlib.image")
+    img = mpimg.imread(str(shot))
+    assert img.shape[:2] == (2400, 1200) and img[..., :3].std() > 0.05
+    # the judge line's pale blue box (#eef4fb) is drawn: the CSS applied
+    import numpy as np
+
+    rgb = (img[..., :3] * 255).round().astype(int)
+    assert (np.abs(rgb - np.array([0xEE, 0xF4, 0xFB])).sum(axis=-1) == 0).sum() > 1000

@@ -16,7 +16,8 @@ def add_parser(sub) -> None:
         description="Score several systems' outputs for the same items against the references, with 95%% bootstrap "
                     "confidence intervals and paired significance tests (bootstrap and approximate randomization) "
                     "against a baseline, for every n-gram metric and judge dimension. Items are paired by id. "
-                    "Prints the Markdown table; --out DIR also writes leaderboard.md/.csv/.html and PNG plots.",
+                    "Prints the Markdown table; --out DIR also writes leaderboard.md/.csv/.html/.tex (booktabs) and the "
+                    "plots as PNG (300 dpi) and SVG (PDF on request).",
     )
     src = p.add_argument_group("systems (one of)")
     src.add_argument("--system", action="append", default=[], metavar="NAME=PATH",
@@ -39,13 +40,16 @@ def add_parser(sub) -> None:
                    "label, labels, reference, target, gold present)")
     p.add_argument("--system-field", default="system", help="--table: the system column (default: system)")
     p.add_argument("--emotion-field", help="field of the references file holding an emotion label: per-emotion table and heatmap")
+    p.add_argument("--context-field", help="field of the references file holding the client's turn, shown in the "
+                   "examples view")
     p.add_argument("--emotion-metric", help="per-item metric of the per-emotion table (default: first judge dimension, else rouge-l)")
     p.add_argument("--levels", action="append", default=[], metavar="DIM=BAD,OKAY,GOOD",
                    help="the three values of a judge dimension meaning Bad/Okay/Good, for the stacked bars "
                         "(default: from the rubric or the values seen), e.g. empathy=1,2,3; repeat")
-    p.add_argument("--out", metavar="DIR", help="write leaderboard.md, leaderboard.csv, leaderboard.html and plots here")
-    p.add_argument("--format", default="md,csv,html,png",
-                   help="comma-separated outputs for --out: md, csv, html, png (png and the HTML plots need matplotlib)")
+    p.add_argument("--out", metavar="DIR", help="write leaderboard.md, .csv, .html, .tex and the plots here")
+    p.add_argument("--format", default="md,csv,html,tex,png,svg",
+                   help="comma-separated outputs for --out: md, csv, html, tex, png, svg, pdf (default all but pdf; "
+                        "the figures and the HTML plots need matplotlib)")
     p.add_argument("--tests", default="bs,ar", help="bs (paired bootstrap), ar (approximate randomization), both (default) or none")
     p.add_argument("--n-bootstrap", "--bootstrap", dest="n_bootstrap", type=int, default=1000,
                    help="bootstrap resamples, for CIs and the paired test (default 1000; --bootstrap is the old spelling)")
@@ -54,7 +58,9 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=12345)
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--columns", help="comma-separated metrics to show (default: bleu-1..4, rouge-1/2/l, distinct-1/2, judge dims)")
-    p.add_argument("--examples", type=int, default=5, help="items shown with every system's output in the HTML (default 5)")
+    p.add_argument("--examples", type=int, default=5,
+                   help="the items where the systems differ most (first judge dimension, else ROUGE-L), shown with "
+                        "every system's output, per-item scores and judge's words (default 5)")
     p.add_argument("--title", default="judgekit leaderboard")
     p.add_argument("--preset", help="score with a preset (chatglm, llamafactory, glm4, sacrebleu, rouge-score)")
     p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"])
@@ -160,6 +166,11 @@ def run(args: argparse.Namespace) -> int:
             emotions = None
     elif args.emotion_field:
         raise InputError("--emotion-field reads the --refs file; give --refs")
+    contexts = None
+    if args.context_field:
+        if not args.refs:
+            raise InputError("--context-field reads the --refs file; give --refs")
+        contexts = _read_keyed(args.refs, args.ref_field, args.id_field, True, args.context_field)[1]
 
     systems: dict[str, dict[str, str]] = {}
     if args.system:
@@ -203,7 +214,8 @@ def run(args: argparse.Namespace) -> int:
     lb = leaderboard(systems, refs, baseline=args.baseline, judges=judges or None, emotions=emotions,
                      emotion_metric=args.emotion_metric, levels=levels, tests=tests, n_bootstrap=args.n_bootstrap,
                      n_randomization=args.n_randomization, seed=args.seed, alpha=args.alpha, columns=columns,
-                     n_examples=args.examples, progress=sys.stderr.isatty(), pairwise=pairwise or None, **opts)
+                     n_examples=args.examples, progress=sys.stderr.isatty(), pairwise=pairwise or None, contexts=contexts,
+                     **opts)
     sys.stdout.write(lb.to_markdown())
     if args.out:
         written = lb.write(args.out, formats=formats, title=args.title)

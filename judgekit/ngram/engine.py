@@ -160,6 +160,15 @@ class NgramReducer:
         scores = self.plan.output(Partial.from_stats(stats)).scores
         return {k: scores[k] for k in self.names}
 
+    def hyp_tokens(self, texts: Sequence[str]) -> list[list[str]] | None:
+        """The default suite's tokens of ``texts``, the words its Distinct-n
+        counts (None for a preset, which has no Distinct): a report can
+        rebuild Distinct's n-gram sets per resample from them."""
+        runner = self.plan.runner
+        if not isinstance(runner, Suite):
+            return None
+        return runner.tokenizer.tokenize_many(list(texts))
+
     def columns(self, stats: Mapping[str, np.ndarray]) -> np.ndarray | None:
         """The per-item statistics whose sums give every score, as one
         float matrix (items x columns): the sentence-score columns, then

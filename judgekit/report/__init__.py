@@ -7,7 +7,8 @@ Public API::
     from judgekit.report import leaderboard, compare, paired_bootstrap, paired_randomization, bootstrap_ci
     lb = leaderboard({"A": preds_a, "B": preds_b}, refs, baseline="A")   # texts: scored here first
     lb = compare({"A": scores_a, "B": scores_b}, baseline="A")          # or judgekit.Scores in, tables out
-    lb.write("out/")          # leaderboard.md, .csv, .html and PNG plots
+    lb.write("out/")          # leaderboard.md, .csv, .html, .tex and plots (PNG 300 dpi, SVG; PDF on request)
+    lb.to_latex()             # the booktabs table alone, for a paper
 """
 from __future__ import annotations
 

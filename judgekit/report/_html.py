@@ -14,7 +14,7 @@ import math
 from html import escape
 from typing import Any
 
-from ._render import cell, delta_cell, fmt_for
+from ._render import cell, delta_cell, example_cells, examples_title, fmt_for, judge_summary
 
 # Click a header to sort by that column (numbers by data-v, text otherwise);
 # sets data-sortable="ready" so a test can see that this script ran; a
@@ -60,6 +60,11 @@ tr.baseline td { background: #fffbe6; }
 .sig { color: #b00; font-weight: bold; } .ci { color: #666; font-size: 0.85em; display: block; }
 footer { margin-top: 2em; font-size: 0.8em; color: #555; } footer code { word-break: break-all; }
 img { max-width: 100%; }
+p.judge { background: #eef4fb; padding: 0.4em 0.8em; border-left: 4px solid #4c72b0; }
+table.examples td, table.examples th { text-align: left; } table.examples th { cursor: default; }
+table.examples td.out { max-width: 40em; white-space: pre-wrap; }
+.scores { color: #444; font-size: 0.85em; display: block; margin-top: 0.3em; }
+.said { color: #555; font-size: 0.85em; font-style: italic; display: block; margin-top: 0.3em; white-space: pre-wrap; }
 """.strip()
 
 
@@ -107,6 +112,7 @@ def html_page(lb: Any, *, plots: bool | None = None, title: str = "judgekit lead
              "(or link to <code>#sort=COLUMN</code>). "
              "Under each score: its 95% bootstrap confidence interval.</p>",
              _table(["system"] + cols, rows, row_cls=row_cls)]
+    parts[2:2] = [f'<p class="judge">{_e(x)}</p>' for x in judge_summary(lb)]
     parts += [f"<p>{_e(n)}</p>" for n in lb.notes]
 
     others = [s for s in lb.systems if s != lb.baseline]
@@ -145,11 +151,7 @@ def html_page(lb: Any, *, plots: bool | None = None, title: str = "judgekit lead
                   "</figcaption></figure>" for name, data in images]
 
     if lb.examples is not None and len(lb.examples):
-        ex = lb.examples
-        trs = [[f'<td class="name">{_e(row["id"])}</td>', f'<td class="text">{_e(row["reference"])}</td>']
-               + [f'<td class="text">{_e(row[s])}</td>' for s in lb.systems] for _, row in ex.iterrows()]
-        parts += [f"<h2>Examples (first {len(ex)} items)</h2>", _table(["id", "reference"] + lb.systems, trs,
-                                                                          cls="examples")]
+        parts += [f'<h2 id="examples">{_e(examples_title(lb))}</h2>', _examples(lb)]
     footer = "".join(f"<div>{_e(k)}: <code>{_e(v)}</code></div>" for k, v in lb.signatures.items())
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{_csp()}">'
@@ -170,3 +172,25 @@ def _images(lb: Any, plots: bool | None) -> list[tuple[str, str]]:
         if plots:
             raise
         return []
+
+
+def _examples(lb: Any) -> str:
+    """One table per item: the client's turn and the reference, then each
+    system's output with its per-item scores and what its judge said."""
+    out = []
+    for _, row in lb.examples.iterrows():
+        head = f'<tr><th colspan="2">item {_e(row["id"])}'
+        if "spread" in row.index and row["spread"] == row["spread"]:
+            head += f' (spread {_e(cell(float(row["spread"]), "{:.3g}"))})'
+        rows = [head + "</th></tr>"]
+        if "context" in row.index:
+            rows.append(f'<tr><td class="name">context</td><td class="out">{_e(row["context"])}</td></tr>')
+        rows.append(f'<tr><td class="name">reference</td><td class="out">{_e(row["reference"])}</td></tr>')
+        for s in lb.systems:
+            text, scores, said = example_cells(lb, row, s)
+            sc = "; ".join(f"{m} {v}" for m, v in scores)
+            rows.append(f'<tr><td class="name">{_e(s)}</td><td class="out">{_e(text)}'
+                        f'<span class="scores">{_e(sc)}</span>'
+                        + (f'<span class="said">judge: {_e(said)}</span>' if said else "") + "</td></tr>")
+        out.append(f'<table class="examples">{"".join(rows)}</table>')
+    return "".join(out)

@@ -17,9 +17,12 @@ from ..scores import Scores
 from ..signature import Signature
 from .significance import DEFAULT_SEED, PairedTest, as_scores
 
-__all__ = ["Leaderboard", "leaderboard", "compare", "score_systems", "DEFAULT_COLUMNS", "LEVEL_LABELS"]
+__all__ = ["Leaderboard", "leaderboard", "compare", "score_systems", "DEFAULT_COLUMNS", "LEVEL_LABELS", "FORMATS"]
 
-DEFAULT_COLUMNS = ("bleu-1", "bleu-2", "bleu-3", "bleu-4", "rouge-1", "rouge-2", "rouge-l", "distinct-1", "distinct-2")
+DEFAULT_COLUMNS = ("bleu-1", "bleu-2", "bleu-3", "bleu-4", "rouge-1", "rouge-2", "rouge-l", "distinct-1", "distinct-2",
+                   "len-ratio")
+FORMATS = ("md", "csv", "html", "tex", "png", "svg")  # what ``write`` writes by default
+ALL_FORMATS = FORMATS + ("pdf",)
 LEVEL_LABELS = ("Bad", "Okay", "Good")  # a 3-level judge or rating, 0/1/2
 JUDGE = "judge:"  # the one prefix of judge columns in Scores (JudgeResult.to_scores)
 PAIRWISE = "pairwise:win_rate"  # each system's win rate against the baseline (PairwiseResult.to_scores)
@@ -50,7 +53,9 @@ class Leaderboard:
     levels: dict[str, Any] = field(default_factory=dict)  # dim -> DataFrame systems x Bad/Okay/Good shares
     emotions: Any = None  # DataFrame systems x emotions (mean of ``emotion_metric``) or None
     emotion_metric: str | None = None
-    examples: Any = None  # DataFrame: id, reference, one column per system
+    examples: Any = None  # DataFrame: id, [context], reference, one column per system, spread (where they differ most)
+    example_metrics: list[str] = field(default_factory=list)  # per-item scores shown with each example
+    reasons: dict[str, dict[str, str]] = field(default_factory=dict)  # system -> id -> the judge's reason or reply
     per_item: dict[str, Any] = field(default_factory=dict)  # system -> DataFrame indexed by id
     notes: list[str] = field(default_factory=list)
 
@@ -119,22 +124,33 @@ class Leaderboard:
 
         return html_page(self, plots=plots, title=title)
 
-    def plot(self, outdir: Any) -> list[str]:
-        """Write the plots as PNG files; needs matplotlib (``pip install 'judgekit-empathy[plot]'``)."""
+    def plot(self, outdir: Any, formats: Sequence[str] = ("png",)) -> list[str]:
+        """Write the plots (``png`` at 300 dpi, ``svg``, ``pdf``); needs
+        matplotlib (``pip install 'judgekit-empathy[plot]'``)."""
         from ._plots import write_plots
 
-        return write_plots(self, outdir)
+        return write_plots(self, outdir, formats=formats)
 
-    def write(self, outdir: Any, formats: Sequence[str] = ("md", "csv", "html", "png"), *,
+    def to_latex(self, *, caption: str | None = None, label: str = "tab:leaderboard") -> str:
+        """A booktabs table for a paper (sacreBLEU ``-f latex`` style): one row
+        per system, each score with its 95% CI half width, the best in each
+        column bold, a dagger where every test finds the system different
+        from the baseline; the caption names the tests and the judge."""
+        from ._latex import latex_table
+
+        return latex_table(self, caption=caption, label=label)
+
+    def write(self, outdir: Any, formats: Sequence[str] = FORMATS, *,
               title: str = "judgekit leaderboard") -> list[str]:
-        """Write ``leaderboard.md``, ``.csv``, ``.html`` and the plots to ``outdir``."""
+        """Write ``leaderboard.md``, ``.csv``, ``.html``, ``.tex`` and the
+        plots (``png`` at 300 dpi, ``svg``, ``pdf``) to ``outdir``."""
         from pathlib import Path
 
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
-        unknown = set(formats) - {"md", "csv", "html", "png"}
+        unknown = set(formats) - set(ALL_FORMATS)
         if unknown:
-            raise InputError(f"unknown format(s) {', '.join(sorted(unknown))}; choose from md, csv, html, png")
+            raise InputError(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(ALL_FORMATS)}")
         written = []
         if "md" in formats:
             (out / "leaderboard.md").write_text(self.to_markdown(), encoding="utf-8")
@@ -147,8 +163,12 @@ class Leaderboard:
                                                                title=title),
                                                   encoding="utf-8")
             written.append(str(out / "leaderboard.html"))
-        if "png" in formats:
-            written += self.plot(out)
+        if "tex" in formats:
+            (out / "leaderboard.tex").write_text(self.to_latex(), encoding="utf-8")
+            written.append(str(out / "leaderboard.tex"))
+        figures = [f for f in ("png", "svg", "pdf") if f in formats]
+        if figures:
+            written += self.plot(out, formats=figures)
         return written
 
 
@@ -202,11 +222,14 @@ def _level_values(dim: str, observed: set, given: dict, declared: dict) -> tuple
 # --- from texts to Scores (the convenience path) ---
 
 def score_systems(systems: Mapping[str, Any], refs: Any, *, judges: Mapping[str, Any] | None = None,
-                  n_examples: int = 5, **evaluate_options: Any) -> tuple[dict[str, Scores], dict[str, Scores], Any]:
+                  n_examples: int | None = 5, contexts: Any = None,
+                  **evaluate_options: Any) -> tuple[dict[str, Scores], dict[str, Scores], Any]:
     """Each system's predictions scored against ``refs`` with one signature
     (``judgekit.evaluate`` once per system; ``lang="auto"`` decided once,
     on the first system), and each judge result as ``Scores``; items paired
-    by id.  Returns (n-gram Scores, judge Scores, examples table)."""
+    by id.  Returns (n-gram Scores, judge Scores, texts table: id,
+    [context,] reference and each system's output for the first
+    ``n_examples`` items, or every item with None)."""
     import pandas as pd
 
     from ..api import evaluate
@@ -244,9 +267,12 @@ def score_systems(systems: Mapping[str, Any], refs: Any, *, judges: Mapping[str,
             raise InputError(f"judge results for {name!r}: {exc}") from None
         _align(name, dict.fromkeys(s.ids), str_ids, "judge results for system")
         judged[name] = s.select(str_ids)
-    k = min(n_examples, len(ids))
-    examples = pd.DataFrame({"id": ids[:k], "reference": [r if isinstance(r, str) else " | ".join(r)
-                                                          for r in ref_list[:k]],
+    k = len(ids) if n_examples is None else min(n_examples, len(ids))
+    ctx = {}
+    if contexts is not None:
+        ctx = {"context": _align("contexts", _str_keys(_keyed(contexts, "contexts", None)), str_ids, "texts")[:k]}
+    examples = pd.DataFrame({"id": ids[:k], **ctx, "reference": [r if isinstance(r, str) else " | ".join(r)
+                                                                 for r in ref_list[:k]],
                              **{s: preds[s][:k] for s in names}})
     return scored, judged, examples
 
@@ -272,6 +298,7 @@ def leaderboard(
     examples: Any = None,
     progress: bool = False,
     pairwise: Mapping[str, Any] | None = None,
+    contexts: Any = None,
     **evaluate_options: Any,
 ) -> Leaderboard:
     """Compare every system with ``baseline`` (default: the first system).
@@ -295,7 +322,8 @@ def leaderboard(
     ``pairwise:win_rate`` with its bootstrap CI.  ``tests``: any of ``bs`` (paired bootstrap,
     ``n_bootstrap`` resamples) and ``ar`` (approximate randomization,
     ``n_randomization`` trials); a system is marked when every test gives
-    p < ``alpha``.
+    p < ``alpha``.  ``contexts``: id -> the client's turn, shown in the
+    examples view: the ``n_examples`` items where the systems differ most.
     """
     if not isinstance(systems, Mapping) or len(systems) < 2:
         raise InputError("give at least two systems as a mapping name -> predictions (or Scores)")
@@ -316,6 +344,7 @@ def leaderboard(
         if refs is not None or evaluate_options:
             raise InputError("systems given as Scores are already scored: pass no refs or evaluate options")
         scored = {n: systems[raw] for n, raw in zip(names, systems)}
+        texts = None
         judged: dict[str, Scores] = {}
         for k, v in (judges or {}).items():
             if str(k) not in names:
@@ -327,11 +356,14 @@ def leaderboard(
         if refs is None:
             raise InputError("systems given as predictions need refs")
         evaluate_options.setdefault("progress", progress)
-        scored, judged, examples = score_systems(systems, refs, judges=judges, n_examples=n_examples,
-                                                 **evaluate_options)
+        scored, judged, table = score_systems(systems, refs, judges=judges, n_examples=None, contexts=contexts,
+                                              **evaluate_options)
+        texts = {s: table[s].tolist() for s in names}
+        examples = table if examples is None else examples
     return compare(scored, baseline=baseline, judges=judged, emotions=emotions, emotion_metric=emotion_metric,
                    levels=levels, tests=tests, n_bootstrap=n_bootstrap, n_randomization=n_randomization, seed=seed,
-                   alpha=alpha, columns=columns, examples=examples, progress=progress, pairwise=pairwise)
+                   alpha=alpha, columns=columns, examples=examples, progress=progress, pairwise=pairwise,
+                   texts=texts, n_examples=n_examples, reasons=_reasons(judges))
 
 
 def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str, Scores] | None = None,
@@ -339,14 +371,22 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
             levels: Mapping[str, Sequence[float]] | None = None, tests: Sequence[str] = ("bs", "ar"),
             n_bootstrap: int = 1000, n_randomization: int = 10000, seed: int | None = DEFAULT_SEED,
             alpha: float = 0.05, columns: Sequence[str] | None = None, examples: Any = None,
-            progress: bool = False, pairwise: Mapping[str, Any] | None = None) -> Leaderboard:
+            progress: bool = False, pairwise: Mapping[str, Any] | None = None,
+            texts: Mapping[str, Sequence[str]] | None = None, n_examples: int = 5,
+            reasons: Mapping[str, Mapping[str, str]] | None = None) -> Leaderboard:
     """Systems' ``Scores`` in, the leaderboard out (no scoring, no files).
 
     ``systems``: name -> n-gram ``Scores`` on the same ids with one
     signature; ``judges``: name -> judge ``Scores`` (``judge:<dim>``
     columns, ``judge:status``, levels declared by the rubric); ``pairwise``:
     name -> head-to-head results against the baseline (column
-    ``pairwise:win_rate``)."""
+    ``pairwise:win_rate``).  ``texts``: name -> its predictions in id
+    order, from which Distinct-n's interval is rebuilt (without them
+    Distinct has none, and a note says so).  ``examples``: a table of id,
+    [context,] reference and each system's output, of which the
+    ``n_examples`` items where the systems differ most are shown, with
+    their per-item scores and ``reasons`` (name -> id -> the judge's
+    words)."""
     import pandas as pd
 
     names = list(systems)
@@ -356,12 +396,13 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
     scores = pd.DataFrame({m: [systems[s].scores[m] for s in names] for m in base.scores}, index=names)
     settings = dict(tests=tests, n_bootstrap=n_bootstrap, n_randomization=n_randomization, seed=seed)
     ci, test_map = _resampled_tests(systems, baseline, progress=progress, **settings)
+    notes: list[str] = []
+    _distinct_ci(systems, texts, ci, notes, n_bootstrap=n_bootstrap, seed=seed)
 
     judged = {s: (js.select(ids) if js.ids != ids else js) for s, js in (judges or {}).items()}
     for s, js in judged.items():
         _align(s, dict.fromkeys(js.ids), ids, "judge results for system")
     dims = _judge_dims(judged)
-    notes: list[str] = []
     for d in dims:
         scores[JUDGE + d] = [judged[s].scores[JUDGE + d] if s in judged else math.nan for s in names]
     missing = [s for s in names if s not in judged]
@@ -380,8 +421,8 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
     per_item = {}
     for s in names:
         f = systems[s].to_frame()
-        for d in dims if s in judged else ():
-            f[JUDGE + d] = judged[s].column(JUDGE + d)
+        for d in dims:  # NaN for a system without judge results: its per-emotion cells stay empty
+            f[JUDGE + d] = judged[s].column(JUDGE + d) if s in judged else math.nan
         per_item[s] = f
     if pairwise:
         _pairwise_column(pairwise, names, baseline, ids, scores, ci, per_item, notes, n_bootstrap=n_bootstrap,
@@ -396,6 +437,10 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
     if unknown_cols:
         raise InputError(f"unknown column(s) {unknown_cols}; available: {', '.join(scores.columns)}")
     show += [c for c in scores.columns if (c.startswith(JUDGE) or c == PAIRWISE) and c not in show]
+    ex_metrics = [JUDGE + d for d in dims] + [m for m in ("rouge-l", "bleu-4") if m in per_item[baseline].columns]
+    if examples is not None:  # sorted by the first of them that two or more systems have
+        sort_by = [m for m in ex_metrics if sum(bool(per_item[s][m].notna().any()) for s in names) >= 2][:1]
+        examples = _differ_most(examples, names, per_item, sort_by, n_examples)
 
     test_desc = []
     if "bs" in tests:
@@ -414,6 +459,7 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
     return Leaderboard(systems=names, baseline=baseline, columns=show, scores=scores, ci=ci, tests=test_map,
                        signatures=signatures, n_items=n, alpha=alpha, judge_dims=dims, judge_counts=judge_counts,
                        levels=levels_out, emotions=emo_table, emotion_metric=emotion_metric, examples=examples,
+                       example_metrics=ex_metrics, reasons={str(k): dict(v) for k, v in (reasons or {}).items()},
                        per_item=per_item, notes=notes)
 
 
@@ -589,3 +635,71 @@ def _emotion_table(emotions: Any, metric: str, per_item: Mapping[str, Any], base
                          f"{', '.join(c for c in per_item[baseline].columns if not c.startswith('empty'))}")
     emo_series = pd.Series([str(e) for e in emo], index=per_item[baseline].index)
     return pd.DataFrame({s: f[metric].groupby(emo_series).mean() for s, f in per_item.items()}).T
+
+
+def _distinct_ci(systems: Mapping[str, Scores], texts: Mapping[str, Sequence[str]] | None, ci: dict,
+                 notes: list[str], *, n_bootstrap: int, seed: int | None) -> None:
+    """Distinct-n's interval from each system's n-gram sets (``_distinct``),
+    or a note saying why there is none."""
+    from ._distinct import HALVES, distinct_intervals
+
+    why = ""
+    for s, sc in systems.items():
+        got, why_s = distinct_intervals(sc, None if texts is None else texts.get(s), n_samples=n_bootstrap,
+                                        seed=seed)
+        ci.update({(s, m): v for m, v in got.items()})
+        why = why or why_s
+    if why:
+        notes.append(f"distinct-n: no confidence interval ({why})")
+    elif any(m.startswith("distinct-") for (_s, m) in ci):
+        notes.append(f"distinct-n: 95% interval = value ± 1.96 sd of Distinct over {min(n_bootstrap, HALVES)} random "
+                     "halves of the items, each half's n-gram sets rebuilt (delete-d jackknife; a bootstrap draw repeats "
+                     "replies, which lowers Distinct, so the percentile bootstrap does not apply); not tested")
+
+
+def _reasons(judges: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
+    """system -> id -> what its judge said: the reason (unscored, or some
+    samples failed) or else the judge's reply; for results given as a
+    ``JudgeResult``, its DataFrame or its JSONL file (``Scores`` hold none)."""
+    from ..judge import load_results
+
+    out: dict[str, dict[str, str]] = {}
+    for name, jr in (judges or {}).items():
+        if isinstance(jr, Scores):
+            continue
+        df = load_results(jr).per_item
+        said = {}
+        for rec in df.to_dict(orient="records"):
+            for key in ("reason", "raw"):
+                v = rec.get(key)
+                if isinstance(v, str) and v.strip():
+                    said[str(rec["id"])] = v.strip()
+                    break
+        if said:
+            out[str(name)] = said
+    return out
+
+
+def _differ_most(table: Any, names: list[str], per_item: Mapping[str, Any], metric: list[str], k: int) -> Any:
+    """The ``k`` rows of ``table`` where the systems' per-item ``metric``
+    (first judge dimension, else ROUGE-L) spreads most (max - min over the
+    systems with a value; ties in table order), with that spread; the
+    first ``k`` rows when there is no such metric."""
+    import numpy as np
+
+    table = table.reset_index(drop=True)
+    if not metric or "id" not in table.columns:
+        return table.head(k)
+    m = metric[0]
+    ids = table["id"].astype(str)
+    vals = np.vstack([per_item[s][m].reindex(ids).to_numpy(dtype=float) for s in names])
+    finite = np.isfinite(vals)
+    ok = finite.sum(axis=0) >= 2
+    hi = np.where(finite, vals, -np.inf).max(axis=0)
+    lo = np.where(finite, vals, np.inf).min(axis=0)
+    spread = np.where(ok, hi - lo, -1.0)
+    order = np.argsort(-spread, kind="stable")[:k]
+    out = table.iloc[order].copy()
+    out["spread"] = [spread[i] if spread[i] >= 0 else math.nan for i in order]
+    out.attrs["metric"] = m
+    return out.reset_index(drop=True)

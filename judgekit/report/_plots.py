@@ -6,6 +6,9 @@ imported only here and only when a plot is asked for):
 - ``levels-<dim>.png``: Bad / Okay / Good stacked bars per system for each
   3-level judge dimension;
 - ``emotions.png``: a per-emotion heatmap (systems x emotions).
+
+Each as PNG (300 dpi in files, 100 inlined in the page), SVG and PDF; a
+bar without an interval is labelled "no CI" instead of drawing none.
 """
 from __future__ import annotations
 
@@ -73,6 +76,9 @@ def _metrics_figure(plt: Any, lb: Any) -> Any:
         bars = ax.bar(x, [v if math.isfinite(v) else 0.0 for v in vals], yerr=err, capsize=3,
                       color=["#bbbbbb" if s == lb.baseline else "#4c72b0" for s in lb.systems])
         for b, s, v, top in zip(bars, lb.systems, vals, hi):
+            if (s, c) not in lb.ci and math.isfinite(v):  # no interval: say so, not a zero-width bar
+                ax.annotate("no CI", (b.get_x() + b.get_width() / 2, v), ha="center", va="bottom", fontsize=6,
+                            color="#555555")
             if lb.significant(s, c):
                 y = top if math.isfinite(top) else v
                 ax.annotate("*", (b.get_x() + b.get_width() / 2, y), ha="center", va="bottom", fontsize=12,
@@ -141,22 +147,36 @@ def _figures(lb: Any):
         yield "emotions", plt, _emotions_figure(plt, lb)
 
 
-def render_pngs(lb: Any) -> list[tuple[str, bytes]]:
+PRINT_DPI = 300  # PNG files for print; the page inlines 100 dpi
+
+
+def render(lb: Any, formats: tuple[str, ...] = ("png",), dpi: int = 100) -> list[tuple[str, str, bytes]]:
+    """(figure name, format, bytes) of every figure in every format: vector
+    SVG (text kept as text) and PDF, raster PNG at ``dpi``."""
+    _pyplot()  # the extra's clear error when matplotlib is missing
+    import matplotlib
+
     out = []
-    for name, plt, fig in _figures(lb):
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100)
-        plt.close(fig)
-        out.append((name, buf.getvalue()))
+    with matplotlib.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
+        for name, plt, fig in _figures(lb):
+            for fmt in formats:
+                buf = io.BytesIO()
+                fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+                out.append((name, fmt, buf.getvalue()))
+            plt.close(fig)
     return out
 
 
-def write_plots(lb: Any, outdir: Any) -> list[str]:
+def render_pngs(lb: Any) -> list[tuple[str, bytes]]:
+    return [(name, data) for name, _fmt, data in render(lb)]
+
+
+def write_plots(lb: Any, outdir: Any, formats: Any = ("png",)) -> list[str]:
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, png in render_pngs(lb):
-        path = out / (re.sub(r"[^\w.-]+", "_", name) + ".png")
-        path.write_bytes(png)
+    for name, fmt, data in render(lb, tuple(formats), dpi=PRINT_DPI):
+        path = out / (re.sub(r"[^\w.-]+", "_", name) + "." + fmt)
+        path.write_bytes(data)
         written.append(str(path))
     return written

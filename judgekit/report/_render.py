@@ -54,6 +54,9 @@ def markdown(lb: Any) -> str:
     cols = lb.columns
     fmts = {c: fmt_for(lb.scores[c].tolist(), c) for c in cols}
     lines = [f"# Leaderboard ({lb.n_items} items, baseline: {_md_escape(lb.baseline)})", ""]
+    judges = judge_summary(lb)
+    if judges:
+        lines += [f"- {_md_escape(x)}" for x in judges] + [""]
     lines.append("| system | " + " | ".join(_md_escape(c) for c in cols) + " |")
     lines.append("|---|" + "---:|" * len(cols))
     for s in lb.systems:
@@ -105,6 +108,59 @@ def markdown(lb: Any) -> str:
                   "| system | " + " | ".join(_md_escape(c) for c in t.columns) + " |", "|---|" + "---:|" * len(t.columns)]
         for s, row in t.iterrows():
             lines.append(f"| {_md_escape(s)} | " + " | ".join(cell(v, f) for v in row) + " |")
+    if lb.examples is not None and len(lb.examples):
+        lines += ["", "## " + _md_escape(examples_title(lb)), ""]
+        for _, row in lb.examples.iterrows():
+            lines.append(f"### {_md_escape(row['id'])}")
+            lines.append("")
+            if "context" in row.index:
+                lines.append(f"- context: {_md_escape(row['context'])}")
+            lines.append(f"- reference: {_md_escape(row['reference'])}")
+            for sname in lb.systems:
+                out, scores, said = example_cells(lb, row, sname)
+                sc = "; ".join(f"{_md_escape(m)} {v}" for m, v in scores)
+                lines.append(f"- **{_md_escape(sname)}** ({sc}): {_md_escape(out)}")
+                if said:
+                    lines.append(f"  - judge: {_md_escape(said)}")
+            lines.append("")
     lines += ["", "## Signatures", ""]
     lines += [f"- {_md_escape(k)}: {_code(v)}" for k, v in lb.signatures.items()]
     return "\n".join(lines) + "\n"
+
+
+def judge_summary(lb: Any) -> list[str]:
+    """One line per judge setup: its model and rubric (from the judge
+    results' signature) and the systems it scored; a judged system whose
+    results carry no signature (a bare JSONL file) is named as such."""
+    by_setup: dict[tuple[str, str], list[str]] = {}
+    bare = []
+    for s in lb.judge_counts:
+        sig = lb.signatures.get(f"judge:{s}")
+        parts = sig.parts if sig is not None and hasattr(sig, "parts") else {}
+        if parts.get("model") or parts.get("rubric"):
+            by_setup.setdefault((str(parts.get("model", "?")), str(parts.get("rubric", "?"))), []).append(s)
+        else:
+            bare.append(s)
+    lines = [f"judge of {', '.join(names)}: model {model}, rubric {rubric}" for (model, rubric), names in by_setup.items()]
+    if bare:
+        lines.append(f"judge of {', '.join(bare)}: model and rubric not recorded in the results given")
+    return lines
+
+
+def example_cells(lb: Any, row: Any, s: str) -> tuple[str, list[tuple[str, str]], str]:
+    """(output, [(metric, value text)], what the judge said) of system ``s``
+    on one row of ``lb.examples``."""
+    item = str(row["id"])
+    f = lb.per_item.get(s)
+    scores = []
+    for m in lb.example_metrics:
+        v = f.at[item, m] if f is not None and m in f.columns and item in f.index else math.nan
+        scores.append((m, cell(float(v), "{:.3g}" if m.startswith("judge:") else "{:.1f}")))
+    return str(row[s]), scores, lb.reasons.get(s, {}).get(item, "")
+
+
+def examples_title(lb: Any) -> str:
+    metric = lb.examples.attrs.get("metric") if lb.examples is not None else None
+    if metric and "spread" in lb.examples.columns:
+        return f"Examples: the {len(lb.examples)} items where the systems differ most in {metric}"
+    return f"Examples (first {len(lb.examples)} items)"
