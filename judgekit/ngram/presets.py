@@ -14,6 +14,14 @@ operation, so that a paper's numbers can be reproduced and compared.
                   smoothing, tokenize ``zh`` (Chinese) / ``13a``, or as given.
 ``rouge-score``   rouge-score ROUGE-1/2/L P/R/F with a jieba tokenizer
                   (tokens verbatim, as ``list(jieba.cut(text))``), mean. 0-1.
+                  ``metrics=`` adds any ``rouge-N`` and ``rouge-lsum``;
+                  ``stemmer``/``split_summaries`` are its ``use_stemmer``
+                  (tokenizer ``default``) and ``split_summaries``.
+``rouge-chinese`` rouge-chinese ``Rouge().get_scores`` on
+                  ``" ".join(jieba.cut(text))`` (tokenizer ``jieba``) or on
+                  the text as given (``whitespace``: already space-separated
+                  words): ROUGE-N (any n) / ROUGE-L P/R/F, lengths, mean
+                  (``avg=True``), unrounded, 0-1; ``exclusive=False`` as its own.
 
 The original ChatGLM-6B and ChatGLM3/GLM-4 pipelines crash with
 ``ValueError: Hypothesis is empty.`` on an empty or whitespace-only
@@ -31,9 +39,9 @@ from ..errors import InputError
 from ..text.tokenize import JiebaTokenizer, SacreTokenizer
 from ._stats import bleu_stats, rouge_stats
 from .bleu import BLEU
-from .rouge import ROUGE, rouge_chinese_words_of_jieba
+from .rouge import ROUGE, rouge_chinese_words, rouge_chinese_words_of_jieba, types_for
 from .protocol import Runner
-from .suite import Output, Partial, flat_refs, split_refs
+from .suite import Output, Partial, flat_refs, lsum_sentence_stats, split_refs
 
 FOUR = ["rouge-1", "rouge-2", "rouge-l", "bleu-4"]
 ROUGE_CHINESE = "rouge-chinese-1.0.3-semantics"
@@ -162,19 +170,27 @@ class SacreBLEU(Runner):
 
 
 class RougeScore(Runner):
-    names = ROUGE.names()
+    names = ROUGE().names()
     native_scale = "1"
 
-    def __init__(self, lang: str = "zh", tokenize: str | None = None, **_):
+    def __init__(self, lang: str = "zh", tokenize: str | None = None, metrics: Sequence[str] = (),
+                 stemmer: bool = False, split_summaries: bool = False, **_):
         self.kind = tokenize or ("jieba" if lang == "zh" else "default")
+        self.rouge = ROUGE("counts", types=types_for(metrics), split_summaries=split_summaries)
+        self.names = self.rouge.names()
+        self.stemmer = stemmer
+        if stemmer and self.kind != "default":
+            raise InputError("stemmer= is rouge-score's use_stemmer, which only its default tokenizer applies "
+                             f"(rouge-score ignores it with a tokenizer of your own); tokenizer {self.kind!r} "
+                             "does not stem: use tokenizer='default'")
         if self.kind == "jieba":
             self.jieba = JiebaTokenizer(whitespace="keep")
             self.tok_sig = self.jieba.signature()
         elif self.kind == "default":
             from rouge_score.tokenizers import DefaultTokenizer
 
-            self.default = DefaultTokenizer(use_stemmer=False)
-            self.tok_sig = "rouge-score-default(lower,[a-z0-9])"
+            self.default = DefaultTokenizer(use_stemmer=stemmer)
+            self.tok_sig = "rouge-score-default(lower,[a-z0-9]" + (",porter>3" if stemmer else "") + ")"
         else:
             raise InputError(f"preset 'rouge-score' takes tokenize jieba or default, not {self.kind!r}")
 
@@ -186,13 +202,77 @@ class RougeScore(Runner):
     def partial(self, preds, refs) -> Partial:
         n = len(preds)
         hyps, ref_toks = split_refs(self._tokenize(list(preds) + flat_refs(refs)), n, refs)
-        return Partial(n, ROUGE("counts").sentence_scores(rouge_stats(hyps, ref_toks), n))
+        stats = rouge_stats(hyps, ref_toks, self.rouge.orders)
+        if "lsum" in self.rouge.types:
+            stats.cols.update(lsum_sentence_stats(self.rouge, self._tokenize, preds, refs))
+        return Partial(n, self.rouge.sentence_scores(stats, n))
 
     def finish(self, part: Partial) -> Output:
-        scores = {k: float(np.mean(v)) for k, v in part.per_item.items()}
-        sig = {"rouge": f"rouge-score-0.1.2-semantics,tok.{self.tok_sig},counts,f.2PR/(P+R),multi.score_multi,"
-                        "agg.np-mean", "scale": self.native_scale}
+        scores = {k: float(np.mean(part.per_item[k])) for k in self.names}
+        extra = self.rouge.signature().split("f.2PR/(P+R)")[1]
+        sig = {"rouge": f"rouge-score-0.1.2-semantics,tok.{self.tok_sig},counts,f.2PR/(P+R),multi.score_multi"
+                        f"{extra},agg.np-mean", "scale": self.native_scale}
         return Output(scores, dict(part.per_item), sig, [])
+
+    def warm_up(self) -> None:
+        if self.kind == "jieba":
+            self.jieba.tokenize_many(["预热"])
+
+
+class RougeChinese(Runner):
+    """rouge-chinese's ``Rouge(metrics, exclusive).get_scores(hyps, refs, avg=True)``:
+    its sentence split and whitespace normalization (``rouge_chinese_words``),
+    n-gram sets (or, ``exclusive=False``, lists), F = 2PR/(P+R+1e-8); per
+    item unrounded, the mean over items.  Items where it raises
+    ("Hypothesis is empty") score 0 and are flagged."""
+
+    names = ROUGE("sets").names() + ["len-pred", "len-ref"]
+    native_scale = "1"
+
+    def __init__(self, lang: str = "zh", tokenize: str | None = None, metrics: Sequence[str] = (),
+                 exclusive: bool = True, strict: bool = False, **_):
+        self.kind = tokenize or "jieba"
+        if self.kind not in ("jieba", "whitespace"):
+            raise InputError(f"preset 'rouge-chinese' takes tokenize jieba (\" \".join(jieba.cut(text))) or "
+                             f"whitespace (the text already space-separated), not {self.kind!r}")
+        types = types_for(metrics)
+        if "lsum" in types:
+            raise InputError("preset 'rouge-chinese' has no rouge-lsum (rouge-chinese's rouge-l is its own); "
+                             "use preset 'rouge-score'")
+        self.rouge = ROUGE("sets" if exclusive else "lists", types=types)
+        self.names = self.rouge.names() + ["len-pred", "len-ref"]
+        self.strict = strict
+        if self.kind == "jieba":
+            self.jieba = JiebaTokenizer(whitespace="keep")
+
+    def _words(self, texts):
+        if self.kind == "jieba":
+            return [rouge_chinese_words_of_jieba(t) for t in self.jieba.tokenize_many(texts)]
+        return [rouge_chinese_words([t]) for t in texts]
+
+    def partial(self, preds, refs) -> Partial:
+        labels = _single_refs(refs, "rouge-chinese")
+        n = len(preds)
+        words = self._words(list(preds) + labels)
+        hw, rw = words[:n], words[n:]
+        empty = [i for i, (h, r) in enumerate(zip(hw, rw)) if h is None or r is None]
+        per_item = self.rouge.sentence_scores(rouge_stats([h or [] for h in hw], [[r or []] for r in rw],
+                                                          self.rouge.orders), n)
+        # return_lengths: len(" ".join(sentences).split())
+        per_item["len-pred"] = np.array([len(" ".join(h).split()) if h else 0 for h in hw], dtype=float)
+        per_item["len-ref"] = np.array([len(" ".join(r).split()) if r else 0 for r in rw], dtype=float)
+        return Partial(n, per_item, flagged=empty)
+
+    def finish(self, part: Partial) -> Output:
+        warnings = _crash_check(part, "rouge-chinese", self.strict, False)
+        scores = {k: float(np.mean(part.per_item[k])) for k in self.names}
+        tok = self.jieba.signature() if self.kind == "jieba" else "as-given"
+        counting = "sets" if self.rouge.counting == "sets" else "lists(exclusive=False)"
+        extra = [t for t in self.rouge.types if t not in ("1", "2", "l")]
+        sig = {"rouge": f"{ROUGE_CHINESE},tok.{tok},{counting},f.2PR/(P+R+1e-8)"
+                        + (f",types.{'+'.join(extra)}" if extra else "") + ",agg.mean(avg=True)",
+               "empty": "guard.rouge0+flagged(original raises)", "scale": self.native_scale}
+        return Output(scores, dict(part.per_item), sig, warnings)
 
     def warm_up(self) -> None:
         if self.kind == "jieba":
@@ -206,10 +286,19 @@ class Preset:
 
     runner: type
     options: tuple = ()
+    accepts: tuple = ()  # evaluate's ROUGE options it takes: stemmer, split_summaries, exclusive, rouge_types
 
     @property
     def names(self) -> list[str]:
         return list(self.runner.names)
+
+    def names_for(self, metrics: Sequence[str] | None) -> list[str]:
+        """Its score names, with the ROUGE types ``metrics`` asks for
+        (``rouge-3``, ``rouge-lsum``) where it computes any type."""
+        if "rouge_types" not in self.accepts:
+            return self.names
+        extra = [t for t in types_for(metrics) if t not in ("1", "2", "l")]
+        return self.names + ROUGE(types=tuple(extra)).names()
 
     @property
     def native_scale(self) -> str:
@@ -225,7 +314,8 @@ PRESETS: dict[str, Preset] = {
     "llamafactory": Preset(ChatGLM, (("name", "llamafactory"), ("guard", True))),
     "glm4": Preset(GLM4),
     "sacrebleu": Preset(SacreBLEU),
-    "rouge-score": Preset(RougeScore),
+    "rouge-score": Preset(RougeScore, accepts=("stemmer", "split_summaries", "rouge_types")),
+    "rouge-chinese": Preset(RougeChinese, accepts=("exclusive", "rouge_types")),
 }
 
 
