@@ -219,6 +219,15 @@ class RougeScore(Runner):
             self.jieba.tokenize_many(["预热"])
 
 
+def _sequential_mean(values: np.ndarray) -> float:
+    """The mean as rouge-chinese's ``avg=True`` adds it up: left to right,
+    then divided by the count (``np.mean`` sums pairwise: other last bits)."""
+    total = 0.0
+    for v in values.tolist():
+        total = total + v
+    return total / len(values) if len(values) else 0.0
+
+
 class RougeChinese(Runner):
     """rouge-chinese's ``Rouge(metrics, exclusive).get_scores(hyps, refs, avg=True)``:
     its sentence split and whitespace normalization (``rouge_chinese_words``),
@@ -265,7 +274,7 @@ class RougeChinese(Runner):
 
     def finish(self, part: Partial) -> Output:
         warnings = _crash_check(part, "rouge-chinese", self.strict, False)
-        scores = {k: float(np.mean(part.per_item[k])) for k in self.names}
+        scores = {k: _sequential_mean(part.per_item[k]) for k in self.names}
         tok = self.jieba.signature() if self.kind == "jieba" else "as-given"
         counting = "sets" if self.rouge.counting == "sets" else "lists(exclusive=False)"
         extra = [t for t in self.rouge.types if t not in ("1", "2", "l")]
