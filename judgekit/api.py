@@ -350,6 +350,8 @@ def _language_traps(texts: Any, *, lang: str, preset: str | None, tokenizer: str
 
     from .text.lang import SAMPLE_CHARS, han_and_words
 
+    if preset == "rouge-chinese":
+        return []  # space-separated Chinese words are its input (tokenizer 'whitespace')
     parts, seen = [], 0
     for t in texts:
         parts.append(t)
