@@ -369,7 +369,6 @@ def bootstrap_aggregate(scores: Any, *, metrics: Sequence[str] | None = None, n_
         cols = {k: np.asarray(s.column(k), dtype=float) for k in names}
     if not cols:
         raise InputError("no per-item scores to aggregate")
-    n = len(next(iter(cols.values())))
     for k, v in cols.items():
         if np.isnan(v).any():
             raise InputError(f"{k!r} has NaN (unscored items): aggregate the scored items only")
