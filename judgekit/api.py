@@ -222,10 +222,10 @@ def evaluate(
     error); a Series with a list pairs by position.  ``lang`` is ``"zh"``,
     ``"en"`` or ``"auto"`` (decided once for the corpus).  ``preset``
     re-enacts a named pipeline exactly (``chatglm``, ``llamafactory``,
-    ``glm4``, ``sacrebleu``, ``rouge-score``, ``rouge-chinese``;
+    ``glm4``, ``sacrebleu``, ``rouge-score``, ``rouge-chinese``, ``pltrdy-rouge``;
     ``tokenizer`` picks among a preset's own choices: zh/char/13a/intl for
     sacrebleu, jieba/default for rouge-score, jieba/whitespace for
-    rouge-chinese); without one, judgekit's documented default suite runs,
+    rouge-chinese, whitespace/jieba for pltrdy-rouge); without one, judgekit's documented default suite runs,
     configurable through ``tokenizer`` (jieba, char, zh, 13a, intl,
     whitespace), ``whitespace`` (drop/keep), ``user_dicts``/``hmm``
     (jieba), ``normalize``, ``smoothing`` (none, method1, method3, exp,
@@ -239,7 +239,7 @@ def evaluate(
     options: ``stemmer`` (rouge-score's ``use_stemmer``: preset rouge-score,
     tokenizer default), ``split_summaries`` (rouge-lsum's sentences by
     ``nltk.sent_tokenize`` instead of newlines), ``exclusive=False``
-    (preset rouge-chinese: n-grams as a multiset).  See docs/options.md.
+    (presets rouge-chinese and pltrdy-rouge: n-grams as a multiset).  See docs/options.md.
     ``progress=True`` shows a progress bar on stderr for large inputs;
     ``n_jobs`` spreads the per-item work over that many cores (-1: all),
     with identical results: threads inside the compiled core for the
@@ -350,8 +350,8 @@ def _language_traps(texts: Any, *, lang: str, preset: str | None, tokenizer: str
 
     from .text.lang import SAMPLE_CHARS, han_and_words
 
-    if preset == "rouge-chinese":
-        return []  # space-separated Chinese words are its input (tokenizer 'whitespace')
+    if preset in ("rouge-chinese", "pltrdy-rouge"):
+        return []  # space-separated words are their input (tokenizer 'whitespace')
     parts, seen = [], 0
     for t in texts:
         parts.append(t)

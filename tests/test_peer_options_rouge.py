@@ -233,6 +233,34 @@ def test_rouge_chinese_whitespace_tokenizer_and_ignore_empty(path):
             (avg[m]["f"], avg[m]["p"], avg[m]["r"])
 
 
+@pytest.mark.parametrize("exclusive", [True, False])
+def test_pltrdy_rouge_preset_equals_rouge_1_0_1(path, exclusive):
+    """rouge 1.0.1 (pltrdy), rouge-chinese's parent: sentences at '.', its
+    summary-level (union LCS) ROUGE-L, on real English; avg=True too."""
+    rouge_pkg = pytest.importorskip("rouge")
+    f = require_data("epitome-reddit", "explorations-reddit.csv")
+    rows = list(csv.DictReader(open(f, encoding="utf-8")))[:250]
+    preds, refs = [r["response_post"] for r in rows], [r["seeker_post"] for r in rows]
+    metrics = ["rouge-1", "rouge-2", "rouge-4", "rouge-l"]
+    rouge = rouge_pkg.Rouge(metrics=metrics, exclusive=exclusive, return_lengths=True)
+    peer = rouge.get_scores(preds, refs)
+    res = judgekit.evaluate(preds, refs, preset="pltrdy-rouge", exclusive=exclusive,
+                            metrics=["rouge", "rouge-4", "length"])
+    for i, s in enumerate(peer):
+        for m in metrics:
+            got = {"f": res.per_item[m].iloc[i], "p": res.per_item[f"{m}-p"].iloc[i],
+                   "r": res.per_item[f"{m}-r"].iloc[i]}
+            assert got == s[m], (i, m)
+        assert (res.per_item["len-pred"].iloc[i], res.per_item["len-ref"].iloc[i]) == \
+            (s["lengths"]["hyp"], s["lengths"]["ref"])
+    avg = rouge.get_scores(preds, refs, avg=True)
+    for m in metrics:
+        assert (res.scores[m], res.scores[f"{m}-p"], res.scores[f"{m}-r"]) == (avg[m]["f"], avg[m]["p"], avg[m]["r"])
+    assert "rouge-l.summary-level-union" in str(res.signature)
+    with pytest.raises(InputError, match="pltrdy-rouge"):
+        judgekit.evaluate(["..."], ["a"], preset="pltrdy-rouge", strict=True)
+
+
 # -- hypothesis --------------------------------------------------------------
 _words = st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=12)
 _sents = st.lists(_words, max_size=4)
@@ -280,6 +308,27 @@ def test_rouge_n_any_order_equals_rouge_score_on_both_paths(pairs, n):
             assert (g[f"rouge-{n}-p"][i], g[f"rouge-{n}-r"][i], g[f"rouge-{n}"][i]) == tuple(peer)
         if n > len(h):  # no n-gram in the prediction: 0, as rouge-score
             assert got[0][f"rouge-{n}"][i] == 0
+
+
+_text = st.lists(st.sampled_from(["a", "b", "c", ".", " ", "a.", "b c"]), min_size=1, max_size=10).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hyp=_text, ref=_text, exclusive=st.booleans())
+def test_pltrdy_rouge_l_equals_rouge_1_0_1_on_generated_text(hyp, ref, exclusive):
+    rouge_pkg = pytest.importorskip("rouge")
+    from rouge.rouge_score import rouge_l_summary_level
+
+    from judgekit.ngram.presets import _pltrdy_rouge_l, _pltrdy_sentences
+
+    h, r = _pltrdy_sentences(hyp), _pltrdy_sentences(ref)
+    assert rouge_pkg is not None
+    sents = [[" ".join(s.split()) for s in t.split(".") if len(s) > 0] for t in (hyp, ref)]
+    if h is None or r is None:
+        assert not sents[0] or not sents[1]
+        return
+    peer = rouge_l_summary_level(sents[0], sents[1], exclusive=exclusive)
+    assert _pltrdy_rouge_l(h, r, exclusive) == (peer["p"], peer["r"], peer["f"])
 
 
 @settings(max_examples=60, deadline=None)

@@ -18,7 +18,7 @@ def add_parser(sub) -> None:
     p.add_argument("--pred-field", default="pred", help="field/column of the prediction (default: pred)")
     p.add_argument("--ref-field", default="ref", help="field/column of the reference, a string or list of strings (default: ref)")
     p.add_argument("--preset", help="re-enact a pipeline: chatglm, llamafactory, glm4, sacrebleu, rouge-score, "
-                                    "rouge-chinese")
+                                    "rouge-chinese, pltrdy-rouge")
     p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"])
     p.add_argument("--metrics", help="comma-separated families (bleu,rouge,distinct,length) or names (bleu-4,rouge-l; "
                                      "rouge-N for any n and rouge-lsum, with -p/-r, when named)")
@@ -38,7 +38,7 @@ def add_parser(sub) -> None:
     p.add_argument("--split-summaries", action="store_true",
                    help="rouge-lsum: sentences by nltk.sent_tokenize instead of newlines (rouge-score's split_summaries)")
     p.add_argument("--no-exclusive", dest="exclusive", action="store_false",
-                   help="preset rouge-chinese: n-grams as a multiset (rouge-chinese's exclusive=False)")
+                   help="presets rouge-chinese, pltrdy-rouge: n-grams as a multiset (their exclusive=False)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (-1: one per core); same numbers")
     p.add_argument("--chunk-size", type=int, default=5_000, help="items read and scored at a time (memory stays flat)")
     p.add_argument("--scale", type=int, choices=[1, 100])

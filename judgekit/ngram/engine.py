@@ -88,8 +88,8 @@ class Plan:
                 raise InputError("stemmer= is rouge-score's use_stemmer, which only its own tokenizer applies: use "
                                  "preset='rouge-score' with tokenizer='default'")
             if "exclusive" in given:
-                raise InputError("exclusive= is rouge-chinese's (preset='rouge-chinese'); the default suite spells "
-                                 "it rouge_counting='lists'")
+                raise InputError("exclusive= is rouge-chinese's (preset='rouge-chinese' or 'pltrdy-rouge'); the "
+                                 "default suite spells it rouge_counting='lists'")
             opts = _suite_options(detected, **{**SUITE_DEFAULTS, **dict(suite_options or {})}, scale=scale,
                                   metrics=metrics)
             opts["tokenizer_options"] = dict(opts["tokenizer_options"])
@@ -261,10 +261,10 @@ def _sacrebleu_many(runner: Any, means: dict, sums: dict | None, m: np.ndarray) 
 
 
 def _vectorised_table() -> dict[type, Callable]:
-    from .presets import GLM4, ChatGLM, RougeChinese, RougeScore, SacreBLEU
+    from .presets import GLM4, ChatGLM, PltrdyRouge, RougeChinese, RougeScore, SacreBLEU
 
     return {Suite: _suite_many, ChatGLM: _means_many, GLM4: _means_many, RougeScore: _means_many,
-            RougeChinese: _means_many, SacreBLEU: _sacrebleu_many}
+            RougeChinese: _means_many, PltrdyRouge: _means_many, SacreBLEU: _sacrebleu_many}
 
 
 _VECTORISED = _vectorised_table()

@@ -22,6 +22,10 @@ operation, so that a paper's numbers can be reproduced and compared.
                   the text as given (``whitespace``: already space-separated
                   words): ROUGE-N (any n) / ROUGE-L P/R/F, lengths, mean
                   (``avg=True``), unrounded, 0-1; ``exclusive=False`` as its own.
+``pltrdy-rouge``  rouge 1.0.1 (pltrdy, ``pip install rouge``), rouge-chinese's
+                  parent: sentences split at ".", ROUGE-L summary-level
+                  (union LCS over sentence pairs; distinct words with
+                  ``exclusive``); text as given (``whitespace``) or jieba.
 
 The original ChatGLM-6B and ChatGLM3/GLM-4 pipelines crash with
 ``ValueError: Hypothesis is empty.`` on an empty or whitespace-only
@@ -237,16 +241,17 @@ class RougeChinese(Runner):
 
     names = ROUGE("sets").names() + ["len-pred", "len-ref"]
     native_scale = "1"
+    preset_name = "rouge-chinese"
 
     def __init__(self, lang: str = "zh", tokenize: str | None = None, metrics: Sequence[str] = (),
                  exclusive: bool = True, strict: bool = False, **_):
         self.kind = tokenize or "jieba"
         if self.kind not in ("jieba", "whitespace"):
-            raise InputError(f"preset 'rouge-chinese' takes tokenize jieba (\" \".join(jieba.cut(text))) or "
+            raise InputError(f"preset {self.preset_name!r} takes tokenize jieba (\" \".join(jieba.cut(text))) or "
                              f"whitespace (the text already space-separated), not {self.kind!r}")
         types = types_for(metrics)
         if "lsum" in types:
-            raise InputError("preset 'rouge-chinese' has no rouge-lsum (rouge-chinese's rouge-l is its own); "
+            raise InputError(f"preset {self.preset_name!r} has no rouge-lsum (its rouge-l is its own); "
                              "use preset 'rouge-score'")
         self.rouge = ROUGE("sets" if exclusive else "lists", types=types)
         self.names = self.rouge.names() + ["len-pred", "len-ref"]
@@ -260,7 +265,7 @@ class RougeChinese(Runner):
         return [rouge_chinese_words([t]) for t in texts]
 
     def partial(self, preds, refs) -> Partial:
-        labels = _single_refs(refs, "rouge-chinese")
+        labels = _single_refs(refs, self.preset_name)
         n = len(preds)
         words = self._words(list(preds) + labels)
         hw, rw = words[:n], words[n:]
@@ -273,7 +278,7 @@ class RougeChinese(Runner):
         return Partial(n, per_item, flagged=empty)
 
     def finish(self, part: Partial) -> Output:
-        warnings = _crash_check(part, "rouge-chinese", self.strict, False)
+        warnings = _crash_check(part, self.preset_name, self.strict, False)
         scores = {k: _sequential_mean(part.per_item[k]) for k in self.names}
         tok = self.jieba.signature() if self.kind == "jieba" else "as-given"
         counting = "sets" if self.rouge.counting == "sets" else "lists(exclusive=False)"
@@ -286,6 +291,104 @@ class RougeChinese(Runner):
     def warm_up(self) -> None:
         if self.kind == "jieba":
             self.jieba.tokenize_many(["预热"])
+
+
+def _recon_lcs_tokens(x: list[str], y: list[str]) -> list[str]:
+    """The tokens of ``x`` on the LCS of x and y that pltrdy rouge's
+    ``_recon_lcs`` reads out (its table, its tie-break), iteratively."""
+    n, m = len(x), len(y)
+    t = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        ti, up, xi = t[i], t[i - 1], x[i - 1]
+        for j in range(1, m + 1):
+            if xi == y[j - 1]:
+                ti[j] = up[j - 1] + 1
+            else:
+                a, b = up[j], ti[j - 1]
+                ti[j] = a if a > b else b
+    out: list[str] = []
+    i, j = n, m
+    while i > 0 and j > 0:
+        if x[i - 1] == y[j - 1]:
+            out.append(x[i - 1])
+            i -= 1
+            j -= 1
+        elif t[i - 1][j] > t[i][j - 1]:
+            i -= 1
+        else:
+            j -= 1
+    out.reverse()
+    return out
+
+
+def _pltrdy_rouge_l(hyp: list[list[str]], ref: list[list[str]], exclusive: bool) -> tuple[float, float, float]:
+    """pltrdy rouge's ``rouge_l_summary_level`` (P, R, F) of sentence word
+    lists: the union of the LCS tokens of every (reference sentence,
+    hypothesis sentence) pair, a set (``exclusive``) or a list."""
+    ref_words = [w for s in ref for w in s]
+    hyp_words = [w for s in hyp for w in s]
+    m = len(set(ref_words)) if exclusive else len(ref_words)
+    n = len(set(hyp_words)) if exclusive else len(hyp_words)
+    union: set | list = set() if exclusive else []
+    for r in ref:
+        for h in hyp:
+            lcs = _recon_lcs_tokens(r, h)
+            if exclusive:
+                union |= set(lcs)  # type: ignore[operator]
+            else:
+                union += lcs  # type: ignore[operator]
+    llcs = len(union)
+    r_lcs = llcs / m
+    p_lcs = llcs / n
+    return p_lcs, r_lcs, 2.0 * ((p_lcs * r_lcs) / (p_lcs + r_lcs + 1e-8))
+
+
+def _pltrdy_sentences(text: str) -> list[list[str]] | None:
+    """pltrdy rouge's sentences of a text (split at ".", whitespace
+    normalized) as word lists; None where it raises (no sentence)."""
+    sents = [" ".join(s.split()) for s in text.split(".") if len(s) > 0]
+    return [s.split(" ") for s in sents] if sents else None
+
+
+class PltrdyRouge(RougeChinese):
+    """rouge 1.0.1's ``Rouge(metrics, exclusive).get_scores(hyps, refs, avg=True)``
+    (rouge-chinese's parent: sentences at ".", summary-level ROUGE-L)."""
+
+    preset_name = "pltrdy-rouge"
+
+    def __init__(self, lang: str = "zh", tokenize: str | None = None, metrics: Sequence[str] = (),
+                 exclusive: bool = True, strict: bool = False, **_):
+        super().__init__(lang=lang, tokenize=tokenize or "whitespace", metrics=metrics, exclusive=exclusive,
+                         strict=strict)
+        self.exclusive = exclusive
+
+    def _sentences(self, texts):
+        if self.kind == "jieba":
+            texts = [" ".join(t) for t in self.jieba.tokenize_many(texts)]
+        return [_pltrdy_sentences(t) for t in texts]
+
+    def partial(self, preds, refs) -> Partial:
+        labels = _single_refs(refs, self.preset_name)
+        n = len(preds)
+        sents = self._sentences(list(preds) + labels)
+        hs, rs = sents[:n], sents[n:]
+        hw = [[w for s in h for w in s] if h else None for h in hs]
+        rw = [[w for s in r for w in s] if r else None for r in rs]
+        empty = [i for i, (h, r) in enumerate(zip(hw, rw)) if h is None or r is None]
+        per_item = self.rouge.sentence_scores(rouge_stats([h or [] for h in hw], [[r or []] for r in rw],
+                                                          self.rouge.orders), n)
+        prf = [_pltrdy_rouge_l(h, r, self.exclusive) if h and r else (0.0, 0.0, 0.0) for h, r in zip(hs, rs)]
+        for j, suffix in enumerate(("-p", "-r", "")):
+            per_item["rouge-l" + suffix] = np.array([x[j] for x in prf], dtype=float)
+        per_item["len-pred"] = np.array([len(" ".join(h).split()) if h else 0 for h in hw], dtype=float)
+        per_item["len-ref"] = np.array([len(" ".join(r).split()) if r else 0 for r in rw], dtype=float)
+        return Partial(n, per_item, flagged=empty)
+
+    def finish(self, part: Partial) -> Output:
+        out = super().finish(part)
+        out.signature["rouge"] = out.signature["rouge"].replace(ROUGE_CHINESE, "pltrdy-rouge-1.0.1-semantics") \
+            .replace(",f.", ",sents.split('.'),rouge-l.summary-level-union,f.")
+        return out
 
 
 @dataclass(frozen=True)
@@ -325,6 +428,7 @@ PRESETS: dict[str, Preset] = {
     "sacrebleu": Preset(SacreBLEU),
     "rouge-score": Preset(RougeScore, accepts=("stemmer", "split_summaries", "rouge_types")),
     "rouge-chinese": Preset(RougeChinese, accepts=("exclusive", "rouge_types")),
+    "pltrdy-rouge": Preset(PltrdyRouge, accepts=("exclusive", "rouge_types")),
 }
 
 

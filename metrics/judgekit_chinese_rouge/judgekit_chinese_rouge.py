@@ -30,7 +30,7 @@ Args:
     references: list of strings, or list of lists of strings (several references per item).
     lang: "auto" (default), "zh" or "en".
     tokenizer: "jieba" (default for Chinese), "char", "zh", "13a", "intl", "whitespace".
-    preset: re-enact a pipeline: "chatglm", "llamafactory", "glm4", "rouge-score", "rouge-chinese".
+    preset: re-enact a pipeline: "chatglm", "llamafactory", "glm4", "rouge-score", "rouge-chinese", "pltrdy-rouge".
     scale: 100 (default) or 1 (evaluate's `rouge` reports 0-1).
     rouge_types: as evaluate's `rouge` ("rouge1", "rouge3", "rougeL", "rougeLsum") or judgekit's names.
     use_stemmer: evaluate's `rouge` option (judgekit `stemmer`: preset "rouge-score", tokenizer "default").
