@@ -397,3 +397,21 @@ def test_options_where_they_do_not_apply_are_errors():
     lists = judgekit.evaluate(["a a b"], ["a a a b"], tokenizer="whitespace", rouge_counting="lists", scale=1,
                               metrics=["rouge-1-p", "rouge-1-r"])
     assert lists.scores == {"rouge-1-p": 1.0, "rouge-1-r": 0.75}
+
+
+def test_new_rouge_types_stream_and_parallel_to_the_same_numbers(path, tmp_path):
+    """rouge-6 (beyond the kernels' orders) and rouge-lsum, several
+    references: one call, worker threads/processes and streamed chunks
+    give the same numbers."""
+    preds, refs = _chinese(60)
+    preds = [p.replace("。", "。\n") for p in preds]
+    multi = [[r, p[:5]] for p, r in zip(preds, refs)]
+    names = ["rouge-3", "rouge-6", "rouge-lsum", "rouge-lsum-p"]
+    one = judgekit.evaluate(preds, multi, metrics=names)
+    two = judgekit.evaluate(preds, multi, metrics=names, n_jobs=2)
+    f = tmp_path / "pairs.jsonl"
+    f.write_text("\n".join(json.dumps({"pred": p, "ref": r}, ensure_ascii=False) for p, r in zip(preds, multi)),
+                 encoding="utf-8")
+    streamed = judgekit.evaluate_file(str(f), metrics=names, chunk_size=13, lang="zh")
+    assert one.scores == two.scores == streamed.scores and set(one.scores) == set(names)
+    assert 0 < one.scores["rouge-lsum"] < 100
