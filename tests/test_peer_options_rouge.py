@@ -385,6 +385,10 @@ def test_options_where_they_do_not_apply_are_errors():
         judgekit.evaluate(preds, refs, preset="rouge-score", exclusive=False)
     with pytest.raises(InputError, match="rouge_counting='lists'"):
         judgekit.evaluate(preds, refs, exclusive=False)
+    with pytest.raises(InputError, match="name rouge-lsum"):
+        judgekit.evaluate(preds, refs, split_summaries=True)
+    with pytest.raises(InputError, match="name rouge-lsum"):
+        judgekit.evaluate(preds, refs, preset="rouge-score", split_summaries=True)
     with pytest.raises(InputError, match="n >= 1"):
         judgekit.evaluate(preds, refs, metrics=["rouge-0"])
     with pytest.raises(InputError, match="rouge-lsum"):

@@ -83,6 +83,8 @@ class ROUGE:
     def __post_init__(self):
         if self.counting not in COUNTINGS:
             raise InputError(f"unknown ROUGE counting {self.counting!r}; choose 'counts', 'sets' or 'lists'")
+        if self.split_summaries and "lsum" not in self.types:
+            raise InputError("split_summaries= splits rouge-lsum's sentences; name rouge-lsum in metrics=")
         if "lsum" in self.types and self.counting != "counts":
             raise InputError("rouge-lsum is rouge-score's (clipped counts); it has no rouge_counting='sets' form")
 
