@@ -261,6 +261,31 @@ def test_pltrdy_rouge_preset_equals_rouge_1_0_1(path, exclusive):
         judgekit.evaluate(["..."], ["a"], preset="pltrdy-rouge", strict=True)
 
 
+@pytest.mark.parametrize("preset,exclusive", [("rouge-chinese", True), ("rouge-chinese", False),
+                                               ("pltrdy-rouge", True), ("pltrdy-rouge", False)])
+def test_raw_results_equal_the_peers(path, preset, exclusive):
+    """raw_results=True: the per-item hyp / ref / overlap counts, asked for
+    by name (rouge-N-hyp, -ref, -overlap)."""
+    if preset == "rouge-chinese":
+        from rouge_chinese import Rouge
+
+        preds, refs = _chinese(120)
+        hyps, labels = [_rouge_chinese_words(p) for p in preds], [_rouge_chinese_words(r) for r in refs]
+    else:
+        Rouge = pytest.importorskip("rouge").Rouge
+        hyps, labels = _english(120)
+        hyps, labels = hyps[:120], labels[:120]
+    metrics = ["rouge-1", "rouge-3", "rouge-l"]
+    peer = Rouge(metrics=metrics, raw_results=True, exclusive=exclusive).get_scores(hyps, labels)
+    names = [f"{m}{s}" for m in metrics for s in ("-hyp", "-ref", "-overlap")]
+    res = judgekit.evaluate(hyps, labels, preset=preset, tokenizer="whitespace", exclusive=exclusive, metrics=names)
+    assert list(res.scores) == names
+    for i, s in enumerate(peer):
+        for m in metrics:
+            got = {k: res.per_item[f"{m}-{k}"].iloc[i] for k in ("hyp", "ref", "overlap")}
+            assert got == s[m], (i, m)
+
+
 # -- hypothesis --------------------------------------------------------------
 _words = st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=12)
 _sents = st.lists(_words, max_size=4)
@@ -397,6 +422,8 @@ def test_options_where_they_do_not_apply_are_errors():
         judgekit.evaluate(preds, refs, preset="rouge-chinese", metrics=["rouge-lsum"])
     with pytest.raises(InputError, match="unknown metric"):
         judgekit.evaluate(preds, refs, preset="sacrebleu", metrics=["rouge-3"])
+    with pytest.raises(InputError, match="unknown metric"):
+        judgekit.evaluate(preds, refs, metrics=["rouge-1-overlap"])  # raw counts: the rouge-chinese presets
     # the default suite's rouge_counting='lists' is rouge-chinese's exclusive=False on the suite's tokens
     lists = judgekit.evaluate(["a a b"], ["a a a b"], tokenizer="whitespace", rouge_counting="lists", scale=1,
                               metrics=["rouge-1-p", "rouge-1-r"])

@@ -99,9 +99,10 @@ class Plan:
         else:
             row = preset_row(preset)
             wrong = [k for k in given if k not in row.accepts]
+            takes = [k for k in row.accepts if k in ROUGE_OPTIONS]
             if wrong:
                 raise InputError(f"preset {preset!r} does not take {', '.join(wrong)}"
-                                 + (f" (it takes {', '.join(row.accepts)})" if row.accepts else ""))
+                                 + (f" (it takes {', '.join(takes)})" if takes else ""))
             _fams, self.keep = select_families(metrics, row.names_for(metrics))
             opts = {"strict": strict, "tokenize": preset_tokenizer, **given}
             if "rouge_types" in row.accepts:

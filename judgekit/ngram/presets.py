@@ -43,7 +43,7 @@ from ..errors import InputError
 from ..text.tokenize import JiebaTokenizer, SacreTokenizer
 from ._stats import bleu_stats, rouge_stats
 from .bleu import BLEU
-from .rouge import ROUGE, rouge_chinese_words, rouge_chinese_words_of_jieba, types_for
+from .rouge import RAW, ROUGE, rouge_chinese_words, rouge_chinese_words_of_jieba, types_for
 from .protocol import Runner
 from .suite import Output, Partial, flat_refs, lsum_sentence_stats, split_refs
 
@@ -255,6 +255,10 @@ class RougeChinese(Runner):
                              "use preset 'rouge-score'")
         self.rouge = ROUGE("sets" if exclusive else "lists", types=types)
         self.names = self.rouge.names() + ["len-pred", "len-ref"]
+        # raw_results: the per-item counts, when metrics= names one
+        self.raw = any(m.endswith(RAW) for m in ([metrics] if isinstance(metrics, str) else metrics or ()))
+        if self.raw:
+            self.names += [f"rouge-{t}{s}" for t in types for s in RAW]
         self.strict = strict
         if self.kind == "jieba":
             self.jieba = JiebaTokenizer(whitespace="keep")
@@ -270,8 +274,10 @@ class RougeChinese(Runner):
         words = self._words(list(preds) + labels)
         hw, rw = words[:n], words[n:]
         empty = [i for i, (h, r) in enumerate(zip(hw, rw)) if h is None or r is None]
-        per_item = self.rouge.sentence_scores(rouge_stats([h or [] for h in hw], [[r or []] for r in rw],
-                                                          self.rouge.orders), n)
+        stats = rouge_stats([h or [] for h in hw], [[r or []] for r in rw], self.rouge.orders)
+        per_item = self.rouge.sentence_scores(stats, n)
+        if self.raw:
+            per_item.update(self.rouge.raw_counts(stats))
         # return_lengths: len(" ".join(sentences).split())
         per_item["len-pred"] = np.array([len(" ".join(h).split()) if h else 0 for h in hw], dtype=float)
         per_item["len-ref"] = np.array([len(" ".join(r).split()) if r else 0 for r in rw], dtype=float)
@@ -325,6 +331,15 @@ def _pltrdy_rouge_l(hyp: list[list[str]], ref: list[list[str]], exclusive: bool)
     """pltrdy rouge's ``rouge_l_summary_level`` (P, R, F) of sentence word
     lists: the union of the LCS tokens of every (reference sentence,
     hypothesis sentence) pair, a set (``exclusive``) or a list."""
+    n, m, llcs = _pltrdy_lcs_counts(hyp, ref, exclusive)
+    r_lcs = llcs / m
+    p_lcs = llcs / n
+    return p_lcs, r_lcs, 2.0 * ((p_lcs * r_lcs) / (p_lcs + r_lcs + 1e-8))
+
+
+def _pltrdy_lcs_counts(hyp: list[list[str]], ref: list[list[str]], exclusive: bool) -> tuple[int, int, int]:
+    """Its ``raw_results`` for rouge-l: hypothesis words, reference words
+    (distinct ones with ``exclusive``) and the union LCS count."""
     ref_words = [w for s in ref for w in s]
     hyp_words = [w for s in hyp for w in s]
     m = len(set(ref_words)) if exclusive else len(ref_words)
@@ -337,10 +352,7 @@ def _pltrdy_rouge_l(hyp: list[list[str]], ref: list[list[str]], exclusive: bool)
                 union |= set(lcs)  # type: ignore[operator]
             else:
                 union += lcs  # type: ignore[operator]
-    llcs = len(union)
-    r_lcs = llcs / m
-    p_lcs = llcs / n
-    return p_lcs, r_lcs, 2.0 * ((p_lcs * r_lcs) / (p_lcs + r_lcs + 1e-8))
+    return n, m, len(union)
 
 
 def _pltrdy_sentences(text: str) -> list[list[str]] | None:
@@ -375,11 +387,16 @@ class PltrdyRouge(RougeChinese):
         hw = [[w for s in h for w in s] if h else None for h in hs]
         rw = [[w for s in r for w in s] if r else None for r in rs]
         empty = [i for i, (h, r) in enumerate(zip(hw, rw)) if h is None or r is None]
-        per_item = self.rouge.sentence_scores(rouge_stats([h or [] for h in hw], [[r or []] for r in rw],
-                                                          self.rouge.orders), n)
+        stats = rouge_stats([h or [] for h in hw], [[r or []] for r in rw], self.rouge.orders)
+        per_item = self.rouge.sentence_scores(stats, n)
+        counts = [_pltrdy_lcs_counts(h, r, self.exclusive) if h and r else (0, 0, 0) for h, r in zip(hs, rs)]
         prf = [_pltrdy_rouge_l(h, r, self.exclusive) if h and r else (0.0, 0.0, 0.0) for h, r in zip(hs, rs)]
         for j, suffix in enumerate(("-p", "-r", "")):
             per_item["rouge-l" + suffix] = np.array([x[j] for x in prf], dtype=float)
+        if self.raw:
+            per_item.update(self.rouge.raw_counts(stats))
+            for j, suffix in enumerate(RAW):
+                per_item["rouge-l" + suffix] = np.array([x[j] for x in counts], dtype=float)
         per_item["len-pred"] = np.array([len(" ".join(h).split()) if h else 0 for h in hw], dtype=float)
         per_item["len-ref"] = np.array([len(" ".join(r).split()) if r else 0 for r in rw], dtype=float)
         return Partial(n, per_item, flagged=empty)
@@ -410,7 +427,10 @@ class Preset:
         if "rouge_types" not in self.accepts:
             return self.names
         extra = [t for t in types_for(metrics) if t not in ("1", "2", "l")]
-        return self.names + ROUGE(types=tuple(extra)).names()
+        names = self.names + ROUGE(types=tuple(extra)).names()
+        if "raw_results" in self.accepts:
+            names += [f"rouge-{t}{s}" for t in types_for(metrics) for s in RAW]
+        return names
 
     @property
     def native_scale(self) -> str:
@@ -427,8 +447,8 @@ PRESETS: dict[str, Preset] = {
     "glm4": Preset(GLM4),
     "sacrebleu": Preset(SacreBLEU),
     "rouge-score": Preset(RougeScore, accepts=("stemmer", "split_summaries", "rouge_types")),
-    "rouge-chinese": Preset(RougeChinese, accepts=("exclusive", "rouge_types")),
-    "pltrdy-rouge": Preset(PltrdyRouge, accepts=("exclusive", "rouge_types")),
+    "rouge-chinese": Preset(RougeChinese, accepts=("exclusive", "rouge_types", "raw_results")),
+    "pltrdy-rouge": Preset(PltrdyRouge, accepts=("exclusive", "rouge_types", "raw_results")),
 }
 
 

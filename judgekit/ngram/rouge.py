@@ -28,7 +28,8 @@ from ._stats import RougeStats
 
 COUNTINGS = ("counts", "sets", "lists")
 TYPES = ("1", "2", "l")
-_NAME = re.compile(r"rouge-([0-9]+|l|lsum)(-p|-r)?")
+RAW = ("-hyp", "-ref", "-overlap")  # rouge-chinese's raw_results, per item
+_NAME = re.compile(r"rouge-([0-9]+|l|lsum)(-p|-r|-hyp|-ref|-overlap)?")
 
 
 def rouge_type(name: str) -> str | None:
@@ -115,6 +116,24 @@ class ROUGE:
         else:
             sents = text.split("\n")
         return [x for x in sents if len(x)]
+
+    def raw_counts(self, stats: RougeStats) -> dict[str, np.ndarray]:
+        """rouge-chinese's ``raw_results`` per row (one reference per item):
+        ``rouge-N-hyp`` / ``-ref`` / ``-overlap``, the n-gram counts (sets
+        or lists) and their overlap; for ``l`` the word counts and the LCS."""
+        out = {}
+        for t in self.types:
+            if t == "l":
+                cols = ("hyp_len", "ref_len", "lcs")
+            elif t == "lsum":
+                cols = ("lsum_hyp", "lsum_ref", "lsum_hits")
+            elif self.counting == "sets":
+                cols = (f"hset_{t}", f"rset_{t}", f"sets_{t}")
+            else:
+                cols = (f"hyp_{t}", f"ref_{t}", f"clip_{t}")
+            for suffix, c in zip(RAW, cols):
+                out[f"rouge-{t}{suffix}"] = stats[c].astype(float)
+        return out
 
     def sentence_scores(self, stats: RougeStats, n_items: int) -> dict[str, np.ndarray]:
         """Per-item P/R/F (0-1); with several references the best-F one."""
