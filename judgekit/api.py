@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 from ._version import __version__
 from ._compat import renamed
 from .errors import InputError
-from .ngram.engine import SUITE_DEFAULTS
+from .ngram.engine import ROUGE_OPTIONS, SUITE_DEFAULTS
 from .scores import Scores
 from .signature import Signature
 
@@ -226,6 +226,9 @@ def evaluate(
     bleu_weights: Any = None,
     auto_reweigh: bool = False,
     rouge_counting: str = "counts",
+    stemmer: bool = False,
+    split_summaries: bool = False,
+    exclusive: bool = True,
     scale: int | None = None,
     strict: bool = False,
     progress: bool = False,
@@ -242,9 +245,10 @@ def evaluate(
     error); a Series with a list pairs by position.  ``lang`` is ``"zh"``,
     ``"en"`` or ``"auto"`` (decided once for the corpus).  ``preset``
     re-enacts a named pipeline exactly (``chatglm``, ``llamafactory``,
-    ``glm4``, ``sacrebleu``, ``rouge-score``; ``tokenizer`` picks among a
-    preset's own choices: zh/char/13a/intl for sacrebleu, jieba/default for
-    rouge-score); without one, judgekit's documented default suite runs,
+    ``glm4``, ``sacrebleu``, ``rouge-score``, ``rouge-chinese``, ``pltrdy-rouge``;
+    ``tokenizer`` picks among a preset's own choices: zh/char/13a/intl for
+    sacrebleu, jieba/default for rouge-score, jieba/whitespace for
+    rouge-chinese, whitespace/jieba for pltrdy-rouge); without one, judgekit's documented default suite runs,
     configurable through ``tokenizer`` (jieba, char, zh, 13a, intl,
     whitespace), ``whitespace`` (drop/keep), ``user_dicts``/``hmm``
     (jieba), ``normalize``, ``smoothing`` (sacreBLEU's none, exp,
@@ -254,10 +258,16 @@ def evaluate(
     ``bleu_order`` (BLEU-1..n, any n), ``bleu_weights`` (nltk smoothings:
     a weight vector or a list of them, scored as ``bleu-w1``, ...),
     ``auto_reweigh`` (nltk's), ``aggregate`` (corpus/mean), ``rouge_counting``
-    (counts/sets) and ``scale`` (1 or 100); those options with a preset are
-    an error (a preset re-enacts its pipeline).  ``metrics`` selects
-    families or names, registered metrics included
-    (``judgekit.ngram.register_metric``).
+    (counts/sets/lists) and ``scale`` (1 or 100); those options with a
+    preset are an error (a preset re-enacts its pipeline).  ``metrics``
+    selects families or names, registered metrics included
+    (``judgekit.ngram.register_metric``); ``rouge-N`` for any n and
+    ``rouge-lsum`` (with ``-p``/``-r``) are computed when named (default
+    suite, presets rouge-score and rouge-chinese).  The ROUGE peers' own
+    options: ``stemmer`` (rouge-score's ``use_stemmer``: preset rouge-score,
+    tokenizer default), ``split_summaries`` (rouge-lsum's sentences by
+    ``nltk.sent_tokenize`` instead of newlines), ``exclusive=False``
+    (presets rouge-chinese and pltrdy-rouge: n-grams as a multiset).  See docs/options.md.
     ``progress=True`` shows a progress bar on stderr for large inputs;
     ``n_jobs`` spreads the per-item work over that many cores (-1: all),
     with identical results: threads inside the compiled core for the
@@ -283,7 +293,8 @@ def evaluate(
                                whitespace=whitespace, user_dicts=tuple(user_dicts), hmm=hmm, normalize=normalize,
                                smoothing=smoothing, aggregate=aggregate, effective_order=effective_order,
                                bleu_order=bleu_order, bleu_weights=bleu_weights, auto_reweigh=auto_reweigh,
-                               rouge_counting=rouge_counting))
+                               rouge_counting=rouge_counting),
+                           rouge_options=dict(stemmer=stemmer, split_summaries=split_summaries, exclusive=exclusive))
     finally:
         SHOW_PROGRESS.reset(token)
     if judge is not None:
@@ -334,7 +345,8 @@ def _empties(p, r):
     return _blank(p), [any(not y or y.isspace() for y in rs) for rs in r]
 
 
-def _evaluate(preds, refs, *, lang, preset, metrics, scale, strict, n_jobs, tokenizer, suite_options) -> Result:
+def _evaluate(preds, refs, *, lang, preset, metrics, scale, strict, n_jobs, tokenizer, suite_options,
+              rouge_options=None) -> Result:
     from .ngram import engine
     from .ngram.suite import flat_refs
     from .text.lang import detect_language
@@ -343,7 +355,7 @@ def _evaluate(preds, refs, *, lang, preset, metrics, scale, strict, n_jobs, toke
     _check_common(lang, scale)
     detected = detect_language(itertools.chain(p, flat_refs(r))) if lang == "auto" else lang
     plan = _plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
-                 tokenizer=tokenizer, suite_options=suite_options)
+                 tokenizer=tokenizer, suite_options=suite_options, rouge_options=rouge_options)
     traps = _language_traps(itertools.chain(p, flat_refs(r)), lang=lang, preset=preset, tokenizer=tokenizer)
     if traps and strict:
         raise InputError("strict: " + "; ".join(traps))
@@ -367,6 +379,8 @@ def _language_traps(texts: Any, *, lang: str, preset: str | None, tokenizer: str
 
     from .text.lang import SAMPLE_CHARS, han_and_words
 
+    if preset in ("rouge-chinese", "pltrdy-rouge"):
+        return []  # space-separated words are their input (tokenizer 'whitespace')
     parts, seen = [], 0
     for t in texts:
         parts.append(t)
@@ -397,18 +411,18 @@ def _language_traps(texts: Any, *, lang: str, preset: str | None, tokenizer: str
     return out
 
 
-def _plan(*, preset, detected, lang, metrics, scale, strict, tokenizer, suite_options):
+def _plan(*, preset, detected, lang, metrics, scale, strict, tokenizer, suite_options, rouge_options=None):
     from .ngram.engine import Plan
 
     if preset is None:
         return Plan(preset=None, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
-                    suite_options=dict(suite_options, tokenizer=tokenizer))
+                    suite_options=dict(suite_options, tokenizer=tokenizer), rouge_options=rouge_options)
     given = [k for k, v in suite_options.items() if v != _SUITE_DEFAULTS[k]]
     if given:
         raise InputError(f"preset {preset!r} re-enacts its pipeline exactly; {', '.join(given)} appl"
                          f"{'ies' if len(given) == 1 else 'y'} to the default suite only")
     return Plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
-                preset_tokenizer=tokenizer)
+                preset_tokenizer=tokenizer, rouge_options=rouge_options)
 
 
 def _result(plan, part, empty_pred, empty_ref, index) -> Result:
@@ -465,9 +479,10 @@ def evaluate_file(
     _check_common(lang, scale)
     if chunk_size < 1:
         raise InputError("chunk_size must be at least 1")
-    unknown = set(suite_options) - set(_SUITE_DEFAULTS)
+    unknown = set(suite_options) - set(_SUITE_DEFAULTS) - set(ROUGE_OPTIONS)
     if unknown:
         raise InputError(f"evaluate_file got unknown option(s): {', '.join(sorted(unknown))}")
+    rouge_options = {k: suite_options.pop(k) for k in list(suite_options) if k in ROUGE_OPTIONS}
     options = {**_SUITE_DEFAULTS, **suite_options}
     rows = iter_pairs(pairs, preds=preds, refs=refs, pred_field=pred_field, ref_field=ref_field, id_field=id_field)
     ids: list = []
@@ -497,7 +512,7 @@ def evaluate_file(
     def make_plan(p, r):
         detected = detect_language(itertools.chain(p, flat_refs(r))) if lang == "auto" else lang
         return _plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
-                     tokenizer=tokenizer, suite_options=options)
+                     tokenizer=tokenizer, suite_options=options, rouge_options=rouge_options)
 
     bar = None
     token = SHOW_PROGRESS.set(False)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-__all__ = ["metric_names", "metric_path", "text_pair_features", "compute_ngram"]
+__all__ = ["metric_names", "metric_path", "text_pair_features", "compute_ngram", "rouge_metric_names"]
 
 
 def _metric_dirs() -> list[Path]:
@@ -61,14 +61,38 @@ def text_pair_features() -> list:
     ]
 
 
-def compute_ngram(family: str, predictions: Sequence[str], references: Sequence[Any], **options: Any) -> dict:
+def rouge_metric_names(rouge_types: Sequence[str]) -> list[str]:
+    """rouge-score / ``evaluate`` rouge type names (``rouge1``, ``rougeL``,
+    ``rougeLsum``) as judgekit's (``rouge-1``, ``rouge-l``, ``rouge-lsum``);
+    judgekit's own names pass through.  Each with its ``-p``/``-r``."""
+    import re
+
+    from .errors import InputError
+
+    out: list[str] = []
+    for t in rouge_types:
+        m = re.fullmatch(r"rouge([0-9]+|L|Lsum)", t)
+        name = f"rouge-{m.group(1).lower()}" if m else t
+        if not re.fullmatch(r"rouge-([0-9]+|l|lsum)", name):
+            raise InputError(f"unknown rouge type {t!r}; use rouge1..rouge9, rougeL, rougeLsum (or rouge-3, rouge-l, "
+                             "rouge-lsum)")
+        out += [name, f"{name}-p", f"{name}-r"]
+    return out
+
+
+def compute_ngram(family: str, predictions: Sequence[str], references: Sequence[Any], per_item: bool = False,
+                  **options: Any) -> dict:
     """``judgekit.evaluate`` restricted to one metric family, flattened for
-    ``evaluate``: the scores, ``n_items`` and the signature string."""
+    ``evaluate``: the scores (``per_item=True``: a list of per-item values
+    each, as ``evaluate``'s ``use_aggregator=False``), ``n_items`` and the
+    signature string."""
     from . import evaluate
 
     options.setdefault("metrics", [family])
     result = evaluate(list(predictions), list(references), **options)
     out: dict[str, Any] = {k: float(v) for k, v in result.scores.items()}
+    if per_item:
+        out = {k: [float(x) for x in result.column(k)] for k in result.scores if k in result.column_names}
     out["n_items"] = len(predictions)
     out["signature"] = str(result.signature)
     return out

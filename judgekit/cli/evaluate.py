@@ -19,9 +19,11 @@ def add_parser(sub) -> None:
                    "prediction, hypothesis, hyp present: LLaMA-Factory's generated_predictions.jsonl needs no flag)")
     p.add_argument("--ref-field", help="field/column of the reference, a string or list of strings (default: ref, "
                    "else the one of label, labels, reference, target, gold present)")
-    p.add_argument("--preset", help="re-enact a pipeline: chatglm, llamafactory, glm4, sacrebleu, rouge-score")
+    p.add_argument("--preset", help="re-enact a pipeline: chatglm, llamafactory, glm4, sacrebleu, rouge-score, "
+                                    "rouge-chinese, pltrdy-rouge")
     p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"])
-    p.add_argument("--metrics", help="comma-separated families (bleu,rouge,distinct,length) or names (bleu-4,rouge-l)")
+    p.add_argument("--metrics", help="comma-separated families (bleu,rouge,distinct,length) or names (bleu-4,rouge-l; "
+                                     "rouge-N for any n and rouge-lsum, with -p/-r, when named)")
     p.add_argument("--tokenizer", "--tokenize", dest="tokenizer",
                    help="default suite: jieba, char, zh, 13a, intl, whitespace; preset sacrebleu: zh, char, 13a, "
                         "intl; preset rouge-score: jieba, default (--tokenize: its old name)")
@@ -40,7 +42,15 @@ def add_parser(sub) -> None:
     p.add_argument("--bleu-stats", metavar="PATH", help="also write BLEU's per-item sufficient statistics (.jsonl: "
                    "id, counts, totals, sys_len, ref_len)")
     p.add_argument("--aggregate", "--aggregation", dest="aggregate", choices=["corpus", "mean"], help="default suite BLEU: corpus (default) or mean")
-    p.add_argument("--rouge-counting", choices=["counts", "sets"], help="default suite ROUGE: counts (default) or sets")
+    p.add_argument("--rouge-counting", choices=["counts", "sets", "lists"],
+                   help="default suite ROUGE: counts (default, rouge-score), sets or lists (rouge-chinese, "
+                        "exclusive=True / False)")
+    p.add_argument("--stemmer", action="store_true",
+                   help="preset rouge-score, tokenizer default: Porter-stem words (rouge-score's use_stemmer)")
+    p.add_argument("--split-summaries", action="store_true",
+                   help="rouge-lsum: sentences by nltk.sent_tokenize instead of newlines (rouge-score's split_summaries)")
+    p.add_argument("--no-exclusive", dest="exclusive", action="store_false",
+                   help="presets rouge-chinese, pltrdy-rouge: n-grams as a multiset (their exclusive=False)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (-1: one per core); same numbers")
     p.add_argument("--chunk-size", type=int, default=5_000, help="items read and scored at a time (memory stays flat)")
     p.add_argument("--scale", type=int, choices=[1, 100])
@@ -75,6 +85,11 @@ def run(args: argparse.Namespace) -> int:
         suite["bleu_weights"] = [_weights(w) for w in args.bleu_weights]
     if args.auto_reweigh:
         suite["auto_reweigh"] = True
+    for name in ("stemmer", "split_summaries"):
+        if getattr(args, name):
+            suite[name] = True
+    if not args.exclusive:
+        suite["exclusive"] = False
     result = evaluate_file(
         args.pairs, preds=args.preds, refs=args.refs, pred_field=args.pred_field, ref_field=args.ref_field,
         lang=args.lang, preset=args.preset, metrics=metrics, tokenizer=args.tokenizer, scale=args.scale,

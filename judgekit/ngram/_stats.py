@@ -328,6 +328,72 @@ def _rouge_stats_py(hyps, refs, orders, lcs):
     return RougeStats(np.asarray(rows_item, dtype=np.int64), {k: arr[:, j] for j, k in enumerate(names)})
 
 
+def _lcs_indices(ref: Tokens, can: Tokens) -> list[int]:
+    """Indices into ``ref`` of one longest common subsequence: the one
+    rouge-score's ``lcs_ind`` reads out (its DP table and its backtrack's
+    tie-break), since ROUGE-Lsum's union depends on which LCS is taken."""
+    rows, cols = len(ref), len(can)
+    t = [[0] * (cols + 1) for _ in range(rows + 1)]
+    for i in range(1, rows + 1):
+        ti, up = t[i], t[i - 1]
+        r = ref[i - 1]
+        for j in range(1, cols + 1):
+            if r == can[j - 1]:
+                ti[j] = up[j - 1] + 1
+            else:
+                a, b = up[j], ti[j - 1]
+                ti[j] = a if a > b else b
+    out: list[int] = []
+    i, j = rows, cols
+    while i > 0 and j > 0:
+        if ref[i - 1] == can[j - 1]:
+            out.append(i - 1)
+            i -= 1
+            j -= 1
+        elif t[i][j - 1] > t[i - 1][j]:
+            j -= 1
+        else:
+            i -= 1
+    out.reverse()
+    return out
+
+
+def lsum_stats(hyp_sents: Sequence[Sequence[Tokens]],
+               ref_sents: Sequence[Sequence[Sequence[Tokens]]]) -> dict[str, np.ndarray]:
+    """ROUGE-Lsum integers per (item, reference) row, in ``rouge_stats``'
+    row order: ``lsum_hits`` (rouge-score's summary-level union-LCS hits,
+    each token counted at most as often as it occurs on both sides, as
+    ROUGE-1.5.5), ``lsum_hyp`` and ``lsum_ref`` (tokens over all
+    sentences; hits are 0 where a side has no sentence or no token).
+    Sentences are token lists; pure Python on both paths."""
+    hits, hl, rl = [], [], []
+    for hs, rss in zip(hyp_sents, ref_sents):
+        n = sum(map(len, hs))
+        cc = Counter()
+        for s in hs:
+            cc.update(s)
+        for rs in rss:
+            m = sum(map(len, rs))
+            h = 0
+            if hs and rs and n and m:
+                cnt_c = Counter(cc)
+                cnt_r = Counter()
+                for s in rs:
+                    cnt_r.update(s)
+                for r in rs:
+                    union = sorted(set().union(*[_lcs_indices(r, c) for c in hs]))
+                    for k in union:
+                        tok = r[k]
+                        if cnt_c[tok] > 0 and cnt_r[tok] > 0:
+                            h += 1
+                            cnt_c[tok] -= 1
+                            cnt_r[tok] -= 1
+            hits.append(h)
+            hl.append(n)
+            rl.append(m)
+    return {k: np.asarray(v, dtype=np.int64) for k, v in (("lsum_hits", hits), ("lsum_hyp", hl), ("lsum_ref", rl))}
+
+
 def distinct_counts(hyps: Sequence[Tokens], orders: Sequence[int] = (1, 2), with_sets: bool = False) -> dict:
     """Distinct-n (Li et al. 2016): distinct n-grams / all n-grams, over the
     whole set of predictions (corpus) and per prediction.
@@ -366,7 +432,8 @@ def _distinct_counts_py(hyps, orders, with_sets):
 
 def corpus_stats(hyps: Sequence[Tokens] | Encoded, refs: Sequence[Sequence[Tokens]] | None, *, bleu: bool = True,
                  rouge: bool = True, distinct: bool = True, with_sets: bool = False,
-                 threads: int = 1, bleu_order: int = MAX_ORDER) -> tuple[BleuStats | None, RougeStats | None, dict | None]:
+                 threads: int = 1, bleu_order: int = MAX_ORDER,
+                 rouge_orders: Sequence[int] = ROUGE_ORDERS) -> tuple[BleuStats | None, RougeStats | None, dict | None]:
     """``bleu_stats``, ``rouge_stats`` and ``distinct_counts`` (default
     orders) of one corpus, tokens interned once.  With ``threads`` > 1 and
     the compiled kernels, the work is spread over that many threads: BLEU
@@ -377,16 +444,16 @@ def corpus_stats(hyps: Sequence[Tokens] | Encoded, refs: Sequence[Sequence[Token
         ck, enc = (None, None) if threads <= 1 or bleu_order != MAX_ORDER else _native_enc(hyps, refs)
         if ck is not None:
             out = _corpus_stats_threaded(ck, enc, hyps.n if isinstance(hyps, Encoded) else len(hyps), bleu, rouge,
-                                         distinct, with_sets, threads)
+                                         distinct, with_sets, threads, tuple(rouge_orders))
             if out is not None:
                 return out
         bs = bleu_stats(hyps, refs, bleu_order) if bleu else None
-        rs = rouge_stats(hyps, refs) if rouge else None
+        rs = rouge_stats(hyps, refs, rouge_orders) if rouge else None
         dc = distinct_counts(hyps, with_sets=with_sets) if distinct else None
     return bs, rs, dc
 
 
-def _corpus_stats_threaded(ck, enc, n, bleu, rouge, distinct, with_sets, threads):
+def _corpus_stats_threaded(ck, enc, n, bleu, rouge, distinct, with_sets, threads, rouge_orders=ROUGE_ORDERS):
     import threading
 
     if n < 2 * threads:
@@ -399,7 +466,7 @@ def _corpus_stats_threaded(ck, enc, n, bleu, rouge, distinct, with_sets, threads
         if bleu and ck.bleu_stats(enc, MAX_ORDER, bs.matches, bs.totals, bs.hyp_len, bs.ref_len, lo, hi) \
                 is NotImplemented:
             return NotImplemented
-        return ck.rouge_stats(enc, ROUGE_ORDERS, True, lo, hi) if rouge else None
+        return ck.rouge_stats(enc, rouge_orders, True, lo, hi) if rouge else None
 
     # Distinct bigrams split by n-gram hash (the parts add up exactly), then
     # the item ranges, the short unigram count last
@@ -433,7 +500,7 @@ def _corpus_stats_threaded(ck, enc, n, bleu, rouge, distinct, with_sets, threads
         dc = {1: _distinct_parts([r[0] for r in results[-1:]])}
         dc[2] = _distinct_parts([r[0] for r in results[:len(d2)]])
         results = results[len(d2):-1]
-    rs = _rouge_from(results, ROUGE_ORDERS) if rouge else None
+    rs = _rouge_from(results, rouge_orders) if rouge else None
     return bs, rs, dc
 
 

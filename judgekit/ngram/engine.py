@@ -22,7 +22,6 @@ from ._parallel import Pool, _mergeable_factory, in_call_threads, mergeable, res
 from ._parallel import partial as run_partial
 from .presets import preset as preset_row
 from .presets import rescale
-from .rouge import ROUGE
 from .suite import Accumulator, Output, Partial, Suite, select_families
 
 __all__ = ["Plan", "Evaluation", "NgramReducer", "run", "stream", "resolve_jobs"]
@@ -30,6 +29,10 @@ __all__ = ["Plan", "Evaluation", "NgramReducer", "run", "stream", "resolve_jobs"
 SUITE_DEFAULTS = dict(tokenizer=None, whitespace=None, user_dicts=(), hmm=True, normalize="none", smoothing="exp",
                       aggregate="corpus", effective_order=True, rouge_counting="counts", bleu_order=4,
                       bleu_weights=None, auto_reweigh=False)
+# the ROUGE peers' own options (rouge-score's use_stemmer and split_summaries,
+# rouge-chinese's exclusive): for the presets that declare them
+# (``Preset.accepts``) and, split_summaries, the default suite
+ROUGE_OPTIONS = dict(stemmer=False, split_summaries=False, exclusive=True)
 
 
 @dataclass
@@ -101,16 +104,34 @@ class Plan:
 
     def __init__(self, *, preset: str | None, detected: str, lang: str, metrics: Sequence[str] | None,
                  scale: int | None, strict: bool, preset_tokenizer: str | None = None,
-                 suite_options: Mapping[str, Any] | None = None) -> None:
+                 suite_options: Mapping[str, Any] | None = None,
+                 rouge_options: Mapping[str, Any] | None = None) -> None:
         self.preset, self.detected, self.lang, self.scale, self.strict = preset, detected, lang, scale, strict
+        given = {k: v for k, v in dict(rouge_options or {}).items() if v != ROUGE_OPTIONS[k]}
         if preset is None:
+            if given.get("stemmer"):
+                raise InputError("stemmer= is rouge-score's use_stemmer, which only its own tokenizer applies: use "
+                                 "preset='rouge-score' with tokenizer='default'")
+            if "exclusive" in given:
+                raise InputError("exclusive= is rouge-chinese's (preset='rouge-chinese' or 'pltrdy-rouge'); the "
+                                 "default suite spells it rouge_counting='lists'")
             opts = _suite_options(detected, **{**SUITE_DEFAULTS, **dict(suite_options or {})}, scale=scale,
                                   metrics=metrics)
             opts["tokenizer_options"] = dict(opts["tokenizer_options"])
+            if given.get("split_summaries"):
+                opts["split_summaries"] = True
             self.keep = None
         else:
-            _fams, self.keep = select_families(metrics, preset_row(preset).names)
-            opts = {"strict": strict, "tokenize": preset_tokenizer}
+            row = preset_row(preset)
+            wrong = [k for k in given if k not in row.accepts]
+            takes = [k for k in row.accepts if k in ROUGE_OPTIONS]
+            if wrong:
+                raise InputError(f"preset {preset!r} does not take {', '.join(wrong)}"
+                                 + (f" (it takes {', '.join(takes)})" if takes else ""))
+            _fams, self.keep = select_families(metrics, row.names_for(metrics))
+            opts = {"strict": strict, "tokenize": preset_tokenizer, **given}
+            if "rouge_types" in row.accepts:
+                opts["metrics"] = tuple([metrics] if isinstance(metrics, str) else metrics or ())
         frozen = tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else v) for k, v in opts.items()))
         # picklable: worker processes that cannot fork build their own runner
         self.factory: Callable[[], Any] = functools.partial(_build_runner, preset, detected, frozen)
@@ -254,7 +275,7 @@ def _suite_many(runner: Suite, means: dict, sums: dict | None, m: np.ndarray) ->
             f = scale / runner.bleu.native_scale
             out.update({k: v * f if f != 1 else v for k, v in _corpus_bleu_many(runner.bleu, sums).items()})
     if "rouge" in fams:
-        out.update({k: means[k] for k in ROUGE.names()})
+        out.update({k: means[k] for k in runner.rouge.names()})
     if "length" in fams and sums is not None:
         h, r = sums["hyp_len"].astype(float), sums["ref_len"].astype(float)
         out["len-pred"] = h / m
@@ -275,10 +296,10 @@ def _sacrebleu_many(runner: Any, means: dict, sums: dict | None, m: np.ndarray) 
 
 
 def _vectorised_table() -> dict[type, Callable]:
-    from .presets import GLM4, ChatGLM, RougeScore, SacreBLEU
+    from .presets import GLM4, ChatGLM, PltrdyRouge, RougeChinese, RougeScore, SacreBLEU
 
     return {Suite: _suite_many, ChatGLM: _means_many, GLM4: _means_many, RougeScore: _means_many,
-            SacreBLEU: _sacrebleu_many}
+            RougeChinese: _means_many, PltrdyRouge: _means_many, SacreBLEU: _sacrebleu_many}
 
 
 _VECTORISED = _vectorised_table()

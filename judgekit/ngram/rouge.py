@@ -1,4 +1,5 @@
-"""ROUGE-1/2/L precision, recall and F from shared statistics.
+"""ROUGE-N (any n), ROUGE-L and ROUGE-Lsum precision, recall and F from
+shared statistics.
 
 Two counting conventions, each replaying its reference's float operations:
 
@@ -8,6 +9,12 @@ Two counting conventions, each replaying its reference's float operations:
 - ``sets`` (rouge-chinese, pltrdy rouge): each distinct n-gram counted once,
   F = 2 * (PR / (P + R + 1e-8)); ROUGE-L is a plain LCS over the flattened
   tokens with the same F.
+- ``lists`` (rouge-chinese with ``exclusive=False``): ``sets`` with n-grams
+  counted as a multiset (clipped overlap); ROUGE-L unchanged.
+
+The types are ``1``, ``2``, ``l`` by default; ``rouge-3`` (any n) and
+``rouge-lsum`` (rouge-score's summary-level LCS over newline-separated
+sentences; ``counts`` only) are computed when asked for by name.
 """
 from __future__ import annotations
 
@@ -19,8 +26,35 @@ import numpy as np
 from ..errors import InputError
 from ._stats import RougeStats
 
-COUNTINGS = ("counts", "sets")
+COUNTINGS = ("counts", "sets", "lists")
 TYPES = ("1", "2", "l")
+RAW = ("-hyp", "-ref", "-overlap")  # rouge-chinese's raw_results, per item
+_NAME = re.compile(r"rouge-([0-9]+|l|lsum)(-p|-r|-hyp|-ref|-overlap)?")
+
+
+def rouge_type(name: str) -> str | None:
+    """The ROUGE type a score name asks for (``rouge-3-p`` -> ``3``,
+    ``rouge-lsum`` -> ``lsum``), None for other names; an error for
+    ``rouge-0``."""
+    m = _NAME.fullmatch(name)
+    if m is None:
+        return None
+    t = m.group(1)
+    if t.isdigit():
+        if int(t) < 1:
+            raise InputError(f"metric {name!r}: ROUGE-N needs n >= 1")
+        t = str(int(t))
+    return t
+
+
+def types_for(metrics) -> tuple[str, ...]:
+    """The default types, then every other type ``metrics`` names."""
+    out = list(TYPES)
+    for m in ([metrics] if isinstance(metrics, str) else metrics or ()):
+        t = rouge_type(m)
+        if t is not None and t not in out:
+            out.append(t)
+    return tuple(out)
 
 
 def _prf(ov, hyp, ref, counting: str):
@@ -44,27 +78,70 @@ class ROUGE:
     """ROUGE-1, ROUGE-2 and ROUGE-L with an explicit counting convention."""
 
     counting: str = "counts"
+    types: tuple = TYPES
+    split_summaries: bool = False  # rouge-lsum's sentences: nltk.sent_tokenize instead of newlines
 
     def __post_init__(self):
         if self.counting not in COUNTINGS:
-            raise InputError(f"unknown ROUGE counting {self.counting!r}; choose 'counts' or 'sets'")
+            raise InputError(f"unknown ROUGE counting {self.counting!r}; choose 'counts', 'sets' or 'lists'")
+        if self.split_summaries and "lsum" not in self.types:
+            raise InputError("split_summaries= splits rouge-lsum's sentences; name rouge-lsum in metrics=")
+        if "lsum" in self.types and self.counting != "counts":
+            raise InputError("rouge-lsum is rouge-score's (clipped counts); it has no rouge_counting='sets' form")
+
+    @property
+    def orders(self) -> tuple[int, ...]:
+        return tuple(int(t) for t in self.types if t.isdigit())
 
     def signature(self) -> str:
         f = "2PR/(P+R)" if self.counting == "counts" else "2PR/(P+R+1e-8)"
-        return f"{self.counting},lcs.plain,multi.best-f,f.{f}"
+        extra = [t for t in self.types if t not in TYPES]
+        more = f",types.{'+'.join(extra)}" if extra else ""
+        if "lsum" in self.types:
+            more += ",lsum.sents." + ("nltk-sent_tokenize" if self.split_summaries else "newline")
+        return f"{self.counting},lcs.plain,multi.best-f,f.{f}{more}"
 
-    @staticmethod
-    def names() -> list[str]:
+    def names(self) -> list[str]:
         out = []
-        for t in TYPES:
+        for t in self.types:
             out += [f"rouge-{t}", f"rouge-{t}-p", f"rouge-{t}-r"]
+        return out
+
+    def sentences(self, text: str) -> list[str]:
+        """rouge-lsum's sentences of a text, as rouge-score's ``get_sents``."""
+        if self.split_summaries:
+            import nltk
+
+            sents = nltk.sent_tokenize(text)
+        else:
+            sents = text.split("\n")
+        return [x for x in sents if len(x)]
+
+    def raw_counts(self, stats: RougeStats) -> dict[str, np.ndarray]:
+        """rouge-chinese's ``raw_results`` per row (one reference per item):
+        ``rouge-N-hyp`` / ``-ref`` / ``-overlap``, the n-gram counts (sets
+        or lists) and their overlap; for ``l`` the word counts and the LCS."""
+        out = {}
+        for t in self.types:
+            if t == "l":
+                cols = ("hyp_len", "ref_len", "lcs")
+            elif t == "lsum":
+                cols = ("lsum_hyp", "lsum_ref", "lsum_hits")
+            elif self.counting == "sets":
+                cols = (f"hset_{t}", f"rset_{t}", f"sets_{t}")
+            else:
+                cols = (f"hyp_{t}", f"ref_{t}", f"clip_{t}")
+            for suffix, c in zip(RAW, cols):
+                out[f"rouge-{t}{suffix}"] = stats[c].astype(float)
         return out
 
     def sentence_scores(self, stats: RougeStats, n_items: int) -> dict[str, np.ndarray]:
         """Per-item P/R/F (0-1); with several references the best-F one."""
         rows = {}
-        for t in TYPES:
-            if t == "l":
+        for t in self.types:
+            if t == "lsum":
+                p, r, f = _prf(stats["lsum_hits"], stats["lsum_hyp"], stats["lsum_ref"], "counts")
+            elif t == "l":
                 lcs = stats["lcs"]
                 if self.counting == "counts":
                     empty = (stats["hyp_len"] == 0) | (stats["ref_len"] == 0)
@@ -73,8 +150,9 @@ class ROUGE:
                 else:
                     p, r, f = _prf(lcs, stats["hyp_len"], stats["ref_len"], "sets")
             else:
-                if self.counting == "counts":
-                    p, r, f = _prf(stats[f"clip_{t}"], stats[f"hyp_{t}"], stats[f"ref_{t}"], "counts")
+                if self.counting != "sets":
+                    p, r, f = _prf(stats[f"clip_{t}"], stats[f"hyp_{t}"], stats[f"ref_{t}"],
+                                   "counts" if self.counting == "counts" else "sets")
                 else:
                     p, r, f = _prf(stats[f"sets_{t}"], stats[f"hset_{t}"], stats[f"rset_{t}"], "sets")
             rows[t] = (p, r, f)

@@ -21,10 +21,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..text.tokenize import make_tokenizer
-from ._stats import MAX_ORDER, BleuStats, corpus_stats, encoded, native_kernels
+from ._stats import MAX_ORDER, BleuStats, corpus_stats, encoded, lsum_stats, native_kernels
 from .bleu import BLEU, check_defined, parse_smoothing, undefined_items
 from .protocol import Runner, metric_family, registered_metrics
-from .rouge import ROUGE
+from .rouge import ROUGE, rouge_type, types_for
 
 FAMILIES = ("bleu", "rouge", "distinct", "length")
 _BLEU_FIELDS = ("hyp_len", "ref_len", "matches", "totals")
@@ -127,19 +127,20 @@ def merge(parts: Sequence[Partial]) -> Partial:
     return acc.result()
 
 
-def _builtin_names(max_order: int = 4, bleu: BLEU | None = None) -> dict[str, str]:
-    """Score name -> family of the built-in scores (``bleu``: the BLEU
-    configured, whose order and weights name its scores)."""
+def _builtin_names(max_order: int = 4, bleu: BLEU | None = None, rouge: ROUGE | None = None) -> dict[str, str]:
+    """Score name -> family of the built-in scores (``bleu``, ``rouge``: the
+    configured families, whose order, weights and types name their scores)."""
     names = {n: "bleu" for n in (bleu or BLEU(max_order=max_order)).names()}
-    names.update({n: "rouge" for n in ROUGE.names()})
+    names.update({n: "rouge" for n in (rouge or ROUGE()).names()})
     names.update({"distinct-1": "distinct", "distinct-2": "distinct"})
     names.update({n: "length" for n in ("len-pred", "len-ref", "len-ratio")})
     return names
 
 
-def all_names(max_order: int = 4, bleu: BLEU | None = None) -> list[str]:
-    """Every score the default suite can compute: built-in, then registered."""
-    return list(_builtin_names(max_order, bleu)) + [n for m in registered_metrics().values() for n in m.names]
+def all_names(max_order: int = 4, bleu: BLEU | None = None, rouge: ROUGE | None = None) -> list[str]:
+    """Every score the default suite can compute: built-in (with the
+    configured BLEU and ROUGE), then registered."""
+    return list(_builtin_names(max_order, bleu, rouge)) + [n for m in registered_metrics().values() for n in m.names]
 
 
 def select_families(metrics: Sequence[str] | None, valid: Sequence[str]) -> tuple[set[str], list[str] | None]:
@@ -152,6 +153,7 @@ def select_families(metrics: Sequence[str] | None, valid: Sequence[str]) -> tupl
         metrics = [metrics]
     builtin = {v: "bleu" for v in valid if v.startswith("bleu-")}
     builtin.update(_builtin_names())
+    builtin.update({v: "rouge" for v in valid if rouge_type(v) is not None})  # rouge-3, rouge-lsum, ...
     families = list(FAMILIES) + list(registered_metrics())
     fams: set[str] = set()
     keep: list[str] = []
@@ -159,7 +161,7 @@ def select_families(metrics: Sequence[str] | None, valid: Sequence[str]) -> tupl
         if m in families:
             fams.add(m)
             keep += [v for v in valid if metric_family(v, builtin) == m]
-        elif m in valid:
+        elif m in valid:  # (rouge-N / rouge-lsum are valid once asked for: see types_for)
             fam = metric_family(m, builtin)
             if fam is None:
                 raise InputError(f"metric {m!r} belongs to no family")
@@ -202,13 +204,26 @@ def split_refs(toks: list, n: int, refs: Sequence[Sequence[str]]) -> tuple[list,
     return hyps, ref_toks
 
 
+def lsum_sentence_stats(rouge: ROUGE, tokenize_many: Any, preds: Sequence[str],
+                        refs: Sequence[Sequence[str]]) -> dict[str, np.ndarray]:
+    """``lsum_stats`` of raw texts: sentences by ``rouge.sentences``, all of
+    them tokenized in one ``tokenize_many`` call."""
+    texts = list(preds) + flat_refs(refs)
+    sents = [rouge.sentences(t) for t in texts]
+    toks = iter(tokenize_many([s for ss in sents for s in ss]))
+    per_text = [[next(toks) for _ in ss] for ss in sents]
+    n = len(preds)
+    hyp_sents, ref_sents = split_refs(per_text, n, refs)
+    return lsum_stats(hyp_sents, ref_sents)
+
+
 class Suite(Runner):
     """The configurable default suite (see module docstring)."""
 
     def __init__(self, *, lang: str, tokenizer: str, tokenizer_options: dict, smoothing: str = "exp",
                  aggregation: str = "corpus", effective_order: bool = True, rouge_counting: str = "counts",
                  scale: int = 100, metrics: Sequence[str] | None = None, bleu_order: int = 4,
-                 bleu_weights: tuple = (), auto_reweigh: bool = False):
+                 bleu_weights: tuple = (), auto_reweigh: bool = False, split_summaries: bool = False):
         self.mergeable = False
         self.threads = 1  # the compiled path: segmenting and counting release the GIL
         self.tokenizer = make_tokenizer(tokenizer, **dict(tokenizer_options))
@@ -217,9 +232,9 @@ class Suite(Runner):
                          effective_order=effective_order, weights=tuple(bleu_weights or ()),
                          auto_reweigh=auto_reweigh)
         self.bleu_count_order = max(MAX_ORDER, self.bleu.count_order)
-        self.rouge = ROUGE(counting=rouge_counting)
+        self.rouge = ROUGE(counting=rouge_counting, types=types_for(metrics), split_summaries=split_summaries)
         self.scale = scale
-        self.names = all_names(bleu=self.bleu)
+        self.names = all_names(bleu=self.bleu, rouge=self.rouge)
         self.fams, self.keep = select_families(metrics, self.names)
         self.extra = [m for fam, m in registered_metrics().items() if fam in self.fams]
 
@@ -231,7 +246,8 @@ class Suite(Runner):
     def id_path(self) -> bool:
         """Tokens go straight to ids (compiled segmenter and kernels): the
         whole call runs without the GIL, so ``threads`` can spread it."""
-        return self.tokenizer.has_ids and native_kernels() is not None and self.bleu_count_order <= MAX_ORDER
+        return (self.tokenizer.has_ids and native_kernels() is not None and self.bleu_count_order <= MAX_ORDER
+                and max(self.rouge.orders) <= MAX_ORDER)
 
     def partial(self, preds: Sequence[str], refs: Sequence[Sequence[str]]) -> Partial:
         fams, scale, n = self.fams, self.scale, len(preds)
@@ -256,7 +272,9 @@ class Suite(Runner):
                     per_item[k] = np.asarray(v, dtype=float) * scale
         bs, rs, dc = corpus_stats(hyps, ref_toks, bleu=bool(fams & {"bleu", "length"}), rouge="rouge" in fams,
                                   distinct="distinct" in fams, with_sets=self.mergeable, threads=self.threads,
-                                  bleu_order=self.bleu_count_order)
+                                  bleu_order=self.bleu_count_order, rouge_orders=self.rouge.orders)
+        if rs is not None and "lsum" in self.rouge.types:
+            rs.cols.update(self._lsum(preds, refs))
         if "bleu" in fams:
             f = scale / self.bleu.native_scale
             for k, v in self.bleu.sentence_scores(bs).items():
@@ -289,7 +307,7 @@ class Suite(Runner):
             else:
                 scores.update({k: v * f if f != 1 else v for k, v in self.bleu.corpus_score(bs).items()})
         if "rouge" in fams:
-            scores.update({k: float(np.mean(per_item[k])) for k in ROUGE.names()})
+            scores.update({k: float(np.mean(per_item[k])) for k in self.rouge.names()})
         if "distinct" in fams and part.distinct is not None:
             for order, (seen, total) in part.distinct.items():
                 uniq = len(seen) if isinstance(seen, set) else seen
@@ -330,6 +348,11 @@ class Suite(Runner):
             sig[m.family] = m.signature()
         sig["scale"] = str(scale)
         return Output(scores, per_item, sig, warnings, [k for k in scores if k.startswith("distinct")])
+
+    def _lsum(self, preds: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[str, np.ndarray]:
+        """ROUGE-Lsum's statistics: each text split into sentences
+        (``ROUGE.sentences``), each sentence tokenized on its own."""
+        return lsum_sentence_stats(self.rouge, self.tokenizer.tokenize_many, preds, refs)
 
     def warm_up(self) -> None:
         """Load dictionaries before worker processes fork."""

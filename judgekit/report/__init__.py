@@ -13,7 +13,8 @@ Public API::
 from __future__ import annotations
 
 from ._leaderboard import Leaderboard, compare, leaderboard, score_systems
-from .significance import PairedTest, bootstrap_ci, paired_bootstrap, paired_randomization
+from .significance import AggregateScore, PairedTest, bootstrap_aggregate, bootstrap_ci, paired_bootstrap, \
+    paired_randomization
 
 __all__ = ["leaderboard", "compare", "score_systems", "Leaderboard", "paired_bootstrap", "paired_randomization",
-           "bootstrap_ci", "PairedTest"]
+           "bootstrap_ci", "bootstrap_aggregate", "AggregateScore", "PairedTest"]

@@ -20,13 +20,14 @@ default seed is sacreBLEU's (12345).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from .._compat import renamed
 from ..errors import InputError
 from ..scores import Scores
 
-__all__ = ["PairedTest", "paired_bootstrap", "paired_randomization", "bootstrap_ci", "DEFAULT_SEED"]
+__all__ = ["PairedTest", "paired_bootstrap", "paired_randomization", "bootstrap_ci", "bootstrap_aggregate",
+           "AggregateScore", "DEFAULT_SEED"]
 
 DEFAULT_SEED = 12345
 
@@ -303,3 +304,85 @@ def bootstrap_ci(result: Any, *, metrics: Sequence[str] | None = None, n_bootstr
     names = _select(full, metrics)
     vals = _resample(s, _bootstrap_indices(n, n_bootstrap, seed), names)
     return {k: _interval(vals[k], confidence) for k in names}
+
+
+class AggregateScore(NamedTuple):
+    """rouge-score's ``AggregateScore`` for one score: the low and high
+    percentiles of the bootstrap means and their median (``mid``)."""
+
+    low: float
+    mid: float
+    high: float
+
+
+def _groups(names: Sequence[str]) -> list[list[str]]:
+    """The score names in rouge-score's resampling groups: ``x-p``, ``x-r``
+    and ``x`` together (its ``Score(precision, recall, fmeasure)``), in the
+    order ``x`` first appears; any other name alone."""
+    out: list[list[str]] = []
+    done: set[str] = set()
+    for k in names:
+        base = k[:-2] if k.endswith(("-p", "-r")) else k
+        if base in done:
+            continue
+        group = [m for m in (f"{base}-p", f"{base}-r", base) if m in names]
+        if base not in names or len(group) == 1:
+            group = [k]
+        else:
+            done.add(base)
+        out.append(group)
+    return out
+
+
+def bootstrap_aggregate(scores: Any, *, metrics: Sequence[str] | None = None, n_bootstrap: int = 1000,
+                        confidence: float = 0.95, seed: int | None = None) -> dict[str, AggregateScore]:
+    """rouge-score's ``BootstrapAggregator`` over the per-item values of any
+    scorer: for each group of scores (a metric with its ``-p``/``-r``, as
+    rouge-score's precision/recall/F; any other score alone) ``n_bootstrap``
+    resamples of the items are drawn, each resample's column means taken,
+    and the ``(1 - confidence) / 2``, 50 and ``(1 + confidence) / 2``
+    percentiles (``np.percentile``, linear) are low, mid and high.
+
+    ``scores``: a ``judgekit.Scores`` (a ``Result``: its per-item columns of
+    ``metrics``, default every score that has one) or a mapping name ->
+    per-item values.  The draws are rouge-score's,
+    ``np.random.choice(np.arange(n), size=n)`` once per resample, group
+    after group: ``seed=None`` takes them from numpy's global generator, as
+    rouge-score does (``np.random.seed(s)`` before each gives the same
+    numbers), an int from ``np.random.RandomState(seed)`` (equal to
+    ``np.random.seed(seed)`` then rouge-score).  Means of per-item values:
+    for corpus BLEU, which is not a mean, use ``bootstrap_ci``.
+    """
+    import numpy as np
+
+    if n_bootstrap < 1:
+        raise InputError("n_bootstrap must be at least 1")
+    if not 0 <= confidence <= 1:
+        raise InputError("confidence must be between 0 and 1")
+    if isinstance(scores, Scores):
+        if metrics is None:
+            metrics = [k for k in scores.scores if k in scores.column_names]
+        cols = {k: np.asarray(scores.column(k), dtype=float) for k in metrics}
+    else:
+        s = as_scores(scores, "scores")
+        names = list(metrics) if metrics is not None else s.column_names
+        cols = {k: np.asarray(s.column(k), dtype=float) for k in names}
+    if not cols:
+        raise InputError("no per-item scores to aggregate")
+    for k, v in cols.items():
+        if np.isnan(v).any():
+            raise InputError(f"{k!r} has NaN (unscored items): aggregate the scored items only")
+    draw = np.random.choice if seed is None else np.random.RandomState(seed).choice
+    delta = (1 - confidence) / 2
+    q = 100 * np.array([delta, 0.5, 1 - delta])
+    out: dict[str, AggregateScore] = {}
+    for group in _groups(list(cols)):
+        matrix = np.vstack(tuple(np.column_stack([cols[k] for k in group])))
+        means = np.zeros((n_bootstrap, matrix.shape[1]))
+        for i in range(n_bootstrap):
+            idx = draw(np.arange(matrix.shape[0]), size=matrix.shape[0])
+            means[i, :] = np.mean(matrix[idx, :], axis=0)
+        pct = np.percentile(means, q, axis=0)
+        for j, k in enumerate(group):
+            out[k] = AggregateScore(float(pct[0, j]), float(pct[1, j]), float(pct[2, j]))
+    return {k: out[k] for k in cols}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import evaluate
 
-from judgekit.hf import compute_ngram, text_pair_features
+from judgekit.hf import compute_ngram, rouge_metric_names, text_pair_features
 
 _CITATION = """\
 @misc{judgekit, title={judgekit: evaluation for empathetic and supportive dialogue systems}}
@@ -30,11 +30,14 @@ Args:
     references: list of strings, or list of lists of strings (several references per item).
     lang: "auto" (default), "zh" or "en".
     tokenizer: "jieba" (default for Chinese), "char", "zh", "13a", "intl", "whitespace".
-    preset: re-enact a pipeline: "chatglm", "llamafactory", "glm4", "rouge-score".
+    preset: re-enact a pipeline: "chatglm", "llamafactory", "glm4", "rouge-score", "rouge-chinese", "pltrdy-rouge".
     scale: 100 (default) or 1 (evaluate's `rouge` reports 0-1).
+    rouge_types: as evaluate's `rouge` ("rouge1", "rouge3", "rougeL", "rougeLsum") or judgekit's names.
+    use_stemmer: evaluate's `rouge` option (judgekit `stemmer`: preset "rouge-score", tokenizer "default").
+    use_aggregator: True (default): the mean over items; False: per-item lists, as evaluate's `rouge`.
     Other judgekit.evaluate options pass through.
 Returns:
-    rouge-1, rouge-2, rouge-l (and -p, -r), n_items, signature.
+    rouge-1, rouge-2, rouge-l (and -p, -r, and the types asked for), n_items, signature.
 Examples:
     >>> rouge = evaluate.load("metrics/judgekit_chinese_rouge")
     >>> rouge.compute(predictions=["我理解你的感受"], references=["我能理解你的感受"])["rouge-l"]  # doctest: +SKIP
@@ -52,5 +55,9 @@ class JudgekitChineseRouge(evaluate.Metric):
             reference_urls=["https://github.com/google-research/google-research/tree/master/rouge"],
         )
 
-    def _compute(self, predictions, references, **options):
-        return compute_ngram("rouge", predictions, references, **options)
+    def _compute(self, predictions, references, rouge_types=None, use_stemmer=False, use_aggregator=True, **options):
+        if rouge_types is not None:
+            options["metrics"] = rouge_metric_names(rouge_types)
+        if use_stemmer:
+            options["stemmer"] = True
+        return compute_ngram("rouge", predictions, references, per_item=not use_aggregator, **options)
