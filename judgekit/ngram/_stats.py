@@ -328,23 +328,29 @@ def _rouge_stats_py(hyps, refs, orders, lcs):
     return RougeStats(np.asarray(rows_item, dtype=np.int64), {k: arr[:, j] for j, k in enumerate(names)})
 
 
-def _lcs_indices(ref: Tokens, can: Tokens) -> list[int]:
-    """Indices into ``ref`` of one longest common subsequence: the one
-    rouge-score's ``lcs_ind`` reads out (its DP table and its backtrack's
-    tie-break), since ROUGE-Lsum's union depends on which LCS is taken."""
-    rows, cols = len(ref), len(can)
-    t = [[0] * (cols + 1) for _ in range(rows + 1)]
-    for i in range(1, rows + 1):
-        ti, up = t[i], t[i - 1]
-        r = ref[i - 1]
-        for j in range(1, cols + 1):
-            if r == can[j - 1]:
+def lcs_table(x: Sequence, y: Sequence) -> list[list[int]]:
+    """The LCS lengths table of ``x`` and ``y`` (``t[i][j]``: prefixes of
+    length i and j), from which each peer's backtrack reads its own LCS."""
+    n, m = len(x), len(y)
+    t = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        ti, up, xi = t[i], t[i - 1], x[i - 1]
+        for j in range(1, m + 1):
+            if xi == y[j - 1]:
                 ti[j] = up[j - 1] + 1
             else:
                 a, b = up[j], ti[j - 1]
                 ti[j] = a if a > b else b
+    return t
+
+
+def _lcs_indices(ref: Tokens, can: Tokens) -> list[int]:
+    """Indices into ``ref`` of one longest common subsequence: the one
+    rouge-score's ``lcs_ind`` reads out (its DP table and its backtrack's
+    tie-break), since ROUGE-Lsum's union depends on which LCS is taken."""
+    t = lcs_table(ref, can)
     out: list[int] = []
-    i, j = rows, cols
+    i, j = len(ref), len(can)
     while i > 0 and j > 0:
         if ref[i - 1] == can[j - 1]:
             out.append(i - 1)

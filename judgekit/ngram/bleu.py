@@ -106,10 +106,17 @@ def _my_log(x: float) -> float:
 def sacre_precisions(correct: Sequence[int], total: Sequence[int], sys_len: int, ref_len: int, smooth: str,
                      smooth_value: float | None, effective_order: bool, max_order: int):
     """(bp, precisions in percent, effective order, any match) as sacreBLEU."""
+    return _sacre_precisions_in_place(list(correct), list(total), sys_len, ref_len, smooth, smooth_value,
+                                      effective_order, max_order)
+
+
+def _sacre_precisions_in_place(correct: list, total: list, sys_len: int, ref_len: int, smooth: str,
+                               smooth_value: float | None, effective_order: bool, max_order: int):
+    """``sacre_precisions`` on lists that add-k smooths in place, as
+    sacreBLEU's ``compute_bleu`` does (its ``BLEUScore.counts`` are the
+    smoothed ones)."""
     if smooth_value is None:
         smooth_value = SACRE_DEFAULT_VALUES[smooth]
-    correct = list(correct)
-    total = list(total)
     bp = 1.0
     if sys_len < ref_len:
         bp = math.exp(1 - ref_len / sys_len) if sys_len > 0 else 0.0
@@ -192,32 +199,10 @@ def compute_bleu(correct: Sequence[int], total: Sequence[int], sys_len: int, ref
     if len(correct) < max_order or len(total) < max_order:
         raise InputError(f"compute_bleu needs {max_order} counts and totals (max_order={max_order}); got "
                          f"{len(correct)} and {len(total)}")
-    if value is None:
-        value = SACRE_DEFAULT_VALUES[name]
-    bp = 1.0
-    if sys_len < ref_len:
-        bp = math.exp(1 - ref_len / sys_len) if sys_len > 0 else 0.0
-    precisions = [0.0] * max_order
-    if not any(correct):
+    bp, precisions, eff_order, any_match = _sacre_precisions_in_place(correct, total, sys_len, ref_len, name, value,
+                                                                      effective_order, max_order)
+    if not any_match:
         return BleuScore(0.0, correct, total, precisions, bp, sys_len, ref_len)
-    smooth_mteval = 1.0
-    eff_order = max_order
-    for n in range(1, max_order + 1):
-        if name == "add-k" and n > 1:
-            correct[n - 1] += value
-            total[n - 1] += value
-        if total[n - 1] == 0:
-            break
-        if effective_order:
-            eff_order = n
-        if correct[n - 1] == 0:
-            if name == "exp":
-                smooth_mteval *= 2
-                precisions[n - 1] = 100.0 / (smooth_mteval * total[n - 1])
-            elif name == "floor":
-                precisions[n - 1] = 100.0 * value / total[n - 1]
-        else:
-            precisions[n - 1] = 100.0 * correct[n - 1] / total[n - 1]
     score = bp * math.exp(sum([_my_log(p) for p in precisions[:eff_order]]) / eff_order)
     return BleuScore(score, correct, total, precisions, bp, sys_len, ref_len)
 

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..text.tokenize import JiebaTokenizer, SacreTokenizer
-from ._stats import bleu_stats, rouge_stats
+from ._stats import bleu_stats, lcs_table, rouge_stats
 from .bleu import BLEU
 from .rouge import RAW, ROUGE, rouge_chinese_words, rouge_chinese_words_of_jieba, types_for
 from .protocol import Runner
@@ -302,18 +302,9 @@ class RougeChinese(Runner):
 def _recon_lcs_tokens(x: list[str], y: list[str]) -> list[str]:
     """The tokens of ``x`` on the LCS of x and y that pltrdy rouge's
     ``_recon_lcs`` reads out (its table, its tie-break), iteratively."""
-    n, m = len(x), len(y)
-    t = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(1, n + 1):
-        ti, up, xi = t[i], t[i - 1], x[i - 1]
-        for j in range(1, m + 1):
-            if xi == y[j - 1]:
-                ti[j] = up[j - 1] + 1
-            else:
-                a, b = up[j], ti[j - 1]
-                ti[j] = a if a > b else b
+    t = lcs_table(x, y)
     out: list[str] = []
-    i, j = n, m
+    i, j = len(x), len(y)
     while i > 0 and j > 0:
         if x[i - 1] == y[j - 1]:
             out.append(x[i - 1])
