@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from ._fields import field_help
 
 
 def add_parser(sub) -> None:
@@ -15,10 +16,8 @@ def add_parser(sub) -> None:
     p.add_argument("pairs", nargs="?", help="a .jsonl or .csv file holding both fields")
     p.add_argument("--preds", help="predictions file (.txt/.jsonl/.csv)")
     p.add_argument("--refs", help="references file (.txt/.jsonl/.csv)")
-    p.add_argument("--pred-field", help="field/column of the prediction (default: pred, else the one of predict, "
-                   "prediction, hypothesis, hyp present: LLaMA-Factory's generated_predictions.jsonl needs no flag)")
-    p.add_argument("--ref-field", help="field/column of the reference, a string or list of strings (default: ref, "
-                   "else the one of label, labels, reference, target, gold present)")
+    p.add_argument("--pred-field", help=field_help("pred"))
+    p.add_argument("--ref-field", help=field_help("ref"))
     p.add_argument("--preset", help="re-enact a pipeline: chatglm, llamafactory, glm4, sacrebleu, rouge-score, "
                                     "rouge-chinese, pltrdy-rouge")
     p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"])

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ..errors import InputError
+from ._fields import field_help
 
 
 def add_parser(sub) -> None:
@@ -34,10 +35,8 @@ def add_parser(sub) -> None:
     p.add_argument("--baseline", help="the system the others are tested against (default: the first)")
     p.add_argument("--id-field", help="id field/column (default: id; a .txt file, or a .jsonl/.csv without an id, "
                    "is keyed by line number from 0)")
-    p.add_argument("--pred-field", help="prediction field/column (default: pred, else the one of predict, prediction, "
-                   "hypothesis, hyp present: LLaMA-Factory's generated_predictions.jsonl needs no flag)")
-    p.add_argument("--ref-field", help="reference field/column, a string or a list (default: ref, else the one of "
-                   "label, labels, reference, target, gold present)")
+    p.add_argument("--pred-field", help=field_help("pred"))
+    p.add_argument("--ref-field", help=field_help("ref"))
     p.add_argument("--system-field", default="system", help="--table: the system column (default: system)")
     p.add_argument("--emotion-field", help="field of the references file holding an emotion label: per-emotion table and heatmap")
     p.add_argument("--context-field", help="field of the references file holding the client's turn, shown in the "
