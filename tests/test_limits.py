@@ -45,21 +45,33 @@ def test_an_oversized_reply_is_cut_off_unscored_and_not_cached(server, tmp_path,
     if action == "flood":  # chunked, no length announced: only reading shows the size
         server.add_rule("#big#", "flood", size=size)
     else:  # a Content-Length over the limit
-        server.add_rule("#big#", "raw_body", body=b"[" * (3 << 20))
+        server.add_rule("#big#", "raw_body", body=b"[" * (9 << 20))
     cache = tmp_path / "c.sqlite"
     res = judge(_items(["big", "ok"]), model="m", base_url=server.base_url, timeout=30, lean_http=lean_http,
-                cache=cache, max_reply_bytes=1 << 20, **FAST)
+                cache=cache, **FAST)
     df = res.per_item.set_index("id")
     assert df.loc["ok", "status"] == "scored"
     assert df.loc["big", "status"] == "unscored"
-    assert "reply too large (over 1,048,576 bytes" in df.loc["big", "reason"]
+    assert "reply too large (over 8,388,608 bytes" in df.loc["big", "reason"]  # the default limit, 8 MiB
     again = judge(_items(["big", "ok"]), model="m", base_url=server.base_url, timeout=30, lean_http=lean_http,
-                  cache=cache, max_reply_bytes=1 << 20, **FAST)
+                  cache=cache, **FAST)
     assert again.summary["requests_cached"] == 1  # the oversized reply was not cached: asked again
     if action == "flood":
         # the client hung up early: the server could not send the whole 64 MB
         sent = [e for e in server.log if "#big#" in e.user]
         assert sent and all(e.reply is not None and int(e.reply) < size for e in sent), [e.reply for e in sent]
+
+
+@TRANSPORTS
+def test_the_reply_size_limit_is_a_setting(server, lean_http):
+    server.add_rule("#big#", "raw_body", body=b"[" * (2 << 20))
+    small = judge(_items(["big"]), model="m", base_url=server.base_url, lean_http=lean_http,
+                  max_reply_bytes=1 << 20, **FAST)
+    assert "reply too large (over 1,048,576 bytes" in small.per_item["reason"].iloc[0]
+    large = judge(_items(["big"]), model="m", base_url=server.base_url, lean_http=lean_http,
+                  max_reply_bytes=4 << 20, **FAST)
+    reason = large.per_item["reason"].iloc[0]
+    assert "malformed reply" in reason and "too large" not in reason  # read whole, then found not JSON
 
 
 def test_max_cost_without_prices_is_refused(server):
