@@ -455,11 +455,11 @@ def evaluate_file(
     tokenizer: str | None = None,
     strict: bool = False,
     progress: bool = False,
+    per_item_path: str | None = None,
     **suite_options: Any,
 ) -> Result:
-    """``evaluate`` streamed from files, ``chunk_size`` items at a time, so
-    that memory stays flat however long the file is; the numbers equal
-    ``evaluate`` on the whole corpus.
+    """``evaluate`` streamed from files, ``chunk_size`` items at a time; the
+    numbers equal ``evaluate`` on the whole corpus.
 
     Either ``pairs`` (.jsonl/.csv holding ``pred_field`` and ``ref_field``,
     the reference a string or a list of strings) or ``preds`` and ``refs``
@@ -469,6 +469,12 @@ def evaluate_file(
     Items are keyed by ``id_field`` when the first record has it, else
     numbered from 0.  ``lang="auto"`` is decided on the first chunk.  Other
     options are those of ``evaluate``.
+
+    The per-item values go to disk as each chunk finishes (a temporary
+    file, mapped back read-only: ``per_item``, significance and resampling
+    read them from there), so memory holds the ids, Distinct's n-gram sets
+    and one chunk, not the per-item columns.  ``per_item_path`` (.csv or
+    .jsonl) writes the per-item rows there too, a slice at a time.
     """
     from .io import iter_pairs
     from .ngram import engine
@@ -485,9 +491,9 @@ def evaluate_file(
     rouge_options = {k: suite_options.pop(k) for k in list(suite_options) if k in ROUGE_OPTIONS}
     options = {**_SUITE_DEFAULTS, **suite_options}
     rows = iter_pairs(pairs, preds=preds, refs=refs, pred_field=pred_field, ref_field=ref_field, id_field=id_field)
-    ids: list = []
-    empty_pred: list[bool] = []
-    empty_ref: list[bool] = []
+    ids = _IdIndex()  # the Result's index as it is (no copy)
+    empty_pred = bytearray()  # one byte an item
+    empty_ref = bytearray()
 
     def chunks():
         done = False
@@ -521,14 +527,66 @@ def evaluate_file(
             from ._progress import bar as progress_bar
 
             bar = progress_bar(None, "evaluating", "item", show=True)  # a stream: no total known
-        plan, part = engine.stream(chunks(), make_plan, n_jobs, bar.update if bar is not None else None)
+        plan, part = engine.stream(chunks(), make_plan, n_jobs, bar.update if bar is not None else None,
+                                     spill=True)
     finally:
         SHOW_PROGRESS.reset(token)
         if bar is not None:
             bar.close()
     if plan is None:
         raise InputError("no items to evaluate: the input has no rows")
-    return _result(plan, part, empty_pred, empty_ref, _IdIndex(ids))
+    import numpy as np
+
+    from .ngram._spill import release
+
+    result = _result(plan, part, np.frombuffer(empty_pred, dtype=bool), np.frombuffer(empty_ref, dtype=bool),
+                     ids)
+    for v in [*result._columns.values(), *result._stats.values()]:
+        release(v)  # what scoring read of the mapped per-item values
+    if per_item_path is not None:
+        _write_per_item(result, per_item_path)
+    return result
+
+
+def _write_per_item(result: Result, path: str, rows: int = 20_000) -> None:
+    """The per-item rows, a slice at a time, as one DataFrame of every item
+    would write them (.jsonl: pandas' records; .csv: an ``item`` column,
+    floats in their shortest repr, NaN empty, written without pandas), the
+    mapped pages handed back as it goes."""
+    import csv
+    import os
+
+    import numpy as np
+
+    from .ngram._spill import release
+
+    ids, names = result.ids, result.column_names
+    jsonl = path.endswith(".jsonl")
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            writer = None if jsonl else csv.writer(fh, lineterminator=os.linesep)
+            if writer is not None:
+                writer.writerow(["item", *names])
+            for lo in range(0, len(ids), rows):
+                hi = min(len(ids), lo + rows)
+                cols = {k: np.asarray(result.column(k)[lo:hi]) for k in names}
+                if jsonl:
+                    import pandas as pd
+
+                    frame = pd.DataFrame(cols, index=pd.Index(ids[lo:hi], name="id"))
+                    fh.write(frame.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n") + "\n")
+                else:
+                    text = []
+                    for v in cols.values():
+                        t = v.astype(str)
+                        if v.dtype.kind == "f":
+                            t[np.isnan(v)] = ""
+                        text.append(t.tolist())
+                    writer.writerows(zip(ids[lo:hi], *text))
+                for k in names:
+                    release(result.column(k))
+    except OSError as exc:
+        raise InputError(f"per_item_path {path}: cannot write the file ({exc})") from None
 
 
 class _IdIndex(list):

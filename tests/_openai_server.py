@@ -32,7 +32,7 @@ class _Server(ThreadingHTTPServer):
 @dataclass
 class Rule:
     match: str
-    action: str  # ok | 429 | 500 | 503 | 401 | hang | drop | bad_body | text | refusal | raw_body
+    action: str  # ok | 429 | 500 | 503 | 401 | hang | drop | bad_body | text | refusal | raw_body | trickle | flood
     times: int | None = None  # None: forever
     retry_after: str | None = None
     text: str | None = None
@@ -43,6 +43,9 @@ class Rule:
     # Authorization header, as a server that echoes it would), with this status
     body: Any = None
     status: int = 200
+    # trickle: a valid reply announced with its Content-Length, sent one byte every `hang` seconds;
+    # flood: `size` bytes of a never-valid body, chunked (no Content-Length), in 1 MiB chunks
+    size: int = 0
 
 
 @dataclass
@@ -248,6 +251,32 @@ class OpenAIServer:
                         self.connection.shutdown(socket.SHUT_RDWR)
                     except OSError:
                         pass
+                    return
+                if action == "trickle":
+                    data = json.dumps({"choices": [{"message": {"role": "assistant", "content": '{"empathy": 2}'},
+                                                    "finish_reason": "stop"}]}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.flush()
+                    for i in range(len(data)):
+                        time.sleep(rule.hang if rule else 1.0)
+                        self.wfile.write(data[i:i + 1])
+                        self.wfile.flush()
+                    return
+                if action == "flood":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    piece = b"[" * (1 << 20)
+                    sent = 0
+                    while sent < (rule.size if rule else 0):
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                        sent += len(piece)
+                        entry.reply = str(sent)  # how far it got before the client hung up
+                    self.wfile.write(b"0\r\n\r\n")
                     return
                 if action == "raw_body":
                     data = rule.body if rule else b"{}"

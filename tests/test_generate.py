@@ -161,7 +161,7 @@ def test_keys_are_their_own_space_and_replay_only_sends_nothing(server, tmp_path
     db.close()
 
 
-def test_budget_stops_and_the_rest_is_failed(server, tmp_path):
+def test_budget_stops_and_the_rest_is_not_run(server, tmp_path):
     inp = _write(tmp_path / "in.jsonl", _prompts(10))
     out = tmp_path / "o.jsonl"
     proc = _cli("generate", tmp_path / "in.jsonl", "--model", "m", "--base-url", server.base_url, "--no-cache",
@@ -170,9 +170,10 @@ def test_budget_stops_and_the_rest_is_failed(server, tmp_path):
     assert [r["id"] for r in rows] == [it["id"] for it in inp]
     ok = [r for r in rows if r["status"] == "ok"]
     assert len(ok) == 3 == len(server.log)  # 110 tokens a request: the 4th would pass 330
-    assert all(r["status"] == "failed" and "pred" not in r and r["reason"].startswith("not run: token budget")
+    assert all(r["status"] == "not_run" and "pred" not in r and r["reason"].startswith("not run: token budget")
                for r in rows[3:])
     assert "stopped: token budget reached (330 of 330 tokens): 3 of 10 items reached the model" in proc.stderr
+    assert "3 ok, 0 failed, 7 not run;" in proc.stderr and "item(s) failed" not in proc.stderr
 
 
 def test_failures_are_status_failed_and_exit_nonzero(server, tmp_path):

@@ -1,7 +1,10 @@
 """Cache keys and the SQLite store."""
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+
+import pytest
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -101,3 +104,41 @@ def test_background_writer_skips_a_reply_it_cannot_store(tmp_path):
     assert set(c.get_many(["big", "obj", "ok"])) == {"ok"}
     assert len(c.skipped) == 2
     c.close()
+
+
+def _damage_a_data_page(path):
+    """Overwrite the middle of a page in the middle of the file (the WAL checkpointed first)."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page, count = db.execute("PRAGMA page_size").fetchone()[0], db.execute("PRAGMA page_count").fetchone()[0]
+    db.close()
+    with open(path, "r+b") as fh:
+        fh.seek(page * (count // 2) + 100)
+        fh.write(b"\xff" * 1500)
+
+
+def test_a_damaged_cache_names_the_file_and_its_readable_rows_are_recovered(tmp_path):
+    from judgekit.errors import InputError
+    from judgekit.judge.cache import CacheDamaged, recover
+
+    path = tmp_path / "c.sqlite"
+    keys = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(2000)]
+    with JudgeCache(path) as c:
+        c.put_many([(k, {"text": "reply " * 40 + k, "usage": {"prompt_tokens": 1, "completion_tokens": 2}}, "m", "r")
+                    for k in keys])
+    _damage_a_data_page(path)
+    with JudgeCache(path) as c:
+        with pytest.raises(CacheDamaged) as info:
+            c.get_many(keys)
+    assert isinstance(info.value, InputError)  # the CLI exits 2 with the message
+    msg = str(info.value)
+    assert str(path) in msg and "damaged" in msg and "recover(" in msg
+    with JudgeCache(path) as c, pytest.raises(CacheDamaged, match="is damaged"):  # a write too
+        c.put_many([(k, {"text": "again"}, "m", "r") for k in keys])
+    # the way out the message gives: every readable row into a new file
+    report = recover(path, tmp_path / "new.sqlite")
+    with JudgeCache(tmp_path / "new.sqlite") as new:
+        got = new.get_many(keys)
+    assert report["copied"] == len(got)
+    assert len(keys) * 0.9 < len(got) < len(keys)  # one damaged page loses a few rows, not the file
+    assert all(got[k]["text"] == "reply " * 40 + k for k in got)

@@ -45,6 +45,9 @@ def add_engine_arguments(p: argparse.ArgumentParser, *, max_tokens: int, timeout
     p.add_argument("--seed", type=int, help="the model's sampling seed")
     p.add_argument("--timeout", type=float, default=timeout, help=f"seconds per request (default {timeout:g})")
     p.add_argument("--max-retries", type=int, default=6)
+    p.add_argument("--max-reply-bytes", type=int, default=8 * 1024 * 1024,
+                   help="largest reply body read, in bytes (default 8 MiB); a longer reply is cut off and its "
+                        "item left without a result")
     p.add_argument("--rpm", type=float, help="requests per minute limit")
     p.add_argument("--tpm", type=float, help="tokens per minute limit")
     p.add_argument("--max-total-tokens", type=int, help="stop starting requests after this many tokens")
@@ -96,7 +99,7 @@ def engine_settings(args: argparse.Namespace) -> dict[str, Any]:
         model=args.model, base_url=base_url(args), api_key_env=args.api_key_env,
         cache=None if args.no_cache else args.cache, replay_only=args.replay_only, concurrency=args.concurrency,
         temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed, timeout=args.timeout,
-        max_retries=args.max_retries, rpm=args.rpm, tpm=args.tpm, max_total_tokens=args.max_total_tokens,
+        max_retries=args.max_retries, max_reply_bytes=args.max_reply_bytes, rpm=args.rpm, tpm=args.tpm, max_total_tokens=args.max_total_tokens,
         max_cost=args.max_cost, price_per_million_input=args.price_in, price_per_million_output=args.price_out,
         progress=not args.no_progress, extra_params=extra_body(args.extra_body), server=args.server_id,
         dialect=dialect(args),

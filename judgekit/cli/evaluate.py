@@ -92,20 +92,11 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate_file(
         args.pairs, preds=args.preds, refs=args.refs, pred_field=args.pred_field, ref_field=args.ref_field,
         lang=args.lang, preset=args.preset, metrics=metrics, tokenizer=args.tokenizer, scale=args.scale,
-        strict=args.strict, n_jobs=args.jobs, chunk_size=args.chunk_size, progress=sys.stderr.isatty(), **suite,
+        strict=args.strict, n_jobs=args.jobs, chunk_size=args.chunk_size, progress=sys.stderr.isatty(),
+        per_item_path=args.per_item, **suite,
     )
     for w in result.warnings:
         print(f"judgekit evaluate: warning: {w}", file=sys.stderr)
-    if args.per_item:
-        try:
-            if args.per_item.endswith(".jsonl"):
-                result.per_item.to_json(args.per_item, orient="records", lines=True, force_ascii=False)
-            else:
-                result.per_item.to_csv(args.per_item, index_label="item")
-        except OSError as exc:
-            from ..errors import InputError
-
-            raise InputError(f"--per-item {args.per_item}: cannot write the file ({exc})") from None
     if args.bleu_stats:
         from ..io import write_jsonl
 
@@ -130,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         w.writerow(["signature", str(result.signature)])
     else:
         width = max(len(k) for k in result.scores) if result.scores else 8
-        print(f"{len(result.per_item)} items")
+        print(f"{result.n_items} items")
         for k, v in result.scores.items():
             print(f"{k:<{width}}  {v:10.4f}")
         print(f"signature: {result.signature}")

@@ -20,7 +20,7 @@ def add_parser(subparsers: Any) -> None:
             "concurrency, rate limits, retries, budget, replicas, batch files). Rows hold an id and one of: "
             "prompt (a user turn), messages (a list of {role, content}, sent as given) or dialogue (user/"
             "assistant turns ending with the user's). Output: one JSON row per input row, in input order: "
-            "id, pred (the response, reasoning such as <think>...</think> taken off), status (ok/failed), "
+            "id, pred (the response, reasoning such as <think>...</think> taken off), status (ok/failed/not_run), "
             "reason (failed rows: never an empty pred), finish_reason, prompt_tokens, completion_tokens; "
             "it feeds `judgekit evaluate --pred-field pred` and `judgekit leaderboard --system NAME=OUT`. "
             "Exit codes: 0 every item ok, 1 some failed (the file is written), 2 bad input or a run "
@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
         result = gen.run(args.input)
     result.to_jsonl(args.output, raw=args.raw)
     s = result.summary
-    print(f"generated {s['n_items']} item(s): {s['n_ok']} ok, {s['n_failed']} failed; "
+    print(f"generated {s['n_items']} item(s): {s['n_ok']} ok, {s['n_failed']} failed"
+          + (f", {s['n_not_run']} not run" if s["n_not_run"] else "") + "; "
           f"{s['requests_cached']} from cache, {s['requests_sent']} sent, {s['requests_failed']} failed requests; "
           f"tokens {s['tokens']['prompt_this_run']}+{s['tokens']['completion_this_run']} this run "
           f"({s['tokens']['prompt']}+{s['tokens']['completion']} in all)"

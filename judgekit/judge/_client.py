@@ -1,6 +1,9 @@
 """The async request engine: bounded concurrency, RPM/TPM limits, retries
-with exponential backoff and full jitter honouring Retry-After, a per-request
-timeout and a budget guard.
+with exponential backoff and full jitter honouring Retry-After, a total
+deadline per request (``timeout`` covers connecting, sending and the whole
+reply, on every transport: a server trickling bytes cannot hold a request
+longer), a reply size limit (``max_reply_bytes``, read as the reply streams
+in: an oversized reply is cut off, never held whole) and a budget guard.
 
 Failures never become scores: a request that still fails after its retries
 is reported as a ``Failure`` (the item becomes *unscored* and is not cached,
@@ -20,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
-from ..errors import JudgeAbort
+from ..errors import InputError, JudgeAbort
 from ._reply import MAX_BODY_BYTES, ReplyTooLarge, completion_from_body, redact, strip_url_credentials
 from .dialect import Dialect
 
@@ -61,13 +64,33 @@ class Budget:
             self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
             self.completion_tokens += int(usage.get("completion_tokens") or 0)
 
+    def __post_init__(self) -> None:
+        if self.max_cost is not None and not (self.price_in or self.price_out):
+            # without prices every cost is 0 and the guard would never stop
+            raise InputError("max_cost needs the prices: price_per_million_input / price_per_million_output "
+                             "(--price-in / --price-out); without them every request costs 0 and the budget "
+                             "would never stop the run")
+
     def exhausted(self) -> str | None:
+        """Why no new request may start, or None.  Requests already under
+        way still finish, so the spend can pass the limit: ``spent`` says by
+        how much once the run is over."""
         used = self.prompt_tokens + self.completion_tokens
         if self.max_tokens is not None and used >= self.max_tokens:
             return f"token budget reached ({used} of {self.max_tokens} tokens)"
         if self.max_cost is not None and self.cost() >= self.max_cost:
             return f"cost budget reached ({self.cost():.4f} of {self.max_cost:.4f})"
         return None
+
+    def spent(self) -> str:
+        """What was spent against the limits, in the limits' units."""
+        used = self.prompt_tokens + self.completion_tokens
+        parts = []
+        if self.max_tokens is not None:
+            parts.append(f"{used} tokens spent, limit {self.max_tokens}")
+        if self.max_cost is not None:
+            parts.append(f"cost {self.cost():.4f} spent, limit {self.max_cost:.4f}")
+        return "; ".join(parts)
 
 
 class _Window:
@@ -143,6 +166,7 @@ class EngineConfig:
     backoff_max: float = 60.0
     retry_after_max: float = 300.0
     lean_http: bool = True
+    max_reply_bytes: int = MAX_BODY_BYTES  # one reply body; a longer one is cut off, its item unscored
     budget: Budget = field(default_factory=Budget)
     # how this server wants requests said; learned from refusals, shared by all requests
     dialect: Dialect = field(default_factory=Dialect)
@@ -192,12 +216,39 @@ class Engine:
         hx = getattr(openai._base_client, "httpx2", None) or openai._base_client.httpx
         self._raw_type = hx.Response
         http_client = None
+        self._hx = hx
         if self.config.lean_http and _transport.eligible(url):
-            http_client = openai.DefaultAsyncHttpxClient(transport=_transport.make_transport(hx)())
+            http_client = openai.DefaultAsyncHttpxClient(
+                transport=_transport.make_transport(hx)(self.config.max_reply_bytes))
         return openai.AsyncOpenAI(
             base_url=url, api_key=self.config.api_key,
             max_retries=0, timeout=self.config.timeout, http_client=http_client,
         )
+
+    async def _post(self, client: Any, model: str, messages: list[dict[str, str]],
+                    wire: dict[str, Any]) -> "bytes | ReplyTooLarge":
+        """The reply body, read as it streams in and cut off past
+        ``max_reply_bytes`` (a ``ReplyTooLarge`` then, returned, not raised,
+        so that no retry asks for it again)."""
+        # ``post`` with a plain body skips the SDK's per-field request
+        # transformation (half of its per-request CPU); errors, headers and
+        # authentication are the SDK's as usual.  The raw-response header
+        # "stream" makes the SDK hand over the response before its body is read.
+        raw = await client.post("/chat/completions", body={"model": model, "messages": messages, **wire},
+                                cast_to=self._raw_type, options={"headers": {"X-Stainless-Raw-Response": "stream"}})
+        limit = self.config.max_reply_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in raw.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    return ReplyTooLarge(f"reply too large (over {limit:,} bytes, the limit; max_reply_bytes "
+                                         "raises it)")
+                chunks.append(chunk)
+        finally:
+            await raw.aclose()
+        return b"".join(chunks)
 
     def _pick(self, req: Request, attempt: int) -> int:
         """The replica for this attempt: spread by item, the next one on a
@@ -236,16 +287,11 @@ class Engine:
             replica = self._pick(req, attempt)
             client, url = self._clients[replica], self.urls[replica]
             try:
-                # ``post`` with a plain body skips the SDK's per-field request
-                # transformation (half of its per-request CPU); errors,
-                # headers and authentication are the SDK's as usual.
-                raw = await client.post(
-                    "/chat/completions", body={"model": cfg.model, "messages": req.messages, **sent.wire(req.params)},
-                    cast_to=self._raw_type)
+                data = await asyncio.wait_for(self._post(client, cfg.model, req.messages, sent.wire(req.params)),
+                                              cfg.timeout)
                 try:
-                    data = raw.content
-                    if len(data) > MAX_BODY_BYTES:
-                        raise ReplyTooLarge(f"reply too large ({len(data):,} bytes; the limit is {MAX_BODY_BYTES:,})")
+                    if isinstance(data, ReplyTooLarge):
+                        raise data
                     result = _completion_from_body(json.loads(data), cfg.api_key)
                 except ReplyTooLarge as exc:
                     tpm.correct(entry, req.est_tokens)
@@ -282,8 +328,11 @@ class Engine:
                     hinted = retry_after_seconds(exc.response.headers if exc.response is not None else None)
                 else:
                     return Failure(f"HTTP {code}: {message}")
-            except openai.APITimeoutError:
+            except (openai.APITimeoutError, asyncio.TimeoutError, self._hx.TimeoutException):
                 last = f"timed out after {cfg.timeout:g} s"
+            except self._hx.HTTPError as exc:  # while reading the reply, outside the SDK
+                last = _redact(f"connection error: {type(exc).__name__}: {exc}", cfg.api_key)[:300]
+                connection_error = True
             except openai.APIConnectionError as exc:
                 last = _redact(f"connection error: {exc.__cause__ or exc}", cfg.api_key)[:300]  # URLs' credentials too
                 connection_error = True
@@ -341,6 +390,8 @@ class Engine:
         finally:
             for c in self._clients:
                 await c.close()
+        if self.stopped is not None:  # what was spent in the end (requests under way at the stop finished)
+            self.stopped = cfg.budget.exhausted() or self.stopped
         self.not_started = list(queue)
         if abort:
             raise abort[0]

@@ -7,7 +7,9 @@ vLLM / llama.cpp / SGLang server at high concurrency.  This transport plugs
 into the same client (authentication, headers, errors and retries stay the
 SDK's and ours) and speaks HTTP/1.1 over asyncio streams.  It is used only
 for ``http://`` URLs with no proxy configured; ``https://`` and proxied
-URLs keep httpx's own transport.
+URLs keep httpx's own transport.  A reply body is read up to
+``max_bytes`` + 1 bytes and no further (the connection is then closed): the
+engine sees it is over the limit without the rest ever being held.
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ def make_transport(httpx: Any) -> Any:
     """A transport class bound to the httpx module the SDK uses."""
 
     class LeanTransport(httpx.AsyncBaseTransport):
-        def __init__(self) -> None:
+        def __init__(self, max_bytes: int = 2 ** 62) -> None:
+            self.max_bytes = max_bytes
             self._idle: dict[tuple[str, int], list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
 
         async def _connect(self, host: str, port: int, timeout: float | None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -70,8 +73,10 @@ def make_transport(httpx: Any) -> Any:
                     chunked = True
                 elif lname == b"connection":
                     keep = value.lower() != b"close"
+            cap = self.max_bytes + 1  # one byte past the limit shows it was passed
             if chunked:
                 chunks = []
+                got = 0
                 while True:
                     size_line = await reader.readline()
                     size = int(size_line.split(b";")[0].strip() or b"0", 16)
@@ -79,15 +84,32 @@ def make_transport(httpx: Any) -> Any:
                         while (await reader.readline()) not in (b"\r\n", b""):
                             pass
                         break
+                    if got + size >= cap:
+                        chunks.append(await reader.readexactly(cap - got))
+                        keep = False
+                        break
                     chunks.append(await reader.readexactly(size))
+                    got += size
                     await reader.readexactly(2)
                 content = b"".join(chunks)
                 headers = [(k, v) for k, v in headers if k.lower() != b"transfer-encoding"]
             elif length is not None:
+                if length >= cap:
+                    length, keep = cap, False
                 content = await reader.readexactly(length)
             else:
-                content = await reader.read()
+                parts_read = []
+                got = 0
+                while got < cap:
+                    piece = await reader.read(min(cap - got, 1 << 20))
+                    if not piece:
+                        break
+                    parts_read.append(piece)
+                    got += len(piece)
+                content = b"".join(parts_read)
                 keep = False
+            if not keep:
+                headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
             return status, headers, content, keep
 
         async def handle_async_request(self, request: Any) -> Any:

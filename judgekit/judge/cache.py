@@ -9,6 +9,7 @@ Ctrl-C, kill -9 or a crash resumes without asking again for what finished.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,7 +17,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..errors import InputError
 from ._reply import reply_from_row
@@ -77,6 +78,73 @@ def request_key(*, base_url: str, model: str, messages: list[dict[str, str]], pa
 _COLUMNS = ("text", "refusal", "finish_reason", "prompt_tokens", "completion_tokens", "extra")
 
 
+class CacheDamaged(InputError):
+    """The cache file is damaged (a corrupted page): which file, and how to
+    get back what is still readable."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        new = path.with_name(path.stem + "-recovered" + path.suffix)
+        super().__init__(
+            f"cache {str(path)!r} is damaged ({detail}). Its readable replies can be copied into a new file: "
+            f"python -c \"from judgekit.judge.cache import recover; print(recover({str(path)!r}, {str(new)!r}))\" "
+            f"then use {str(new)!r} as the cache (replies on the damaged pages are asked again); "
+            "or start a new cache file")
+        self.path = path
+
+
+def _damaged(exc: BaseException) -> bool:
+    """A sqlite error that means the file is corrupt, not busy or misused."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or (
+        isinstance(exc, sqlite3.DatabaseError) and any(
+            w in str(exc) for w in ("malformed", "not a database", "corrupt")))
+
+
+def recover(damaged: str | os.PathLike[str], new: str | os.PathLike[str]) -> dict[str, int]:
+    """Copy every reply still readable in a damaged cache file into a new
+    cache file: key ranges (by their leading hex digits, narrowed down to
+    four) whose pages cannot be read are skipped.  Returns the counts of
+    copied replies and of the key ranges lost."""
+    src = sqlite3.connect(f"file:{Path(damaged).expanduser()}?mode=ro", uri=True)
+    src.text_factory = lambda b: b.decode("utf-8", "replace")
+    out = JudgeCache(new)
+    copied = lost = 0
+    cols = "key, text, refusal, finish_reason, prompt_tokens, completion_tokens, extra, model, rubric, created"
+    hexd = "0123456789abcdef"
+
+    def copy(prefix: str) -> None:
+        nonlocal copied, lost
+        hi = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\uffff"
+        try:
+            rows = src.execute(f"SELECT {cols} FROM judgments WHERE key >= ? AND key < ?", (prefix, hi)).fetchall()
+        except sqlite3.DatabaseError:
+            if len(prefix) < 4:
+                for d in hexd:
+                    copy(prefix + d)
+            else:
+                lost += 1
+            return
+        with out._guard(), out._lock:
+            out._db.execute("BEGIN")
+            out._db.executemany(f"INSERT OR REPLACE INTO judgments ({cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                rows)
+            out._db.execute("COMMIT")
+        copied += len(rows)
+
+    try:
+        for d in hexd:  # cache keys are sha256 hex digests
+            copy(d)
+        try:
+            for server, model, dialect, updated in src.execute("SELECT server, model, dialect, updated FROM dialects"):
+                out._db.execute("INSERT OR REPLACE INTO dialects VALUES (?, ?, ?, ?)", (server, model, dialect, updated))
+        except sqlite3.DatabaseError:
+            pass  # learned again from the server's refusals
+    finally:
+        src.close()
+        out.close()
+    return {"copied": copied, "lost_key_ranges": lost}
+
+
 def _row(reply: Mapping[str, Any]) -> tuple[Any, ...]:
     usage = reply.get("usage") or {}
     extra = {k: v for k, v in reply.items() if k not in ("text", "refusal", "finish_reason", "usage") and v is not None}
@@ -117,12 +185,23 @@ class JudgeCache:
             raise InputError(f"cache {str(self.path)!r} was written by another judgekit cache format; use a new file")
         self._lock = threading.Lock()
 
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """A damaged page read or written is a ``CacheDamaged`` naming the
+        file and the way out, not a bare sqlite traceback."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if _damaged(exc):
+                raise CacheDamaged(self.path, str(exc)) from None
+            raise
+
     def get_many(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Replies for the keys that are cached (one query per 900 keys)."""
         keys = list(dict.fromkeys(keys))
         out: dict[str, dict[str, Any]] = {}
         sql = "SELECT key, text, refusal, finish_reason, prompt_tokens, completion_tokens, extra FROM judgments WHERE key IN ({})"
-        with self._lock:
+        with self._guard(), self._lock:
             for i in range(0, len(keys), _CHUNK):
                 chunk = keys[i:i + _CHUNK]
                 for key, text, refusal, finish, p, c, extra in self._db.execute(sql.format(",".join("?" * len(chunk))), chunk):
@@ -132,7 +211,7 @@ class JudgeCache:
 
     def put(self, key: str, reply: Mapping[str, Any], *, model: str = "", rubric: str = "") -> None:
         """Store one reply and commit it at once."""
-        with self._lock:
+        with self._guard(), self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO judgments (key, text, refusal, finish_reason, prompt_tokens, completion_tokens,"
                 " extra, model, rubric, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -143,7 +222,7 @@ class JudgeCache:
         """Store many replies in one transaction (batch import)."""
         now = time.time()
         data = [(k, *_row(r), m, rb, now) for k, r, m, rb in rows]
-        with self._lock:
+        with self._guard(), self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
@@ -198,7 +277,7 @@ class JudgeCache:
 
     def get_dialect(self, server: str, model: str) -> dict[str, Any] | None:
         """The dialect learned for this server and model, if any."""
-        with self._lock:
+        with self._guard(), self._lock:
             row = self._db.execute("SELECT dialect FROM dialects WHERE server = ? AND model = ?",
                                    (server, model)).fetchone()
         if row is None:
@@ -210,12 +289,12 @@ class JudgeCache:
         return value if isinstance(value, dict) else None
 
     def put_dialect(self, server: str, model: str, dialect: Mapping[str, Any]) -> None:
-        with self._lock:
+        with self._guard(), self._lock:
             self._db.execute("INSERT OR REPLACE INTO dialects VALUES (?, ?, ?, ?)",
                              (server, model, json.dumps(dict(dialect), sort_keys=True), time.time()))
 
     def __len__(self) -> int:
-        with self._lock:
+        with self._guard(), self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM judgments").fetchone()[0])
 
     def close(self) -> None:

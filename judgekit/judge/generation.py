@@ -28,6 +28,7 @@ from .._version import __version__
 from ..errors import InputError, ReplayMissError
 from ..signature import Signature
 from ._client import Budget, Failure, Request
+from ._reply import MAX_BODY_BYTES
 from .cache import KeyMaker
 from .dialect import Dialect, strip_reasoning
 
@@ -161,7 +162,13 @@ class GenerateResult:
 
     @property
     def failed(self) -> list[dict[str, Any]]:
-        return [r for r in self.rows if r["status"] != "ok"]
+        """Rows the model was asked for and gave no usable response."""
+        return [r for r in self.rows if r["status"] == "failed"]
+
+    @property
+    def not_run(self) -> list[dict[str, Any]]:
+        """Rows never sent (the budget stopped the run first)."""
+        return [r for r in self.rows if r["status"] == "not_run"]
 
     def records(self, raw: bool = False) -> list[dict[str, Any]]:
         """The output rows: ``{"id", "pred", "status", "finish_reason",
@@ -227,6 +234,7 @@ class Generator:
     price_per_million_output: float = 0.0
     progress: bool = True
     lean_http: bool = True
+    max_reply_bytes: int = MAX_BODY_BYTES  # one reply body; a longer one is cut off, its item failed
     extra_params: dict[str, Any] = field(default_factory=dict)
     server: str | None = None
     dialect: dict[str, Any] | None = None
@@ -248,7 +256,7 @@ class Generator:
                      max_total_tokens=self.max_total_tokens, max_cost=self.max_cost,
                      price_per_million_input=self.price_per_million_input,
                      price_per_million_output=self.price_per_million_output, progress=self.progress,
-                     lean_http=self.lean_http, extra_params=self.extra_params, server=self.server,
+                     lean_http=self.lean_http, max_reply_bytes=self.max_reply_bytes, extra_params=self.extra_params, server=self.server,
                      dialect=self.dialect)
 
     def _params(self) -> dict[str, Any]:
@@ -375,6 +383,8 @@ class Generator:
                                    "cached": r.key in from_cache}
             if isinstance(rep, Failure) or rep is None:
                 row["reason"] = rep.reason if isinstance(rep, Failure) else "no reply"
+                if row["reason"].startswith("not run"):  # never sent (a budget stop): not a failure of the model
+                    row["status"] = "not_run"
                 rows.append(row)
                 continue
             usage = rep.get("usage") or {}
@@ -406,10 +416,14 @@ class Generator:
                       and replies.get(r.key) is not None})
         summary: dict[str, Any] = {
             "model": self.model,
-            "n_items": len(ids), "n_ok": n_ok, "n_failed": len(ids) - n_ok,
+            "n_items": len(ids), "n_ok": n_ok, "n_failed": sum(1 for row in rows if row["status"] == "failed"),
+            "n_not_run": sum(1 for row in rows if row["status"] == "not_run"),
             "requests_cached": sum(1 for r in reqs if r.key in from_cache),
             "requests_sent": n_sent,
-            "requests_failed": sum(1 for r in reqs if isinstance(replies.get(r.key), Failure)),
+            "requests_failed": sum(1 for r in reqs if isinstance(replies.get(r.key), Failure)
+                                   and not replies[r.key].reason.startswith("not run")),
+            "requests_not_run": sum(1 for r in reqs if isinstance(replies.get(r.key), Failure)
+                                    and replies[r.key].reason.startswith("not run")),
             "retries": retries,
             "tokens": {"prompt": total_p, "completion": total_c, "prompt_this_run": new_p,
                        "completion_this_run": new_c},

@@ -23,7 +23,7 @@ from ..scores import MeanReducer, Scores
 from ..signature import Signature
 from ..errors import InputError, ReplayMissError
 from ._client import Budget, Engine, EngineConfig, Failure, Request
-from ._reply import strip_url_credentials
+from ._reply import MAX_BODY_BYTES, strip_url_credentials
 from .cache import JudgeCache, KeyMaker
 from .parse import PARSER_VERSION, expected_scores, parse_reply
 from .dialect import Dialect, strip_reasoning
@@ -318,6 +318,8 @@ class Judge:
     price_per_million_output: float = 0.0
     progress: bool = True
     lean_http: bool = True
+    # one reply body, in bytes (8 MiB): a longer reply is cut off as it arrives and its item unscored
+    max_reply_bytes: int = MAX_BODY_BYTES
     extra_params: dict[str, Any] = field(default_factory=dict)
     # the server's identity in cache keys (default: its base URL): set it to
     # replay a cache whichever way the server's URL is given
@@ -486,7 +488,7 @@ class Judge:
             base_url=_resolve_base_url(self.base_url), model=self.model, api_key=api_key,
             concurrency=self.concurrency, rpm=self.rpm, tpm=self.tpm, timeout=self.timeout,
             max_retries=self.max_retries, backoff_base=self.backoff_base, backoff_max=self.backoff_max,
-            budget=budget, lean_http=self.lean_http, dialect=dialect,
+            budget=budget, lean_http=self.lean_http, dialect=dialect, max_reply_bytes=self.max_reply_bytes,
         )
         learned_from = dialect.copy()
         # progress=True: where someone watches (a terminal or a notebook)
@@ -633,7 +635,10 @@ class Judge:
             "means_over": f"{n_scored} scored item(s); {len(ids) - n_scored} unscored left out",
             "requests_cached": sum(1 for per in reqs for r in per if r.key in from_cache),
             "requests_sent": sum(1 for per in reqs for r in per if r.key not in from_cache and not isinstance(replies.get(r.key), Failure)),
-            "requests_failed": sum(1 for per in reqs for r in per if isinstance(replies.get(r.key), Failure)),
+            "requests_failed": sum(1 for per in reqs for r in per if isinstance(replies.get(r.key), Failure)
+                                   and not replies[r.key].reason.startswith("not run")),
+            "requests_not_run": sum(1 for per in reqs for r in per if isinstance(replies.get(r.key), Failure)
+                                    and replies[r.key].reason.startswith("not run")),
             "retries": retries,
             "tokens": {"prompt": total_p, "completion": total_c, "prompt_this_run": new_prompt, "completion_this_run": new_completion},
             "cost": budget.cost(total_p, total_c),

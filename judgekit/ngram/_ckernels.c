@@ -887,18 +887,66 @@ static inline int keyset32_add(KeySet32 *s, uint32_t x)
 }
 
 /* ------------------------------------------------------------------ */
+/* Ctrl-C                                                               */
+/* ------------------------------------------------------------------ */
+/* The kernels run without the GIL.  Every CHECK_EVERY units of work
+ * (a token visited, a 64-bit LCS step: some milliseconds) they take it back
+ * briefly to run the signal handlers, which Python runs in the main thread
+ * only; a KeyboardInterrupt raised there sets g_stop, which the other
+ * threads of the same call see at their next check and stop too.  A kernel
+ * called from the main thread clears g_stop as it starts and ends (a caller
+ * spreading work over threads sets it again with stop_threads(True) to stop
+ * the others, and clears it once they are done).  Interrupted work returns
+ * STOPPED with the exception set. */
+#define CHECK_EVERY ((int64_t)1 << 24)
+#define STOPPED (-2)
+static volatile int g_stop = 0;
+static unsigned long g_main_thread = 0;
+
+static void stop_clear(void) /* GIL held */
+{
+    if (PyThread_get_thread_ident() == g_main_thread)
+        g_stop = 0;
+}
+
+static int stop_check(void) /* GIL released on entry and on return; -1: an exception is set */
+{
+    PyGILState_STATE st = PyGILState_Ensure();
+    int r = PyErr_CheckSignals();
+    if (r < 0) {
+        g_stop = 1;
+    } else if (g_stop) {
+        PyErr_SetNone(PyExc_KeyboardInterrupt);
+        r = -1;
+    }
+    PyGILState_Release(st);
+    return r;
+}
+
+static inline int stop_tick(int64_t *left, int64_t units)
+{
+    *left -= units;
+    if (*left > 0)
+        return 0;
+    *left = CHECK_EVERY;
+    return stop_check();
+}
+
+/* ------------------------------------------------------------------ */
 /* LCS                                                                  */
 /* ------------------------------------------------------------------ */
 typedef struct {
     uint64_t *mw;    /* per token id: match bits within the current word */
     uint8_t *carry;  /* per position of the longer sequence */
     size_t nvocab, ncarry;
+    int64_t left;    /* work until the next Ctrl-C check */
 } LcsWork;
 
 static int lcs_work_init(LcsWork *w, size_t vocab, size_t maxlen)
 {
     w->nvocab = vocab + 1;
     w->ncarry = maxlen + 1;
+    w->left = CHECK_EVERY;
     w->mw = (uint64_t *)calloc(w->nvocab, sizeof(uint64_t));
     w->carry = (uint8_t *)malloc(w->ncarry);
     return (w->mw && w->carry) ? 0 : -1;
@@ -938,6 +986,8 @@ static int64_t lcs_ids(const uint32_t *x, Py_ssize_t nx, const uint32_t *y, Py_s
         }
         for (Py_ssize_t p = 0; p < nx; p++)
             mw[x[p]] = 0;
+        if (stop_tick(&w->left, ny) < 0)
+            return STOPPED;
         return nx - popcount64(v);
     }
     uint8_t *carry = w->carry;
@@ -961,6 +1011,8 @@ static int64_t lcs_ids(const uint32_t *x, Py_ssize_t nx, const uint32_t *y, Py_s
         for (Py_ssize_t p = 0; p < cnt; p++)
             mw[x[base + p]] = 0;
         lcs += cnt - popcount64(v);
+        if (stop_tick(&w->left, ny) < 0)
+            return STOPPED;
     }
     return lcs;
 }
@@ -1018,12 +1070,17 @@ static int bleu_compute(const Enc *e, Py_ssize_t lo, Py_ssize_t hi, const Py_ssi
     size_t cap_h = 0, cap_h2 = 0, cap_r = 0;
     int rc = 0;
     uint32_t gstamp = 0;
+    int64_t left = CHECK_EVERY;
     Counts *dir = (Counts *)calloc(enc_vocab_size(e) + 1, sizeof(Counts)); /* order 1: indexed by token id */
     if (!dir)
         return -1;
     for (Py_ssize_t i = lo; i < hi; i++) {
         const uint32_t *h = e->tok + e->off[i];
         Py_ssize_t H = e->off[i + 1] - e->off[i];
+        if (stop_tick(&left, (int64_t)N * (H + e->off[rs[i + 1]] - e->off[rs[i]]) + 1) < 0) {
+            rc = STOPPED;
+            goto done;
+        }
         hyp_len[i] = H;
         Py_ssize_t best = -1, bestd = 0;
         for (Py_ssize_t s = rs[i]; s < rs[i + 1]; s++) {
@@ -1167,12 +1224,15 @@ static PyObject *k_bleu_stats(PyObject *self, PyObject *args)
         check_buf(&bh, n, "hyp_len") < 0 || check_buf(&br, n, "ref_len") < 0)
         goto out;
     int rc;
+    stop_clear();
     Py_BEGIN_ALLOW_THREADS
     rc = bleu_compute(&enc->e, lo, hi, rs, N, (int64_t *)bm.buf, (int64_t *)bt.buf, (int64_t *)bh.buf,
                       (int64_t *)br.buf);
     Py_END_ALLOW_THREADS
+    stop_clear();
     if (rc < 0) {
-        PyErr_NoMemory();
+        if (rc != STOPPED)
+            PyErr_NoMemory();
         goto out;
     }
     result = Py_NewRef(Py_True);
@@ -1212,10 +1272,15 @@ static int rouge_compute(const Enc *e, Py_ssize_t lo, Py_ssize_t hi, const Py_ss
         goto done;
     }
     Py_ssize_t row0 = 0;
+    int64_t left = CHECK_EVERY;
     for (Py_ssize_t i = lo; i < hi; i++) {
         const uint32_t *h = e->tok + e->off[i];
         Py_ssize_t H = e->off[i + 1] - e->off[i];
         Py_ssize_t nref = rs[i + 1] - rs[i];
+        if (stop_tick(&left, (int64_t)n_orders * (H + e->off[rs[i + 1]] - e->off[rs[i]]) + 1) < 0) {
+            rc = STOPPED;
+            goto done;
+        }
         for (int oi = 0; oi < n_orders; oi++) {
             int n1 = orders[oi];
             Py_ssize_t G = H - n1 + 1 > 0 ? H - n1 + 1 : 0;
@@ -1275,6 +1340,10 @@ static int rouge_compute(const Enc *e, Py_ssize_t lo, Py_ssize_t hi, const Py_ss
             Py_ssize_t L = e->off[s + 1] - e->off[s];
             int64_t *row = data + (row0 + (s - rs[i])) * ncols + 6 * n_orders;
             row[0] = do_lcs ? lcs_ids(h, H, r, L, &w) : 0;
+            if (row[0] == STOPPED) {
+                rc = STOPPED;
+                goto done;
+            }
             row[1] = H;
             row[2] = L;
             item[row0 + (s - rs[i])] = i;
@@ -1339,11 +1408,14 @@ static PyObject *k_rouge_stats(PyObject *self, PyObject *args)
     int64_t *data = (int64_t *)PyByteArray_AS_STRING(data_ba);
     size_t vocab = enc_vocab_size(e);
     int rc;
+    stop_clear();
     Py_BEGIN_ALLOW_THREADS
     rc = rouge_compute(e, lo, hi, rs, orders, (int)n_orders, do_lcs, item, data, ncols, vocab);
     Py_END_ALLOW_THREADS
+    stop_clear();
     if (rc < 0) {
-        PyErr_NoMemory();
+        if (rc != STOPPED)
+            PyErr_NoMemory();
         goto out;
     }
     result = Py_BuildValue("(OOn)", item_ba, data_ba, nrows);
@@ -1392,6 +1464,7 @@ static int distinct_compute(const Enc *e, Py_ssize_t n, int n1, int64_t *uniq, i
     KeySet ks = {NULL, 0, 0};
     int rc = 0;
     int64_t tot = 0;
+    int64_t left = CHECK_EVERY;
     if (n1 == 1) { /* token ids index arrays directly */
         size_t V = enc_vocab_size(e) + 1;
         Py_ssize_t *last = (Py_ssize_t *)malloc(V * sizeof(Py_ssize_t)); /* last item seen in, -1 never */
@@ -1403,6 +1476,10 @@ static int distinct_compute(const Enc *e, Py_ssize_t n, int n1, int64_t *uniq, i
         for (Py_ssize_t i = 0; i < n; i++) {
             const uint32_t *h = e->tok + e->off[i];
             Py_ssize_t H = e->off[i + 1] - e->off[i];
+            if (stop_tick(&left, H + 1) < 0) {
+                free(last);
+                return STOPPED;
+            }
             int64_t d = 0;
             for (Py_ssize_t p = 0; p < H; p++) {
                 Py_ssize_t seen = last[h[p]];
@@ -1434,6 +1511,10 @@ static int distinct_compute(const Enc *e, Py_ssize_t n, int n1, int64_t *uniq, i
         const uint32_t *h = e->tok + e->off[i];
         Py_ssize_t H = e->off[i + 1] - e->off[i];
         Py_ssize_t G = H - n1 + 1 > 0 ? H - n1 + 1 : 0;
+        if (stop_tick(&left, H + 1) < 0) {
+            rc = STOPPED;
+            goto done;
+        }
         pit[i] = G;
         tot += G;
         if (table_prepare(&t, (size_t)G) < 0) {
@@ -1544,14 +1625,17 @@ static PyObject *k_distinct_counts(PyObject *self, PyObject *args)
         int64_t *pid = (int64_t *)PyByteArray_AS_STRING(pid_ba), *pit = (int64_t *)PyByteArray_AS_STRING(pit_ba);
         first.n = 0;
         I64Vec *fp = with_sets ? &first : NULL;
+        stop_clear();
         Py_BEGIN_ALLOW_THREADS
         rc = distinct_compute(e, n, n1, &uniq, &total, pid, pit, fp, part, nparts);
         Py_END_ALLOW_THREADS
+        stop_clear();
         if (rc < 0) {
             Py_DECREF(pid_ba);
             Py_DECREF(pit_ba);
             Py_CLEAR(result);
-            PyErr_NoMemory();
+            if (rc != STOPPED)
+                PyErr_NoMemory();
             goto out;
         }
         PyObject *head = with_sets ? gram_set(e, objs, &first, n1) : PyLong_FromLongLong(uniq);
@@ -1595,11 +1679,13 @@ static PyObject *k_lcs_length(PyObject *self, PyObject *args)
         goto out;
     }
     int64_t v;
+    stop_clear();
     Py_BEGIN_ALLOW_THREADS
     v = lcs_ids(e.tok, e.off[1], e.tok + e.off[1], e.off[2] - e.off[1], &w);
     Py_END_ALLOW_THREADS
+    stop_clear();
     lcs_work_free(&w);
-    result = PyLong_FromLongLong(v);
+    result = v == STOPPED ? NULL : PyLong_FromLongLong(v);
 out:
     enc_free(&e);
     return result;
@@ -1898,7 +1984,19 @@ static PyObject *k_sum(PyObject *self, PyObject *seq)
     return PyFloat_FromDouble(py_sum(xs, nx));
 }
 
+static PyObject *k_stop_threads(PyObject *self, PyObject *arg)
+{
+    int flag = PyObject_IsTrue(arg);
+    if (flag < 0)
+        return NULL;
+    g_stop = flag;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"stop_threads", k_stop_threads, METH_O,
+     "stop_threads(flag): True: kernels running in other threads stop at their next check (some milliseconds) "
+     "with KeyboardInterrupt, until stop_threads(False)"},
     {"encode", k_encode, METH_VARARGS,
      "encode(hyps, refs=None) -> Encoding (token ids, interned once), or NotImplemented"},
     {"from_ids", k_from_ids, METH_VARARGS,
@@ -1936,6 +2034,19 @@ PyMODINIT_FUNC PyInit__ckernels(void)
     PyObject *m = PyModule_Create(&ckernels_module);
     if (!m)
         return NULL;
+    { /* the main thread, where Python runs signal handlers (see stop_check) */
+        PyObject *th = PyImport_ImportModule("threading");
+        PyObject *main = th ? PyObject_CallMethod(th, "main_thread", NULL) : NULL;
+        PyObject *ident = main ? PyObject_GetAttrString(main, "ident") : NULL;
+        g_main_thread = ident ? PyLong_AsUnsignedLong(ident) : 0;
+        Py_XDECREF(ident);
+        Py_XDECREF(main);
+        Py_XDECREF(th);
+        if (PyErr_Occurred()) {
+            Py_DECREF(m);
+            return NULL;
+        }
+    }
     Py_INCREF(&EncodingType);
     if (PyModule_AddObject(m, "Encoding", (PyObject *)&EncodingType) < 0) {
         Py_DECREF(&EncodingType);

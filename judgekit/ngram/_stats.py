@@ -487,16 +487,32 @@ def _corpus_stats_threaded(ck, enc, n, bleu, rouge, distinct, with_sets, threads
     def work():
         try:
             for k in queue:
+                if errors:
+                    return
                 results[k] = tasks[k]()
         except BaseException as exc:  # re-raised in the calling thread
             errors.append(exc)
+            stop()
+
+    def stop(flag=True):  # True: the other threads' kernels end at their next Ctrl-C check
+        stop_threads = getattr(ck, "stop_threads", None)
+        if stop_threads is not None:
+            stop_threads(flag)
 
     helpers = [threading.Thread(target=work, daemon=True) for _ in range(threads - 1)]
     for t in helpers:
         t.start()
     work()  # the calling thread takes tasks too
-    for t in helpers:
-        t.join()
+    try:
+        for t in helpers:
+            t.join()
+    except BaseException:  # Ctrl-C while waiting
+        stop()
+        for t in helpers:
+            t.join()
+        raise
+    finally:
+        stop(False)
     if errors:
         raise errors[0]
     if any(r is NotImplemented for r in results):

@@ -312,16 +312,24 @@ def run(plan: Plan, preds: Sequence[str], refs: Sequence[Sequence[str]], n_jobs:
 
 
 def stream(chunks: Iterable[tuple[list[str], list[list[str]]]], make_plan: Callable[[list, list], Plan],
-           n_jobs: int = 1, on_chunk: Callable[[int], None] | None = None) -> tuple[Plan | None, Partial | None]:
+           n_jobs: int = 1, on_chunk: Callable[[int], None] | None = None,
+           spill: bool = False) -> tuple[Plan | None, Partial | None]:
     """The per-item work chunk by chunk: ``make_plan`` sees the first chunk
     (language detection); chunks run in this process, in the runner's
     threads, or in worker processes; partials merge as they arrive, so
-    memory holds one copy of the per-item values."""
+    memory holds one copy of the per-item values, or none with ``spill``
+    (they go to disk as each chunk finishes: ``_spill``)."""
     jobs = resolve_jobs(n_jobs)
     plan: Plan | None = None
     pool = None
-    acc = Accumulator()
+    if spill:
+        from ._spill import SpillAccumulator
+
+        acc: Any = SpillAccumulator()
+    else:
+        acc = Accumulator()
     pending: list = []
+    ok = False
     try:
         for p, r in chunks:
             if plan is None:
@@ -343,7 +351,10 @@ def stream(chunks: Iterable[tuple[list[str], list[list[str]]]], make_plan: Calla
                 on_chunk(len(p))
         for f in pending:
             acc.add(f.result())
+        ok = True
     finally:
         if pool is not None:
             pool.close()
+        if spill and (not ok or plan is None):
+            acc.discard()
     return plan, (acc.result() if plan is not None else None)

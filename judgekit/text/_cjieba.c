@@ -805,6 +805,7 @@ Seg_cut_many(SegObject *self, PyObject *args)
         }
         if (gc_was_enabled) PyGC_Enable();
         if (k < j) goto fail;
+        if (PyErr_CheckSignals() < 0) goto fail; /* Ctrl-C between chunks (milliseconds of work each) */
         i = j;
     }
     work_free(&w);
@@ -1266,6 +1267,8 @@ enc_worker_thread(void *arg)
 /* Run a phase on ``threads`` worker threads while this thread waits (GIL
  * released), reporting progress and watching for Ctrl-C.  0, or -1 with a
  * Python error set (the workers have finished either way). */
+#define SMALL_CORPUS 2048 /* texts: well under a second of work in any but freak cases */
+
 static int
 enc_pool_phase(EncPool *P, int phase, int threads, PyObject *progress, volatile int *cancel, Py_ssize_t n_texts)
 {
@@ -1273,7 +1276,9 @@ enc_pool_phase(EncPool *P, int phase, int threads, PyObject *progress, volatile 
     int t, started = 0, rc = 0;
     P->phase = phase;
     P->next = 0;
-    if (threads == 1 && progress == Py_None) {
+    /* a small corpus in this thread; a larger one on a worker while this
+       thread watches for Ctrl-C (below), even with one thread */
+    if (threads == 1 && progress == Py_None && n_texts < SMALL_CORPUS) {
         Py_BEGIN_ALLOW_THREADS
         enc_pool_run(P);
         Py_END_ALLOW_THREADS

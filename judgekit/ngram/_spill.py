@@ -1,0 +1,136 @@
+"""Per-item arrays on disk, so that ``evaluate_file`` holds none in memory.
+
+Each chunk's per-item arrays are appended to files in a temporary folder as
+the chunk finishes; at the end they are mapped read-only (``np.memmap``) and
+the files unlinked at once (the mappings keep them alive, the disk space
+goes back when the arrays go; where a mapped file cannot be unlinked, at
+exit).  A mapped page counts in the process's memory only while it is
+resident, so every whole-array reduction on a ``Spilled`` array (``np.mean``,
+``.sum()``, what corpus scores are made of) hands its pages back to the OS
+when done: the same numpy operations on the same bytes (scores identical to
+an in-memory run), one array resident at a time.
+"""
+from __future__ import annotations
+
+import atexit
+import mmap
+import os
+import shutil
+import tempfile
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from ._stats import BleuStats
+from .suite import _BLEU_FIELDS, Partial
+
+
+def release(arr: Any) -> None:
+    """Hand the resident pages of a mapped array back to the OS (they are
+    read again from the file when needed)."""
+    m = getattr(arr, "_mmap", None)
+    if m is not None and hasattr(mmap, "MADV_DONTNEED"):
+        try:
+            m.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError):
+            pass
+
+
+class Spilled(np.memmap):
+    """A read-only mapped per-item array whose whole-array reductions release
+    its pages afterwards."""
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            return super().__array_function__(func, types, args, kwargs)
+        finally:
+            release(self)
+
+    def sum(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().sum(*args, **kwargs)
+        finally:
+            release(self)
+
+
+def _open(path: str, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    if int(np.prod(shape)) == 0:
+        return np.zeros(shape, dtype)
+    return Spilled(path, dtype=dtype, mode="r", shape=shape)
+
+
+_LEFT: list[str] = []  # folders whose files could not be unlinked while mapped
+
+
+@atexit.register
+def _cleanup() -> None:
+    for folder in _LEFT:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class SpillAccumulator:
+    """``suite.Accumulator`` with the per-item arrays written to disk:
+    Distinct's n-gram sets and the flagged items stay in memory (they grow
+    with the distinct n-grams and the flagged items, not with the items)."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self.folder = tempfile.mkdtemp(prefix="judgekit-items-", dir=directory)
+        self.n = 0
+        self.files: dict[str, tuple[BinaryIO, np.dtype, tuple[int, ...]]] = {}
+        self.distinct: dict[int, tuple[set, int]] | None = None
+        self.flagged: list[int] = []
+        self.has_bleu = False
+
+    def _write(self, key: str, arr: np.ndarray) -> None:
+        arr = np.ascontiguousarray(arr)
+        entry = self.files.get(key)
+        if entry is None:
+            fh = open(os.path.join(self.folder, f"{len(self.files)}.bin"), "wb")
+            entry = self.files[key] = (fh, arr.dtype, arr.shape[1:])
+        if (arr.dtype, arr.shape[1:]) != entry[1:]:
+            raise ValueError(f"per-item array {key!r} changed shape or type between chunks")
+        entry[0].write(arr.tobytes())
+
+    def add(self, p: Partial) -> None:
+        for k, v in p.per_item.items():
+            self._write("item:" + k, v)
+        for k, v in p.extra.items():
+            self._write("x:" + k, v)
+        if p.bleu is not None:
+            self.has_bleu = True
+            for f in _BLEU_FIELDS:
+                self._write("bleu:" + f, getattr(p.bleu, f))
+        if p.distinct is not None:
+            if self.distinct is None:
+                self.distinct = {order: (set(), 0) for order in p.distinct}
+            for order, (seen, total) in p.distinct.items():
+                acc, acc_total = self.distinct[order]
+                acc |= seen
+                self.distinct[order] = (acc, acc_total + total)
+        self.flagged += [self.n + i for i in p.flagged]
+        self.n += p.n
+
+    def result(self) -> Partial:
+        arrays: dict[str, np.ndarray] = {}
+        unlinked = True
+        for key, (fh, dtype, shape) in self.files.items():
+            fh.close()
+            arrays[key] = _open(fh.name, dtype, (self.n, *shape))
+            try:
+                os.unlink(fh.name)
+            except OSError:  # a mapped file on Windows
+                unlinked = False
+        if unlinked:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        else:
+            _LEFT.append(self.folder)
+        per_item = {k[5:]: v for k, v in arrays.items() if k.startswith("item:")}
+        extra = {k[2:]: v for k, v in arrays.items() if k.startswith("x:")}
+        bleu = BleuStats(*(arrays["bleu:" + f] for f in _BLEU_FIELDS)) if self.has_bleu else None
+        return Partial(self.n, per_item, bleu, self.distinct, self.flagged, extra)
+
+    def discard(self) -> None:
+        """After an error: close and remove the files."""
+        for fh, _, _ in self.files.values():
+            fh.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
