@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
     add_engine_arguments(p, max_tokens=256, timeout=60.0, what="judge reply")
     p.add_argument("--output", "-o", required=True, help="per-item JSONL ('-' for stdout; the figures then go to stderr)")
     p.add_argument("--summary", help="also write the figures and the signature as JSON here")
-    p.add_argument("--lang", choices=("en", "zh"), help="prompt language (default: the rubric's first)")
+    p.add_argument("--lang", choices=("en", "zh"), help="prompt language (default: the items' language where the rubric has it, else the rubric's first)")
     p.add_argument("--no-structured", action="store_true", help="do not send a JSON-schema response_format")
     p.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (default 1000)")
     p.add_argument("--bootstrap-seed", type=int, default=12345, help="seed of the bootstrap (default 12345)")

@@ -107,6 +107,7 @@ class Calibrator:
         if self.method == "isotonic":
             w = np.bincount(inv).astype(float)
             ym = np.bincount(inv, weights=y) / w
+            self.levels = self._levels(y)   # the human levels, for predict_levels (not the fitted means)
             self.x_, self.y_ = ux, _pav(ym, w)
         else:
             lv = self._levels(y)
@@ -150,9 +151,11 @@ class Calibrator:
         return pd.Series(out, index=idx, name=getattr(scores, "name", None)) if idx is not None else out
 
     def predict_levels(self, scores: Any) -> Any:
-        """Calibrated scores rounded to the nearest human level (for kappa and accuracy)."""
+        """Calibrated scores rounded to the nearest human level (for kappa and
+        accuracy): the given ``levels``, else the integers of ``scale``, else
+        the distinct human scores seen in ``fit``."""
         pred = self.predict(scores)
-        lv = self.levels if self.levels is not None else self._levels(self.y_)
+        lv = self.levels if self.levels is not None else self._levels(self.y_)   # a Calibrator saved before levels were kept
         arr = np.asarray(pred, float)
         out = np.full(arr.shape, np.nan)
         ok = ~np.isnan(arr)

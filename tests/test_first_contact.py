@@ -1,0 +1,53 @@
+"""Issue 15: the defects a new user hit on first contact, one test each
+(each failed before its fix)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import judgekit
+from judgekit.human import Calibrator
+
+
+# -- Calibrator.predict_levels returns a human level ---------------------------
+def test_predict_levels_returns_a_human_level_not_a_fitted_mean():
+    ids = list("abcdefgh")
+    judge = pd.Series([1, 2, 2, 3, 3, 4, 5, 5], index=ids)
+    human = pd.Series([1, 2, 3, 2, 3, 4, 4, 5], index=ids)
+    cal = Calibrator("isotonic").fit(judge, human)
+    assert list(cal.predict([2, 3])) == [2.5, 2.5]           # isotonic: the pooled mean
+    levels = cal.predict_levels(pd.Series([1, 2, 3, 5], index=list("wxyz")))
+    assert set(levels) <= {1.0, 2.0, 3.0, 4.0, 5.0}           # a level the humans use
+    assert list(levels.index) == list("wxyz")
+    assert list(Calibrator.from_json(cal.to_json()).predict_levels([2, 3])) == list(cal.predict_levels([2, 3]))
+
+
+def test_predict_levels_with_a_scale_uses_its_integers():
+    judge = [0.1, 0.4, 0.5, 0.9]
+    human = [1.0, 1.5, 2.5, 3.0]                              # crowd means
+    cal = Calibrator("isotonic", scale=(1, 3)).fit(judge, human)
+    assert set(cal.predict_levels([0.1, 0.45, 0.9])) <= {1.0, 2.0, 3.0}
+
+
+# -- the judge prompt in the items' language ------------------------------------
+def _prompt_lang(items, **kw):
+    _, lang, _, reqs = judgekit.Judge(model="m", base_url="http://127.0.0.1:9/v1", **kw).prepare(items)
+    return lang, reqs[0][0].messages[0]["content"]
+
+
+def test_chinese_items_get_the_chinese_prompt_without_a_flag():
+    lang, system = _prompt_lang([{"context": "我养了十年的猫昨天走了。", "response": "十年的陪伴，真的很难过。"}])
+    assert lang == "zh"
+    assert sum("\u4e00" <= c <= "\u9fff" for c in system) > 20
+
+
+def test_english_items_and_an_explicit_lang():
+    assert _prompt_lang([{"context": "I failed my test.", "response": "That sounds hard."}])[0] == "en"
+    assert _prompt_lang([{"context": "我很难过", "response": "抱抱你"}], lang="en")[0] == "en"
+    # soulchat-cehs is Chinese first, but English dialogues get its English text
+    lang, _ = _prompt_lang([{"dialogue": [{"role": "user", "content": "I feel lonely lately."},
+                                          {"role": "assistant", "content": "I am sorry to hear that."}],
+                             "response": "Would you like to talk about it?"}],
+                           rubric="soulchat-cehs")
+    assert lang == "en"
