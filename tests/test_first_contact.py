@@ -51,3 +51,55 @@ def test_english_items_and_an_explicit_lang():
                              "response": "Would you like to talk about it?"}],
                            rubric="soulchat-cehs")
     assert lang == "en"
+
+
+# -- the command line: broken pipes, CLI words, one-line warnings ---------------
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from judgekit.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = os.environ.get("JUDGEKIT_DATA_DIR")
+needs_data = pytest.mark.skipif(not DATA or not Path(DATA, "epitome-reddit").is_dir(),
+                                reason="needs the released EPITOME data under $JUDGEKIT_DATA_DIR")
+
+
+def _cli(*args, env=None):
+    return subprocess.Popen([sys.executable, "-m", "judgekit", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+
+
+def test_a_closed_pipe_ends_the_command_quietly():
+    p = _cli("evaluate", "examples/smilechat-100.jsonl", "--preset", "chatglm", "--format", "json")
+    p.stdout.close()                                  # as `| head` does once it has its lines
+    err = p.stderr.read().decode()
+    p.wait()
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err
+    assert p.returncode == 141
+
+
+def test_cli_errors_name_options_not_python_keywords(monkeypatch, capsys):
+    monkeypatch.delenv("JUDGEKIT_DATA_DIR", raising=False)
+    assert main(["agreement", "--dataset", "kumar2025"]) == 2
+    err = capsys.readouterr().err
+    assert "--data-dir" in err and "data_dir=" not in err, err
+
+
+@needs_data
+def test_cli_errors_name_options_for_table_choices(capsys):
+    assert main(["agreement", "--dataset", "kumar2025", "--a", "gpt", "--b", "expert"]) == 2
+    err = capsys.readouterr().err
+    assert "choose one with --framework" in err and "framework=" not in err, err
+
+
+@needs_data
+def test_warnings_on_the_terminal_are_one_clean_line():
+    p = _cli("agreement", "--dataset", "epitome")
+    _, err = p.communicate()
+    lines = err.decode().splitlines()
+    warned = [line for line in lines if "data issue(s)" in line]
+    assert warned and warned[0].startswith("judgekit agreement: warning: epitome: 180 data issue(s)"), lines
+    assert not any("UserWarning" in line or line.startswith("  return ") or ".py:" in line for line in lines), lines
