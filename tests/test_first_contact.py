@@ -103,3 +103,39 @@ def test_warnings_on_the_terminal_are_one_clean_line():
     warned = [line for line in lines if "data issue(s)" in line]
     assert warned and warned[0].startswith("judgekit agreement: warning: epitome: 180 data issue(s)"), lines
     assert not any("UserWarning" in line or line.startswith("  return ") or ".py:" in line for line in lines), lines
+
+
+# -- reports: p-values one way, no empty cut-points line, '95%' in help --------
+def test_study_prints_p_values_one_way():
+    from judgekit.human import study
+
+    text = str(study(ROOT / "tests" / "fixtures" / "human" / "welivita_synthetic.csv"))
+    assert "p=0.010" in text and "p<.001" in text and "p=0.003" in text
+    assert not any(tok in text for tok in (" p0.", " p1.", "p = ", "p <.001")), text
+
+
+@pytest.mark.skipif(not DATA or not Path(DATA, "kumar2025-empathic-communication").is_dir(),
+                    reason="needs the released Kumar et al. 2025 data under $JUDGEKIT_DATA_DIR")
+def test_agreement_prints_a_tiny_p_as_below_001(capsys):
+    assert main(["agreement", "--dataset", "kumar2025", "--a", "gpt", "--b", "expert", "--framework", "epitome",
+                 "--dimension", "level_explorations"]) == 0
+    out = capsys.readouterr().out
+    assert "z 11.12, p<.001;" in out and "p 0.000" not in out
+
+
+def test_calibrate_with_a_constant_map_says_so_instead_of_an_empty_line():
+    from judgekit.human import calibrate
+
+    judge = pd.Series([1, 2, 3] * 6, index=[f"i{k}" for k in range(18)])
+    human = pd.Series([2, 2, 2, 2, 2, 2, 1, 2, 3] * 2, index=judge.index)   # median 2 at every judge score
+    text = str(calibrate(judge, human, "thresholds", k=3, n_bootstrap=20))
+    assert "cut points (judge score > cut -> level): \n" not in text + "\n"
+    assert "cut points: none; every judge score maps to level 2" in text
+
+
+@pytest.mark.parametrize("command", ["leaderboard", "pairwise"])
+def test_help_says_95_percent_once(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert "95%%" not in out and "95%" in out

@@ -20,7 +20,7 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Judge every item twice with a pairwise rubric (default empathy-pairwise): the baseline's reply "
             "shown first, then the system's. Items pair the files by id; an id missing from any file is an "
-            "error naming it. Prints win / tie / loss shares with 95%% bootstrap CIs, the inconsistent share "
+            "error naming it. Prints win / tie / loss shares with 95% bootstrap CIs, the inconsistent share "
             "(the two orders disagree on the winner), the position bias and the length-controlled win rate. "
             "Ties follow FastChat (one tie + one win is a tie); inconsistent pairs count half in the win rate."
         ),

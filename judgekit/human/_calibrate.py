@@ -238,8 +238,13 @@ class CalibrationReport(ReportMixin):
             lines.append(f"  {LABELS.get(f.name, f.name):<30} {fmt(f.estimate):>7} [{fmt(f.ci_low)}, {fmt(f.ci_high)}]"
                          f"   {fmt(g.estimate):>7} [{fmt(g.ci_low)}, {fmt(g.ci_high)}]")
         if self.method == "thresholds":
-            lines += ["", "cut points (judge score > cut -> level): " +
-                      ", ".join(f"{t['above']:g} -> {t['level']:g}" for t in self.calibrator.thresholds)]
+            cuts = self.calibrator.thresholds
+            if cuts:
+                lines += ["", "cut points (judge score > cut -> level): " +
+                          ", ".join(f"{t['above']:g} -> {t['level']:g}" for t in cuts)]
+            else:
+                lines += ["", f"cut points: none; every judge score maps to level {self.calibrator.y_[0]:g} "
+                              "(the fitted map is constant)"]
         else:
             pts = ", ".join(f"{x:g}->{y:.2f}" for x, y in zip(self.calibrator.x_[:12], self.calibrator.y_[:12]))
             lines += ["", f"map (judge -> human): {pts}{' ...' if len(self.calibrator.x_) > 12 else ''}"]
