@@ -139,3 +139,56 @@ def test_help_says_95_percent_once(command, capsys):
         main([command, "--help"])
     out = capsys.readouterr().out
     assert "95%%" not in out and "95%" in out
+
+
+# -- rubrics: export, YAML booleans, a plain-string prompt ---------------------
+RUBRIC = """id: yesno
+version: 1
+languages: [en, zh]
+description: a test
+inputs:
+  - {name: response}
+dimensions:
+  - name: helpful
+    description: Is it helpful?
+    scale:
+      - {value: 0, label: No, anchor: not helpful}
+      - {value: 1, label: Yes, anchor: helpful}
+prompt: You rate replies.
+"""
+
+
+def test_an_unquoted_no_label_is_the_text_no(tmp_path):
+    from judgekit.judge import load_rubric
+
+    path = tmp_path / "yesno.yaml"
+    path.write_text(RUBRIC, encoding="utf-8")
+    r = load_rubric(str(path))
+    assert [lv.label["en"] for lv in r.dimensions[0].scale] == ["No", "Yes"]
+    assert r.prompt == {"en": "You rate replies.", "zh": "You rate replies."}   # one string, every language
+
+
+def test_a_boolean_text_field_says_quote_it(tmp_path):
+    from judgekit.errors import InputError
+    from judgekit.judge import load_rubric
+
+    path = tmp_path / "b.yaml"
+    path.write_text(RUBRIC.replace("label: No", "label: false"), encoding="utf-8")
+    with pytest.raises(InputError, match=r"dimensions\[0\]\.scale\[0\]\.label': must be text, got the YAML boolean "
+                                         r"false: quote it"):
+        load_rubric(str(path))
+
+
+def test_rubrics_export_writes_the_builtin_yaml(tmp_path, capsys):
+    from judgekit.judge import load_rubric
+    from judgekit.judge.rubric import builtin_dir
+
+    out = tmp_path / "mine.yaml"
+    assert main(["rubrics", "export", "empathy-3pt", str(out)]) == 0
+    shipped = (builtin_dir() / "empathy-3pt.yaml").read_text(encoding="utf-8")
+    assert out.read_text(encoding="utf-8") == shipped
+    assert load_rubric(str(out)).dimensions == load_rubric("empathy-3pt").dimensions
+    assert main(["rubrics", "export", "empathy-3pt", str(out)]) == 2          # kept, not overwritten
+    capsys.readouterr()
+    assert main(["rubrics", "export", "soulchat-cehs"]) == 0
+    assert capsys.readouterr().out == (builtin_dir() / "soulchat-cehs.yaml").read_text(encoding="utf-8")
