@@ -2,7 +2,8 @@
 (each failed before its fix)."""
 from __future__ import annotations
 
-import numpy as np
+import re
+
 import pandas as pd
 import pytest
 
@@ -192,3 +193,39 @@ def test_rubrics_export_writes_the_builtin_yaml(tmp_path, capsys):
     capsys.readouterr()
     assert main(["rubrics", "export", "soulchat-cehs"]) == 0
     assert capsys.readouterr().out == (builtin_dir() / "soulchat-cehs.yaml").read_text(encoding="utf-8")
+
+
+# -- evaluate: ids= for plain sequences; errors name a Series' labels ---------
+PREDS = ["我理解你现在的感受。", "别难过了。", "你愿意多说说吗？"]
+REFS = ["我能理解你现在的感受。", "听起来你很难过。", "可以和我聊聊吗？"]
+
+
+def test_ids_for_plain_sequences_label_the_items_and_join_by_id():
+    r = judgekit.evaluate(PREDS, REFS, ids=["a1", "a2", "a3"])
+    assert r.ids == ["a1", "a2", "a3"] and list(r.per_item.index) == ["a1", "a2", "a3"]
+    same = judgekit.evaluate(pd.Series(PREDS, index=["a1", "a2", "a3"]), REFS)
+    assert r.scores == same.scores and r.ids == same.ids
+
+
+@pytest.mark.parametrize("ids, message", [
+    (["a1", "a2"], "ids has 2 items but preds has 3"),
+    (["a1", "a2", "a1"], "ids[2] 'a1' repeats ids[0]"),
+    (["a1", None, "a3"], "ids[1] is missing"),
+    ("abc", "ids is a single string"),
+])
+def test_bad_ids_are_named(ids, message):
+    with pytest.raises(judgekit.InputError, match=re.escape(message)):
+        judgekit.evaluate(PREDS, REFS, ids=ids)
+
+
+def test_ids_with_a_series_is_an_error():
+    with pytest.raises(judgekit.InputError, match="ids= is for plain sequences"):
+        judgekit.evaluate(pd.Series(PREDS), REFS, ids=["a", "b", "c"])
+
+
+def test_an_error_names_the_series_label_of_a_bad_item():
+    preds = pd.Series(["我很好", None, "你好"], index=["x1", "x2", "x3"])
+    with pytest.raises(judgekit.InputError, match=re.escape("preds[1] (id 'x2') is NaN")):
+        judgekit.evaluate(preds, REFS)
+    with pytest.raises(judgekit.InputError, match=re.escape("refs[2] (id 'c') is int")):
+        judgekit.evaluate(PREDS, ["a", "b", 3], ids=["a", "b", "c"])
