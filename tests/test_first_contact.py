@@ -229,3 +229,46 @@ def test_an_error_names_the_series_label_of_a_bad_item():
         judgekit.evaluate(preds, REFS)
     with pytest.raises(judgekit.InputError, match=re.escape("refs[2] (id 'c') is int")):
         judgekit.evaluate(PREDS, ["a", "b", 3], ids=["a", "b", "c"])
+
+
+# -- data: where it comes from, how it is laid out, a check of a folder -------
+def test_skip_reason_says_when_the_data_folder_is_missing(monkeypatch, tmp_path):
+    from tests.conftest import no_data_reason
+
+    monkeypatch.setenv("JUDGEKIT_DATA_DIR", str(tmp_path / "nowhere"))
+    assert "is not a folder" in no_data_reason() and str(tmp_path / "nowhere") in no_data_reason()
+    monkeypatch.delenv("JUDGEKIT_DATA_DIR")
+    assert "set JUDGEKIT_DATA_DIR" in no_data_reason()
+
+
+def test_data_list_names_source_licence_and_layout(capsys):
+    assert main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    for needle in ("kumar2025-empathic-communication/", "713458108e28897fccf136a6337296b5199cb617", "MIT",
+                   "epitome-reddit/", "emotional-reactions-reddit.csv", "Althoff academic licence",
+                   "smilechat-zh/", "CC0", "welivita2024/dataset_and_ratings.csv"):
+        assert needle in out, needle
+
+
+def test_data_check_of_an_empty_and_a_broken_folder(tmp_path, capsys):
+    assert main(["data", "check", str(tmp_path)]) == 0          # every dataset is optional
+    out = capsys.readouterr().out
+    assert out.count("missing") == 5 and "found" not in out
+    bad = tmp_path / "epitome-reddit"
+    bad.mkdir()
+    (bad / "emotional-reactions-reddit.csv").write_text("not,the,columns\n1,2,3\n", encoding="utf-8")
+    (tmp_path / "smilechat-zh").mkdir()
+    assert main(["data", "check", str(tmp_path)]) == 1
+    lines = {line.split()[1]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["epitome-reddit"].startswith("malformed") and "epitome" in lines["epitome-reddit"]
+    assert lines["smilechat-zh"].startswith("malformed") and "pairs.jsonl.gz is missing" in lines["smilechat-zh"]
+    assert main(["data", "check", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not DATA or not Path(DATA).is_dir(), reason="needs the released data under $JUDGEKIT_DATA_DIR")
+def test_data_check_of_the_released_folder(capsys):
+    assert main(["data", "check"]) == 0
+    out = capsys.readouterr().out
+    for folder in ("kumar2025-empathic-communication", "epitome-reddit", "smilechat-zh"):
+        assert f"found      {folder}" in out

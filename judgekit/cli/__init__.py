@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "meta-eval": "judgekit.cli.metaeval",
     "rubrics": "judgekit.cli.rubrics",
     "leaderboard": "judgekit.cli.leaderboard",
+    "data": "judgekit.cli.data",
 }
 
 
