@@ -2,13 +2,21 @@
 (each failed before its fix)."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import judgekit
+from judgekit.cli import main
 from judgekit.human import Calibrator
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = os.environ.get("JUDGEKIT_DATA_DIR")
 
 
 # -- Calibrator.predict_levels returns a human level ---------------------------
@@ -55,15 +63,6 @@ def test_english_items_and_an_explicit_lang():
 
 
 # -- the command line: broken pipes, CLI words, one-line warnings ---------------
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-from judgekit.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = os.environ.get("JUDGEKIT_DATA_DIR")
 needs_data = pytest.mark.skipif(not DATA or not Path(DATA, "epitome-reddit").is_dir(),
                                 reason="needs the released EPITOME data under $JUDGEKIT_DATA_DIR")
 
@@ -166,7 +165,14 @@ def test_an_unquoted_no_label_is_the_text_no(tmp_path):
     path.write_text(RUBRIC, encoding="utf-8")
     r = load_rubric(str(path))
     assert [lv.label["en"] for lv in r.dimensions[0].scale] == ["No", "Yes"]
-    assert r.prompt == {"en": "You rate replies.", "zh": "You rate replies."}   # one string, every language
+
+
+def test_a_plain_string_prompt_is_the_prompt_of_every_language(tmp_path):
+    from judgekit.judge import load_rubric
+
+    path = tmp_path / "plain.yaml"
+    path.write_text(RUBRIC.replace("label: No", 'label: "No"').replace("label: Yes", 'label: "Yes"'), encoding="utf-8")
+    assert load_rubric(str(path)).prompt == {"en": "You rate replies.", "zh": "You rate replies."}
 
 
 def test_a_boolean_text_field_says_quote_it(tmp_path):
