@@ -177,8 +177,35 @@ def _all_str(items: list) -> bool:
     return set(map(type, items)) == {str}
 
 
-def validate(preds: Any, refs: Any) -> tuple[list[str], list[list[str]], Any]:
-    """Check and normalize ``preds`` and ``refs``; errors name the item."""
+def _as_ids(ids: Any, n: int) -> list:
+    """``ids=`` for plain sequences: one distinct, non-missing id per item."""
+    if isinstance(ids, (str, bytes)):
+        raise InputError("ids is a single string; pass one id per item (a list)")
+    try:
+        out = list(ids.tolist() if hasattr(ids, "tolist") else ids)
+    except TypeError:
+        raise InputError(f"ids is {type(ids).__name__}; pass one id per item (a list)") from None
+    if len(out) != n:
+        raise InputError(f"ids has {len(out)} items but preds has {n}; give one id per item")
+    first: dict[str, int] = {}
+    for i, x in enumerate(out):
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            raise InputError(f"ids[{i}] is missing (None or NaN); every item needs an id")
+        key = str(x)
+        if key in first:
+            raise InputError(f"ids[{i}] {key!r} repeats ids[{first[key]}]; ids must be distinct")
+        first[key] = i
+    return out
+
+
+def _where(name: str, i: int, index: Any) -> str:
+    """``preds[3]``, with the item's id (a Series' label or ``ids=``) when it has one."""
+    return f"{name}[{i}]" if index is None else f"{name}[{i}] (id {index[i]!r})"
+
+
+def validate(preds: Any, refs: Any, ids: Any = None) -> tuple[list[str], list[list[str]], Any]:
+    """Check and normalize ``preds`` and ``refs``; errors name the item
+    (its position, and its id: a Series' label or the given ``ids``)."""
     p, index = _as_list(preds, "preds")
     r, _ = _as_list(refs, "refs")
     if index is not None and _is_series(refs):
@@ -187,9 +214,13 @@ def validate(preds: Any, refs: Any) -> tuple[list[str], list[list[str]], Any]:
         raise InputError(f"preds has {len(p)} items but refs has {len(r)}; they must pair up one to one")
     if not p:
         raise InputError("no items to evaluate: preds and refs are empty")
+    if ids is not None:
+        if index is not None:
+            raise InputError("ids= is for plain sequences: preds is a pandas Series, whose labels are the ids")
+        index = _as_ids(ids, len(p))
     # fast paths for the common case (every item an exact str); anything else
     # is checked item by item so that the error names the item
-    clean_p = p if _all_str(p) else [_check_text(x, f"preds[{i}]") for i, x in enumerate(p)]
+    clean_p = p if _all_str(p) else [_check_text(x, _where("preds", i, index)) for i, x in enumerate(p)]
     if _all_str(r):
         from .ngram.suite import OneRefEach
 
@@ -199,10 +230,10 @@ def validate(preds: Any, refs: Any) -> tuple[list[str], list[list[str]], Any]:
         if isinstance(x, (list, tuple)) or (hasattr(x, "tolist") and not isinstance(x, str)):
             xs = list(x.tolist() if hasattr(x, "tolist") else x)
             if not xs:
-                raise InputError(f"refs[{i}] is an empty list; give at least one reference")
-            clean_r.append([_check_text(y, f"refs[{i}][{j}]") for j, y in enumerate(xs)])
+                raise InputError(f"{_where('refs', i, index)} is an empty list; give at least one reference")
+            clean_r.append([_check_text(y, f"{_where('refs', i, index)}[{j}]") for j, y in enumerate(xs)])
         else:
-            clean_r.append([_check_text(x, f"refs[{i}]")])
+            clean_r.append([_check_text(x, _where("refs", i, index))])
     return clean_p, clean_r, index
 
 
@@ -235,6 +266,7 @@ def evaluate(
     n_jobs: int = 1,
     judge: Any = None,
     contexts: Sequence[Any] | None = None,
+    ids: Sequence[Any] | None = None,
 ) -> Result:
     """Score predictions against references.
 
@@ -242,7 +274,10 @@ def evaluate(
     list of strings per item (several references); ordered sequences only
     (a set, dict or DataFrame is an error).  Two pandas Series pair up by
     label (``refs`` follows ``preds``' labels; different labels are an
-    error); a Series with a list pairs by position.  ``lang`` is ``"zh"``,
+    error); a Series with a list pairs by position.  ``ids``: one distinct
+    id per item for plain sequences (a Series' labels are its ids); they
+    label ``per_item`` and pair the result with others by id, and errors
+    name them.  ``lang`` is ``"zh"``,
     ``"en"`` or ``"auto"`` (decided once for the corpus).  ``preset``
     re-enacts a named pipeline exactly (``chatglm``, ``llamafactory``,
     ``glm4``, ``sacrebleu``, ``rouge-score``, ``rouge-chinese``, ``pltrdy-rouge``;
@@ -288,7 +323,7 @@ def evaluate(
 
     token = SHOW_PROGRESS.set(bool(progress))
     try:
-        result = _evaluate(preds, refs, lang=lang, preset=preset, metrics=metrics, scale=scale, strict=strict,
+        result = _evaluate(preds, refs, ids=ids, lang=lang, preset=preset, metrics=metrics, scale=scale, strict=strict,
                            n_jobs=n_jobs, tokenizer=tokenizer, suite_options=dict(
                                whitespace=whitespace, user_dicts=tuple(user_dicts), hmm=hmm, normalize=normalize,
                                smoothing=smoothing, aggregate=aggregate, effective_order=effective_order,
@@ -298,13 +333,13 @@ def evaluate(
     finally:
         SHOW_PROGRESS.reset(token)
     if judge is not None:
-        result = _add_judge(result, judge, preds, refs, contexts)
+        result = _add_judge(result, judge, preds, refs, contexts, ids)
     return result
 
 
-def _add_judge(result: Result, judge: Any, preds: Any, refs: Any, contexts: Any) -> Result:
+def _add_judge(result: Result, judge: Any, preds: Any, refs: Any, contexts: Any, ids: Any = None) -> Result:
     """Judge the predictions and join the scores to ``result`` by id."""
-    p, r, index = validate(preds, refs)
+    p, r, index = validate(preds, refs, ids)
     if contexts is not None:
         contexts, _ = _as_list(contexts, "contexts")
     jr = judge.score_pairs(p, refs=[rs[0] for rs in r], contexts=contexts, ids=result.ids)
@@ -345,13 +380,13 @@ def _empties(p, r):
     return _blank(p), [any(not y or y.isspace() for y in rs) for rs in r]
 
 
-def _evaluate(preds, refs, *, lang, preset, metrics, scale, strict, n_jobs, tokenizer, suite_options,
+def _evaluate(preds, refs, *, ids=None, lang, preset, metrics, scale, strict, n_jobs, tokenizer, suite_options,
               rouge_options=None) -> Result:
     from .ngram import engine
     from .ngram.suite import flat_refs
     from .text.lang import detect_language
 
-    p, r, index = validate(preds, refs)
+    p, r, index = validate(preds, refs, ids)
     _check_common(lang, scale)
     detected = detect_language(itertools.chain(p, flat_refs(r))) if lang == "auto" else lang
     plan = _plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,

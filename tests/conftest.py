@@ -19,12 +19,21 @@ def _data_root() -> Path | None:
     return p if p.is_dir() else None
 
 
+def no_data_reason() -> str:
+    """Why the released data is not available: unset, or set to a folder that is not there."""
+    value = os.environ.get(DATA_ENV)
+    if not value:
+        return (f"released data not available: set {DATA_ENV} to the data folder "
+                "(`judgekit data list` says what goes in it)")
+    return f"released data not available: {DATA_ENV}={value} is not a folder (`judgekit data check` checks one)"
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     """The released-data directory, or skip."""
     root = _data_root()
     if root is None:
-        pytest.skip(f"released data not available: set {DATA_ENV} to the shared data folder")
+        pytest.skip(no_data_reason())
     return root
 
 
@@ -32,7 +41,7 @@ def require_data(*parts: str) -> Path:
     """Path of a file or folder under the data directory, or skip naming it."""
     root = _data_root()
     if root is None:
-        pytest.skip(f"released data not available: set {DATA_ENV} to the shared data folder")
+        pytest.skip(no_data_reason())
     p = root.joinpath(*parts)
     if not p.exists():
         pytest.skip(f"{'/'.join(parts)} not found under {DATA_ENV}={root}")

@@ -117,13 +117,14 @@ def test_structured_refusal_and_truncation(server, tmp_path):
 
 
 def test_text_mode_for_servers_without_json_schema(server, tmp_path):
-    server.text_template = "评分：{score}"
+    # a score on the rubric's 1..3 scale whatever the prompt's language (the loopback's own pick is 0..2)
+    server.reply_text = lambda body: f"评分：{scores_for(body)['score'] + 1}"
     res = judge(_items(5), model="m", base_url=server.base_url, structured=False, cache=tmp_path / "c.sqlite", **FAST)
     assert "response_format" not in server.log[0].body
     assert (res.per_item["status"] == "scored").all()
     for it, v in zip(_items(5), res.per_item["empathy"]):
         entry = next(e for e in server.log if f"#{it['id']}#" in e.user)
-        assert v == scores_for(entry.body)["score"]
+        assert v == scores_for(entry.body)["score"] + 1
     assert "format:text" in res.signature
 
 

@@ -265,7 +265,7 @@ _MANY = """
 import os
 import pytest
 
-N = 3 + int(os.environ.get("RUN", "0"))   # each run scores a different number of items
+N = 3 + int(os.environ.get("RUN", "0")) // 2   # runs 2k and 2k+1 score the same items, other pairs differ
 
 @pytest.mark.parametrize("k", range({n}))
 def test_gate(judgekit_gate, pairs, k):
@@ -281,21 +281,33 @@ def _xdist():
 
 
 def test_update_under_xdist_keeps_every_gate(s, repo, monkeypatch):
-    """120 gates over 4 workers, 5 update runs: each run leaves valid JSON
-    holding all 120 gates, each with this run's numbers (before: workers
-    overwrote each other's writes, losing about half, sometimes leaving a
-    truncated file)."""
+    """120 gates over 4 workers, 10 update runs, the compiled kernels and
+    the pure-Python path (JUDGEKIT_NO_NATIVE=1) on alternate runs: each run
+    leaves valid JSON holding all 120 gates, each with this run's numbers
+    (before: workers overwrote each other's writes, losing about half,
+    sometimes leaving a truncated file), and the pure-Python run writes the
+    compiled run's numbers exactly."""
     _xdist()
     repo.makepyfile(test_many=_MANY.format(n=120))
     path = repo.path / "judgekit-baseline.json"
-    for run_no in range(5):
+    compiled: dict = {}
+    for run_no in range(10):
         monkeypatch.setenv("RUN", str(run_no))
+        if run_no % 2:
+            monkeypatch.setenv("JUDGEKIT_NO_NATIVE", "1")
+        else:
+            monkeypatch.delenv("JUDGEKIT_NO_NATIVE", raising=False)
         res = run(repo, "-n", "4", "--judgekit-update-baseline")
         res.assert_outcomes(passed=120)
         data = json.loads(path.read_text(encoding="utf-8"))  # valid JSON
         gates = data["gates"]
         assert sorted(gates) == [f"gate-{k:03d}" for k in range(120)], run_no
-        assert {g["n_items"] for g in gates.values()} == {3 + run_no}, run_no
+        assert {g["n_items"] for g in gates.values()} == {3 + run_no // 2}, run_no
+        numbers = {k: g["scores"] for k, g in gates.items()}
+        if run_no % 2:
+            assert numbers == compiled, run_no   # pure Python == compiled, bit for bit
+        else:
+            compiled = numbers
         assert "baseline written to" in res.stdout.str() and "(120 gate(s))" in res.stdout.str()
         assert not list(repo.path.glob("judgekit-baseline.json.*"))  # no temporary or lock file left
 

@@ -31,7 +31,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--samples", type=int, default=1, help="judgments per item (use with --temperature > 0)")
     p.add_argument("--aggregate", choices=("mean", "median", "majority"), default="mean")
     p.add_argument("--lang", "--language", dest="lang", choices=("en", "zh"),
-                   help="prompt language (default: the rubric's first; --language is the old spelling)")
+                   help="prompt language (default: the items' language where the rubric has it, else the rubric's first; --language is the old spelling)")
     p.add_argument("--no-structured", action="store_true", help="do not send a JSON-schema response_format (servers without it)")
     p.add_argument("--logprobs", action="store_true", help="ask for logprobs and report an expected score per dimension")
     p.add_argument("--raw", action="store_true", help="include the judge's raw reply in every output row")

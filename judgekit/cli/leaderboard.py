@@ -14,7 +14,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "leaderboard",
         help="rank several systems on the same items, with CIs and significance versus a baseline",
-        description="Score several systems' outputs for the same items against the references, with 95%% bootstrap "
+        description="Score several systems' outputs for the same items against the references, with 95% bootstrap "
                     "confidence intervals and paired significance tests (bootstrap and approximate randomization) "
                     "against a baseline, for every n-gram metric and judge dimension. Items are paired by id. "
                     "Prints the Markdown table; --out DIR also writes leaderboard.md/.csv/.html/.tex (booktabs) and the "

@@ -20,7 +20,7 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Judge every item twice with a pairwise rubric (default empathy-pairwise): the baseline's reply "
             "shown first, then the system's. Items pair the files by id; an id missing from any file is an "
-            "error naming it. Prints win / tie / loss shares with 95%% bootstrap CIs, the inconsistent share "
+            "error naming it. Prints win / tie / loss shares with 95% bootstrap CIs, the inconsistent share "
             "(the two orders disagree on the winner), the position bias and the length-controlled win rate. "
             "Ties follow FastChat (one tie + one win is a tie); inconsistent pairs count half in the win rate."
         ),
@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
     add_engine_arguments(p, max_tokens=256, timeout=60.0, what="judge reply")
     p.add_argument("--output", "-o", required=True, help="per-item JSONL ('-' for stdout; the figures then go to stderr)")
     p.add_argument("--summary", help="also write the figures and the signature as JSON here")
-    p.add_argument("--lang", choices=("en", "zh"), help="prompt language (default: the rubric's first)")
+    p.add_argument("--lang", choices=("en", "zh"), help="prompt language (default: the items' language where the rubric has it, else the rubric's first)")
     p.add_argument("--no-structured", action="store_true", help="do not send a JSON-schema response_format")
     p.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (default 1000)")
     p.add_argument("--bootstrap-seed", type=int, default=12345, help="seed of the bootstrap (default 12345)")

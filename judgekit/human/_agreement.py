@@ -16,7 +16,7 @@ import pandas as pd
 from .._compat import renamed
 from ..errors import InputError
 from . import _stats as S
-from ._report import Figure, ReportMixin, figure_table, fmt
+from ._report import Figure, ReportMixin, figure_table, fmt, p_value
 from ._table import (aggregate as _aggregate, integer_levels, resolve_raters, scale_of, select,
                      validate_table, wide)
 
@@ -247,7 +247,7 @@ class AgreementReport(ReportMixin):
         lines += figure_table(self.figures, level=s["ci"], show_n=False)
         q = self["kappa_quadratic"].extra
         lines.append(f"  (quadratic kappa: Fleiss-Cohen-Everitt SE {fmt(q.get('se_fce'))}, z {fmt(q.get('z'), 2)}, "
-                     f"p {fmt(q.get('p_value'))}; kappa categories: {self.levels_rule})")
+                     f"{p_value(q.get('p_value'))}; kappa categories: {self.levels_rule})")
         lines.append("")
         lines.append(f"confusion matrix (rows {self.a}, columns {self.b}):")
         lines += ["  " + line for line in self.confusion_frame().to_string().splitlines()]

@@ -107,6 +107,7 @@ class Calibrator:
         if self.method == "isotonic":
             w = np.bincount(inv).astype(float)
             ym = np.bincount(inv, weights=y) / w
+            self.levels = self._levels(y)   # the human levels, for predict_levels (not the fitted means)
             self.x_, self.y_ = ux, _pav(ym, w)
         else:
             lv = self._levels(y)
@@ -150,9 +151,11 @@ class Calibrator:
         return pd.Series(out, index=idx, name=getattr(scores, "name", None)) if idx is not None else out
 
     def predict_levels(self, scores: Any) -> Any:
-        """Calibrated scores rounded to the nearest human level (for kappa and accuracy)."""
+        """Calibrated scores rounded to the nearest human level (for kappa and
+        accuracy): the given ``levels``, else the integers of ``scale``, else
+        the distinct human scores seen in ``fit``."""
         pred = self.predict(scores)
-        lv = self.levels if self.levels is not None else self._levels(self.y_)
+        lv = self.levels if self.levels is not None else self._levels(self.y_)   # a Calibrator saved before levels were kept
         arr = np.asarray(pred, float)
         out = np.full(arr.shape, np.nan)
         ok = ~np.isnan(arr)
@@ -235,8 +238,13 @@ class CalibrationReport(ReportMixin):
             lines.append(f"  {LABELS.get(f.name, f.name):<30} {fmt(f.estimate):>7} [{fmt(f.ci_low)}, {fmt(f.ci_high)}]"
                          f"   {fmt(g.estimate):>7} [{fmt(g.ci_low)}, {fmt(g.ci_high)}]")
         if self.method == "thresholds":
-            lines += ["", "cut points (judge score > cut -> level): " +
-                      ", ".join(f"{t['above']:g} -> {t['level']:g}" for t in self.calibrator.thresholds)]
+            cuts = self.calibrator.thresholds
+            if cuts:
+                lines += ["", "cut points (judge score > cut -> level): " +
+                          ", ".join(f"{t['above']:g} -> {t['level']:g}" for t in cuts)]
+            else:
+                lines += ["", f"cut points: none; every judge score maps to level {self.calibrator.y_[0]:g} "
+                              "(the fitted map is constant)"]
         else:
             pts = ", ".join(f"{x:g}->{y:.2f}" for x, y in zip(self.calibrator.x_[:12], self.calibrator.y_[:12]))
             lines += ["", f"map (judge -> human): {pts}{' ...' if len(self.calibrator.x_) > 12 else ''}"]

@@ -55,6 +55,13 @@ def fmt(v: float, digits: int = 3) -> str:
     return "n/a" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
 
 
+def p_value(p: float | None) -> str:
+    """A p-value the one way every report prints it: 'p=0.042', 'p<.001', 'p=n/a'."""
+    if p is None or not math.isfinite(p):
+        return "p=n/a"
+    return "p<.001" if p < 0.001 else f"p={p:.3f}"
+
+
 def figure_table(figures: list[Figure], *, level: float, show_n: bool = True) -> list[str]:
     pct = f"{round(level * 100):d}% CI"
     head = f"  {'statistic':<30} {'estimate':>9}   {pct:<17}"

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ._report import ReportMixin, _num, fmt
+from ._report import ReportMixin, _num, fmt, p_value
 
 
 def _long(data: Any) -> pd.DataFrame:
@@ -117,7 +117,7 @@ class StudyReport(ReportMixin):
                          + f"{np.dot(self.levels, c) / c.sum():>8.3f}{int(c.sum()):>7}")
         o = self.overall
         lines += ["", f"chi-square of independence over all systems: chi2({o['dof']}) = {fmt(o['chi2'], 2)}, "
-                      f"p = {_p(o['p_value'])}, Cramer's V = {fmt(o['cramers_v'])}", "",
+                      f"{p_value(o['p_value'])}, Cramer's V = {fmt(o['cramers_v'])}", "",
                   f"against {self.baseline}:",
                   f"  {'system':<22}{'chi2':>9}{'dof':>5}{'p':>11}{'V':>7}   {top + ' share':>12}{'change (pp)':>13}{'relative':>10}"]
         for p in self.pairwise:
@@ -134,7 +134,7 @@ class StudyReport(ReportMixin):
                 for s in others:
                     v = r["systems"][s]
                     star = "*" if v.get("small_expected") else " "
-                    txt += f"{v['top_share'] * 100:>8.1f}% {v['top_change_pp']:+6.1f} p{_p(v['p_value']):<5}{star}"
+                    txt += f"{v['top_share'] * 100:>8.1f}% {v['top_change_pp']:+6.1f} {p_value(v['p_value']):<7}{star}"
                 lines.append(txt)
             if any(v.get("small_expected") for r in rows for v in r["systems"].values()):
                 lines.append("  * some expected counts < 5: the chi-square p-value is a rough approximation")

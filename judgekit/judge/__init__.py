@@ -20,7 +20,7 @@ from typing import Any
 from .parse import PARSER_VERSION
 from ..errors import JudgeAbort, ReplayMissError
 from .render import json_schema, system_message
-from .rubric import Rubric, list_rubrics, load_rubric, load_rubric_file
+from .rubric import Rubric, list_rubrics, load_rubric, load_rubric_file, rubric_yaml
 from .run import Judge, JudgeResult, judge, load_results
 from .batch import export_batch, import_batch
 from .dialect import Dialect
@@ -30,7 +30,7 @@ from .generation import GenerateResult, Generator, generate
 
 __all__ = [
     "judge", "Judge", "JudgeResult", "load_results", "ReplayMissError", "JudgeAbort", "Rubric", "load_rubric", "load_rubric_file",
-    "list_rubrics", "json_schema", "system_message", "export_batch", "import_batch", "PARSER_VERSION",
+    "list_rubrics", "rubric_yaml", "json_schema", "system_message", "export_batch", "import_batch", "PARSER_VERSION",
     "Dialect", "probe", "ProbeReport", "generate", "Generator", "GenerateResult", "pairwise", "PairwiseResult",
     "load_pairwise",
 ]

@@ -157,6 +157,9 @@ class _Checker:
 
     def text(self, value: Any, where: str, languages: tuple[str, ...]) -> dict[str, str]:
         """A plain string (same in every language) or a language -> string map."""
+        if isinstance(value, bool):
+            raise self.fail(where, f"must be text, got the YAML boolean {str(value).lower()}: quote it "
+                                   f"({where.rsplit('.', 1)[-1]}: \"{str(value).lower()}\")")
         if isinstance(value, str):
             s = self.string(value, where)
             return {lang: s for lang in languages}
@@ -266,7 +269,10 @@ def parse_rubric(data: Any, origin: str = "<memory>") -> Rubric:
                 raise c.fail(f"{where}.scale", f"duplicate level label in {lang!r}")
         dims.append(Dimension(name, desc, tuple(levels)))
 
-    prompt_m = c.mapping(top["prompt"], "prompt")
+    prompt_m = top["prompt"]
+    if isinstance(prompt_m, str):   # one prompt for every language, as any other text field may be
+        prompt_m = {lang: prompt_m for lang in languages}
+    prompt_m = c.mapping(prompt_m, "prompt")
     prompt: dict[str, str] = {}
     for lang in languages:
         if lang not in prompt_m:
@@ -328,12 +334,35 @@ def load_rubric_file(path: str | os.PathLike[str]) -> Rubric:
     except UnicodeDecodeError as exc:
         raise InputError(f"rubric {p}: not UTF-8 text ({exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_yaml12_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise InputError(f"rubric {p}:{where} invalid YAML: {getattr(exc, 'problem', exc)}") from None
     return parse_rubric(data, origin=str(p))
+
+
+_LOADER: Any = None
+
+
+def _yaml12_loader() -> Any:
+    """PyYAML's safe loader with YAML 1.2 booleans: only true / false.
+    YAML 1.1 also reads an unquoted ``No``, ``Yes``, ``On``, ``Off`` as a
+    boolean, so ``label: No`` would arrive as False; here it is the text."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        class Loader(yaml.SafeLoader):
+            pass
+
+        Loader.yaml_implicit_resolvers = {
+            k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+            for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+        Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                     list("tTfF"))
+        _LOADER = Loader
+    return _LOADER
 
 
 def builtin_dir() -> Path:
@@ -380,6 +409,16 @@ def load_rubric(rubric: "str | os.PathLike[str] | Rubric | Mapping[str, Any]") -
         raise InputError(f"rubric {path}: field 'id': {r.id!r} does not match the file name {text!r}")
     _BUILTIN_CACHE[text] = r
     return r
+
+
+def rubric_yaml(rubric: "str | os.PathLike[str]") -> str:
+    """The YAML text of a built-in rubric (by id) or a rubric file, as
+    written: the starting point for a rubric of one's own."""
+    load_rubric(rubric)   # validated; an unknown id is an InputError listing the built-ins
+    text = os.fspath(rubric)
+    if text.endswith((".yaml", ".yml")) or os.sep in text or "/" in text:
+        return Path(text).read_text(encoding="utf-8")
+    return (builtin_dir() / f"{text}.yaml").read_text(encoding="utf-8")
 
 
 def list_rubrics() -> list[Rubric]:

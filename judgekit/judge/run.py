@@ -280,12 +280,39 @@ def _aggregate(values: list[int], how: str) -> tuple[float | None, str | None]:
     return float(counts[0][0]), None
 
 
+def _input_texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        content = value.get("content", value.get("text"))
+        return [content] if isinstance(content, str) else []
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        return [t for turn in value for t in _input_texts(turn)]
+    return []
+
+
+def items_language(rubric: Rubric, items: Sequence[Mapping[str, Any]]) -> str:
+    """The prompt language for these items: 'zh' or 'en' as detected once
+    over their input texts (so Chinese items get the Chinese prompt without
+    a flag), where the rubric has that language; else the rubric's first."""
+    from ..text import detect_language
+
+    texts = [t for item in items for spec in rubric.inputs for t in _input_texts(item.get(spec.name))]
+    if texts:
+        lang = detect_language(texts)
+        if lang in rubric.languages:
+            return lang
+    return rubric.languages[0]
+
+
 @dataclass
 class Judge:
     """Settings for an LLM judge; ``run(items)`` judges, ``score_pairs`` adapts
     predictions/references/contexts to the rubric's inputs.
 
-    ``lang`` is the prompt language (default: the rubric's first).
+    ``lang`` is the prompt language (default: the items' language, Chinese
+    or not, decided once over their input texts, where the rubric has it;
+    else the rubric's first).
     ``language`` is its deprecated old name: given, it moves to ``lang``
     with a ``DeprecationWarning`` (giving both is an error) and reads back
     as None."""
@@ -395,12 +422,12 @@ class Judge:
         """Render every item and compute its cache keys (no network)."""
         self._validate()
         rubric = self._rubric()
-        lang = self.lang or rubric.languages[0]
+        pairs = _coerce_items(items)
+        lang = self.lang or items_language(rubric, [item for _, item in pairs])
         if lang not in rubric.languages:
             raise InputError(f"rubric {rubric.id} has no {lang!r} text (languages: {list(rubric.languages)})")
         base_url = _resolve_base_url(self.base_url)
         params = self._params(rubric)
-        pairs = _coerce_items(items)
         keys = KeyMaker(base_url=self._server_id(base_url), model=self.model, params=params, rubric_id=rubric.id,
                         rubric_version=rubric.version, rubric_hash=rubric.content_hash, parser_version=PARSER_VERSION)
         ids: list[str] = []
