@@ -572,7 +572,7 @@ def evaluate_file(
         raise InputError("no items to evaluate: the input has no rows")
     import numpy as np
 
-    from .ngram._spill import release
+    from .ngram.engine import release
 
     result = _result(plan, part, np.frombuffer(empty_pred, dtype=bool), np.frombuffer(empty_ref, dtype=bool),
                      ids)
@@ -593,7 +593,7 @@ def _write_per_item(result: Result, path: str, rows: int = 20_000) -> None:
 
     import numpy as np
 
-    from .ngram._spill import release
+    from .ngram.engine import release
 
     ids, names = result.ids, result.column_names
     jsonl = path.endswith(".jsonl")

@@ -22,9 +22,10 @@ from ._parallel import Pool, _mergeable_factory, in_call_threads, mergeable, res
 from ._parallel import partial as run_partial
 from .presets import preset as preset_row
 from .presets import rescale
+from ._spill import release  # mapped per-item pages handed back (evaluate_file)
 from .suite import Accumulator, Output, Partial, Suite, select_families
 
-__all__ = ["Plan", "Evaluation", "NgramReducer", "run", "stream", "resolve_jobs"]
+__all__ = ["Plan", "Evaluation", "NgramReducer", "run", "stream", "resolve_jobs", "release"]
 
 SUITE_DEFAULTS = dict(tokenizer=None, whitespace=None, user_dicts=(), hmm=True, normalize="none", smoothing="exp",
                       aggregate="corpus", effective_order=True, rouge_counting="counts", bleu_order=4,

@@ -22,7 +22,7 @@ operation, so that a paper's numbers can be reproduced and compared.
                   the text as given (``whitespace``: already space-separated
                   words): ROUGE-N (any n) / ROUGE-L P/R/F, lengths, mean
                   (``avg=True``), unrounded, 0-1; ``exclusive=False`` as its own.
-``pltrdy-rouge``  rouge 1.0.1 (pltrdy, ``pip install rouge``), rouge-chinese's
+``pltrdy-rouge``  rouge 1.0.1 (pltrdy, PyPI ``rouge``), rouge-chinese's
                   parent: sentences split at ".", ROUGE-L summary-level
                   (union LCS over sentence pairs; distinct words with
                   ``exclusive``); text as given (``whitespace``) or jieba.
