@@ -408,7 +408,7 @@ def test_latex_table_structure_and_escaping(smile):
     lines = tex.splitlines()
     body = lines[lines.index("\\toprule"):lines.index("\\bottomrule") + 1]
     assert body[0] == "\\toprule" and body[2] == "\\midrule" and body[4] == "\\midrule" and body[-1] == "\\bottomrule"
-    assert lines[lines.index("\\toprule") - 1] == "\\begin{tabular}{l" + "r" * len(lb.columns) + "}"
+    assert lines[lines.index("\\toprule") - 1] == "\\begin{tabular}{@{}l" + "r" * len(lb.columns) + "@{}}"
     for row in (body[1], body[3], body[5]):
         assert row.endswith(" \\\\") and row.count(" & ") == len(lb.columns)
     esc = ("Sys\\_1 \\& \\{50\\%\\} \\$x\\textasciicircum{}2\\$ \\#\\textbackslash{}input\\{/etc/passwd\\}"
@@ -433,7 +433,8 @@ def test_latex_table_structure_and_escaping(smile):
 def test_latex_table_compiles(smile, tmp_path):
     lb = _judged_board(smile, names=("A", HOSTILE))
     lb.write(tmp_path, formats=("tex",))
-    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage{booktabs}\\begin{document}"
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage{booktabs}\\usepackage{graphicx}"
+                                      "\\begin{document}"
                                       "\\input{leaderboard.tex}\\end{document}\n", encoding="utf-8")
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "doc.tex"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
@@ -441,6 +442,7 @@ def test_latex_table_compiles(smile, tmp_path):
     assert (tmp_path / "doc.pdf").read_bytes()[:5] == b"%PDF-"
     log = (tmp_path / "doc.log").read_text(encoding="latin-1")
     assert "(/etc/passwd" not in log  # the hostile \\input was printed, not run
+    assert "Overfull \\hbox" not in log  # the default columns fit the page
 
 
 def test_svg_and_pdf_figures(board, tmp_path):
