@@ -152,6 +152,12 @@ def run(args: argparse.Namespace) -> int:
 
     from ..report import leaderboard
 
+    for option, value, least in (("--n-bootstrap", args.n_bootstrap, 1), ("--n-randomization", args.n_randomization, 1),
+                                 ("--examples", args.examples, 0)):
+        if value < least:
+            raise InputError(f"{option} must be {'at least 1' if least else '0 or more'}, got {value}")
+    if not 0 < args.alpha < 1:
+        raise InputError(f"--alpha must be between 0 and 1, got {args.alpha}")
     sources = sum(bool(x) for x in (args.system, args.systems_dir, args.table))
     if sources != 1:
         raise InputError("give the systems one way: --system NAME=PATH (repeated), --systems-dir DIR or --table PATH")

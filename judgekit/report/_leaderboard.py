@@ -9,6 +9,7 @@ has one they lack) is an error naming the ids; nothing is dropped.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -337,8 +338,7 @@ def leaderboard(
     if bad_tests:
         raise InputError(f"unknown test(s) {sorted(bad_tests)}; choose bs (paired bootstrap) and/or ar "
                          "(approximate randomization)")
-    if not 0 < alpha < 1:
-        raise InputError("alpha must be between 0 and 1")
+    _check_settings(n_bootstrap=n_bootstrap, n_randomization=n_randomization, n_examples=n_examples, alpha=alpha)
     given = [isinstance(v, Scores) for v in systems.values()]
     if all(given):
         if refs is not None or evaluate_options:
@@ -389,6 +389,7 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
     words)."""
     import pandas as pd
 
+    _check_settings(n_bootstrap=n_bootstrap, n_randomization=n_randomization, n_examples=n_examples, alpha=alpha)
     names = list(systems)
     systems = _same_items(systems, baseline)
     base = systems[baseline]
@@ -461,6 +462,17 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
                        levels=levels_out, emotions=emo_table, emotion_metric=emotion_metric, examples=examples,
                        example_metrics=ex_metrics, reasons={str(k): dict(v) for k, v in (reasons or {}).items()},
                        per_item=per_item, notes=notes)
+
+
+def _check_settings(*, n_bootstrap: Any, n_randomization: Any, n_examples: Any, alpha: Any) -> None:
+    """Settings checked before any scoring: a zero resample count would
+    fail deep in the bootstrap, a negative example count would show all."""
+    for name, value, least in (("n_bootstrap", n_bootstrap, 1), ("n_randomization", n_randomization, 1),
+                               ("n_examples", n_examples, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+            raise InputError(f"{name} must be {'at least 1' if least else 'zero or more'}, got {value!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
 
 
 def _same_items(systems: Mapping[str, Scores], baseline: str) -> dict[str, Scores]:
