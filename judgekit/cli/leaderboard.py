@@ -151,7 +151,9 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..report import leaderboard
+    from ._paths import check_out_dir
 
+    check_out_dir(args.out, "--out")
     for option, value, least in (("--n-bootstrap", args.n_bootstrap, 1), ("--n-randomization", args.n_randomization, 1),
                                  ("--examples", args.examples, 0)):
         if value < least:

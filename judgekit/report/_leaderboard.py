@@ -148,10 +148,10 @@ class Leaderboard:
         from pathlib import Path
 
         out = Path(outdir)
-        out.mkdir(parents=True, exist_ok=True)
         unknown = set(formats) - set(ALL_FORMATS)
         if unknown:
             raise InputError(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(ALL_FORMATS)}")
+        out_folder(out)
         written = []
         if "md" in formats:
             (out / "leaderboard.md").write_text(self.to_markdown(), encoding="utf-8")
@@ -171,6 +171,20 @@ class Leaderboard:
         if figures:
             written += self.plot(out, formats=figures)
         return written
+
+
+def out_folder(out: Any) -> None:
+    """Create the output folder ``out``; its parent must exist (the CLI's
+    rule for every output folder: a typo in the parent is an error, not a
+    new tree)."""
+    from pathlib import Path
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file, not a folder")
+    if not out.absolute().parent.is_dir():
+        raise InputError(f"{out}: the folder {out.absolute().parent} does not exist; create it first")
+    out.mkdir(exist_ok=True)
 
 
 # --- input alignment ---

@@ -172,8 +172,10 @@ def render_pngs(lb: Any) -> list[tuple[str, bytes]]:
 
 
 def write_plots(lb: Any, outdir: Any, formats: Any = ("png",)) -> list[str]:
+    from ._leaderboard import out_folder
+
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
+    out_folder(out)
     written = []
     for name, fmt, data in render(lb, tuple(formats), dpi=PRINT_DPI):
         path = out / (re.sub(r"[^\w.-]+", "_", name) + "." + fmt)
