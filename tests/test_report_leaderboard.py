@@ -89,7 +89,7 @@ def test_markdown_and_csv(board):
     assert "| **A** (baseline) |" in md
     c_row = next(x for x in md.splitlines() if x.startswith("| C |"))
     assert c_row.count("*") >= 7  # BLEU-1..4, ROUGE-1/2/L
-    assert "\\* p < 0.05 versus A in every test" in md and "## Signatures" in md and "anxiety" in md
+    assert "\\* p \\< 0.05 versus A in every test" in md and "## Signatures" in md and "anxiety" in md
     frame = pd.read_csv(__import__("io").StringIO(board.to_csv()))
     assert set(frame["system"]) == {"A", "B", "C"}
     row = frame[(frame.system == "C") & (frame.metric == "bleu-4")].iloc[0]
@@ -384,7 +384,7 @@ def test_examples_are_where_systems_differ_most(smile):
     md = lb.to_markdown()
     assert "## Examples: the 4 items where the systems differ most in judge:empathy" in md
     first = ex["id"][0]
-    assert f"  - judge: {{\"empathy\": {int(a[first])}}} because A &lt;reply" in md
+    assert f"  - judge: {{\"empathy\": {int(a[first])}}} because A \\<reply" in md
     html = lb.to_html(plots=False)
     assert 'class="said">judge: {&quot;empathy&quot;' in html and "&lt;reply" in html and "<reply" not in html
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._render import fmt_for, judge_summary
+from ._render import fmt_for, judge_summary, scale_of
 
 WIDE = 5  # columns beyond which the table spans the page (table*)
 
@@ -47,7 +47,7 @@ def _best(lb: Any, c: str) -> float | None:
 
 def latex_table(lb: Any, *, caption: str | None = None, label: str = "tab:leaderboard") -> str:
     cols = lb.columns
-    fmts = {c: fmt_for(lb.scores[c].tolist(), c) for c in cols}
+    fmts = {c: fmt_for(lb.scores[c].tolist(), c, scale_of(lb)) for c in cols}
     best = {c: _best(lb, c) for c in cols}
     env = "table*" if len(cols) > WIDE else "table"
     lines = ["% judgekit leaderboard; needs \\usepackage{booktabs} and \\usepackage{graphicx} (\\resizebox)",

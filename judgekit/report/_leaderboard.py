@@ -470,7 +470,8 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
         if len(f.signature.parts):
             signatures[f"judge:{s}"] = f.signature
     notes.insert(0, f"* p < {alpha} versus {baseline} in every test ({'; '.join(test_desc) or 'none'}; seed {seed})."
-                 " Judge dimensions: mean over scored items, tested on the items scored for both systems.")
+                 + (" Judge dimensions: mean over scored items, tested on the items scored for both systems."
+                    if dims else ""))
     return Leaderboard(systems=names, baseline=baseline, columns=show, scores=scores, ci=ci, tests=test_map,
                        signatures=signatures, n_items=n, alpha=alpha, judge_dims=dims, judge_counts=judge_counts,
                        levels=levels_out, emotions=emo_table, emotion_metric=emotion_metric, examples=examples,
