@@ -22,6 +22,8 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
             "to the folder holding the released ratings"
         )
     p = Path(chosen).expanduser()
+    if p.exists() and not p.is_dir():
+        raise InputError(f"data directory {str(p)!r} is a file, not a folder")
     if not p.is_dir():
         raise InputError(f"data directory {str(p)!r} does not exist")
     return p

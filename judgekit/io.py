@@ -70,7 +70,8 @@ FIELD_NAMES = {
     "pred": ("pred", "predict", "prediction", "hypothesis", "hyp"),
     "ref": ("ref", "label", "labels", "reference", "target", "gold"),
 }
-_ROLE = {"pred": ("prediction", "--pred-field / pred_field="), "ref": ("reference", "--ref-field / ref_field=")}
+# the option as the Python API spells it; the CLI shows its own --pred-field (judgekit.cli.in_cli_words)
+_ROLE = {"pred": ("prediction", "pred_field="), "ref": ("reference", "ref_field=")}
 
 try:  # long dialogue fields: the csv module's default limit is 128 KiB per field
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
@@ -239,6 +240,15 @@ def text_field(record: dict[str, Any], name: str, where: str, *, allow_list: boo
         return v
     if v is None:
         raise InputError(f"{where}: field {name!r} is null; expected a string")
+    if isinstance(v, list):
+        if not v:
+            raise InputError(f"{where}: field {name!r} is an empty list; expected "
+                             + ("a string or at least one reference string" if allow_list else "a string"))
+        if not allow_list:
+            raise InputError(f"{where}: field {name!r} is a list; expected a string")
+        bad = next(x for x in v if not isinstance(x, str))
+        raise InputError(f"{where}: field {name!r} is a list holding {type(bad).__name__} {bad!r}; expected a "
+                         "string or a list of strings")
     raise InputError(f"{where}: field {name!r} is {type(v).__name__}; expected a string"
                      + (" or a list of strings" if allow_list else ""))
 

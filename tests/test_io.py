@@ -193,7 +193,7 @@ def test_text_field():
     rec = {"pred": "a", "refs": ["x", "y"], "n": None, "k": 3}
     assert text_field(rec, "pred", "f:1") == "a"
     assert text_field(rec, "refs", "f:1", allow_list=True) == ["x", "y"]
-    with pytest.raises(InputError, match=r"f:1: field 'refs' is list; expected a string$"):
+    with pytest.raises(InputError, match=r"f:1: field 'refs' is a list; expected a string$"):
         text_field(rec, "refs", "f:1")
     with pytest.raises(InputError, match=r"f:1: field 'n' is null"):
         text_field(rec, "n", "f:1")

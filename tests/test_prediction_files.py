@@ -114,7 +114,7 @@ def test_field_names_recognised_only_when_unambiguous(tmp_path):
     assert list(iter_pairs(own_first)) == [(0, "a", "c")]  # judgekit's own names win
     two = _jsonl(tmp_path / "two.jsonl", [{"predict": "a", "prediction": "b", "label": "c"}])
     with pytest.raises(InputError, match=r"two.jsonl:1: 2 fields could hold the prediction: 'predict', "
-                                         r"'prediction'; name one with --pred-field"):
+                                         r"'prediction'; name one with pred_field=$"):
         list(iter_pairs(two))
     none = _jsonl(tmp_path / "none.jsonl", [{"output": "a", "label": "c"}])
     with pytest.raises(InputError, match=r"none.jsonl:1: no prediction field: none of 'pred', 'predict'.*"

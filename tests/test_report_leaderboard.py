@@ -89,7 +89,7 @@ def test_markdown_and_csv(board):
     assert "| **A** (baseline) |" in md
     c_row = next(x for x in md.splitlines() if x.startswith("| C |"))
     assert c_row.count("*") >= 7  # BLEU-1..4, ROUGE-1/2/L
-    assert "\\* p < 0.05 versus A in every test" in md and "## Signatures" in md and "anxiety" in md
+    assert "\\* p \\< 0.05 versus A in every test" in md and "## Signatures" in md and "anxiety" in md
     frame = pd.read_csv(__import__("io").StringIO(board.to_csv()))
     assert set(frame["system"]) == {"A", "B", "C"}
     row = frame[(frame.system == "C") & (frame.metric == "bleu-4")].iloc[0]
@@ -384,7 +384,7 @@ def test_examples_are_where_systems_differ_most(smile):
     md = lb.to_markdown()
     assert "## Examples: the 4 items where the systems differ most in judge:empathy" in md
     first = ex["id"][0]
-    assert f"  - judge: {{\"empathy\": {int(a[first])}}} because A &lt;reply" in md
+    assert f"  - judge: {{\"empathy\": {int(a[first])}}} because A \\<reply" in md
     html = lb.to_html(plots=False)
     assert 'class="said">judge: {&quot;empathy&quot;' in html and "&lt;reply" in html and "<reply" not in html
 
@@ -408,7 +408,7 @@ def test_latex_table_structure_and_escaping(smile):
     lines = tex.splitlines()
     body = lines[lines.index("\\toprule"):lines.index("\\bottomrule") + 1]
     assert body[0] == "\\toprule" and body[2] == "\\midrule" and body[4] == "\\midrule" and body[-1] == "\\bottomrule"
-    assert lines[lines.index("\\toprule") - 1] == "\\begin{tabular}{l" + "r" * len(lb.columns) + "}"
+    assert lines[lines.index("\\toprule") - 1] == "\\begin{tabular}{@{}l" + "r" * len(lb.columns) + "@{}}"
     for row in (body[1], body[3], body[5]):
         assert row.endswith(" \\\\") and row.count(" & ") == len(lb.columns)
     esc = ("Sys\\_1 \\& \\{50\\%\\} \\$x\\textasciicircum{}2\\$ \\#\\textbackslash{}input\\{/etc/passwd\\}"
@@ -433,7 +433,8 @@ def test_latex_table_structure_and_escaping(smile):
 def test_latex_table_compiles(smile, tmp_path):
     lb = _judged_board(smile, names=("A", HOSTILE))
     lb.write(tmp_path, formats=("tex",))
-    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage{booktabs}\\begin{document}"
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage{booktabs}\\usepackage{graphicx}"
+                                      "\\begin{document}"
                                       "\\input{leaderboard.tex}\\end{document}\n", encoding="utf-8")
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "doc.tex"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
@@ -441,6 +442,7 @@ def test_latex_table_compiles(smile, tmp_path):
     assert (tmp_path / "doc.pdf").read_bytes()[:5] == b"%PDF-"
     log = (tmp_path / "doc.log").read_text(encoding="latin-1")
     assert "(/etc/passwd" not in log  # the hostile \\input was printed, not run
+    assert "Overfull \\hbox" not in log  # the default columns fit the page
 
 
 def test_svg_and_pdf_figures(board, tmp_path):

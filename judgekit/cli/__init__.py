@@ -57,13 +57,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(parser: argparse.ArgumentParser, command: str) -> dict[str, str]:
-    """The command's options by destination: {'data_dir': '--data-dir', ...}."""
-    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
-    cmd = sub.choices.get(command) if sub is not None else None
+def _subcommand(parser: argparse.ArgumentParser, args: argparse.Namespace | None = None,
+                command: str | None = None) -> argparse.ArgumentParser | None:
+    """The parser of the (sub-)command ``args`` chose, down to the deepest
+    (``data check``); or of ``command``."""
+    found = None
+    while True:
+        sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if sub is None:
+            return found
+        chosen = command if found is None and command is not None else getattr(args, sub.dest, None)
+        nxt = sub.choices.get(chosen) if chosen is not None else None
+        if nxt is None:
+            return found
+        found = parser = nxt
+
+
+def _options(parser: argparse.ArgumentParser, command: str, args: argparse.Namespace | None = None
+             ) -> dict[str, str]:
+    """The command's options by destination: {'data_dir': '--data-dir', ...}
+    (those of its chosen action too, as ``data check``'s)."""
+    cmd = _subcommand(parser, command=command)
     if cmd is None:
         return {}
-    return {a.dest: max(a.option_strings, key=len) for a in cmd._actions if a.option_strings}
+    found = {a.dest: max(a.option_strings, key=len) for a in cmd._actions if a.option_strings}
+    inner = _subcommand(parser, args) if args is not None else None
+    if inner is not None and inner is not cmd:
+        found.update({a.dest: max(a.option_strings, key=len) for a in inner._actions if a.option_strings})
+    return found
+
+
+def _unrecognized(extra: Sequence[str], cmd: argparse.ArgumentParser | None) -> str:
+    """argparse's message for arguments no parser took, with the nearest
+    option of the command for each misspelled one (difflib)."""
+    import difflib
+
+    message = "unrecognized arguments: " + " ".join(extra)
+    if cmd is None:
+        return message
+    known = [o for a in cmd._actions for o in a.option_strings if o.startswith("--")]
+    hints, unknown = [], False
+    for token in extra:
+        if token.startswith("-") and len(token) > 1:
+            close = difflib.get_close_matches(token.partition("=")[0], known, n=1, cutoff=0.6)
+            if close:
+                hints.append(f"{token.partition('=')[0]}: did you mean {close[0]}?")
+            else:
+                unknown = True
+    if unknown:
+        hints.append(f"`{cmd.prog} --help` lists its options")
+    return message + (f" ({'; '.join(hints)})" if hints else "")
 
 
 def in_cli_words(message: str, options: dict[str, str]) -> str:
@@ -102,7 +145,12 @@ def _quiet_broken_pipe() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # parse_known_args: an unknown option is reported by the sub-command's
+    # parser (its usage line, the nearest option), not the top-level one
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        cmd = _subcommand(parser, args)
+        (cmd or parser).error(_unrecognized(extra, cmd))
     if args.version:
         print(_version_text())
         return 0
@@ -118,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:
             return _quiet_broken_pipe()
         except JudgekitError as exc:
-            message = in_cli_words(str(exc), _options(parser, args.command))
+            message = in_cli_words(str(exc), _options(parser, args.command, args))
             print(f"judgekit {args.command}: error: {message}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:

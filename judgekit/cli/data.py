@@ -5,6 +5,8 @@ import argparse
 import json
 from typing import Any
 
+from ..errors import InputError
+
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -18,7 +20,8 @@ def add_parser(subparsers: Any) -> None:
     ls = sub.add_parser("list", help="each released dataset: folder, source, licence, files")
     ls.add_argument("--json", action="store_true", help="print JSON")
     ck = sub.add_parser("check", help="which datasets a data folder holds (exit 1 if one is malformed)")
-    ck.add_argument("data_dir", nargs="?", help="the data folder (default: $JUDGEKIT_DATA_DIR)")
+    ck.add_argument("folder", nargs="?", metavar="DIR", help="the data folder (default: $JUDGEKIT_DATA_DIR)")
+    ck.add_argument("--data-dir", metavar="DIR", help="the data folder, as the other commands take it (the same as DIR)")
     ck.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
 
@@ -42,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
             for f in d.files:
                 print(f"  - {f}")
         return 0
-    checks = check_data(args.data_dir)
+    if args.folder and args.data_dir and args.folder != args.data_dir:
+        raise InputError(f"two data folders given: {args.folder} and --data-dir {args.data_dir}; give one")
+    checks = check_data(args.folder or args.data_dir)
     if args.json:
         print(json.dumps([c.to_dict() for c in checks], ensure_ascii=False, indent=2))
     else:

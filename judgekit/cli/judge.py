@@ -20,7 +20,8 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Judge each JSON row of INPUT with a rubric. Rows hold the rubric's input fields "
             "(see `judgekit rubrics show ID`) and an optional id. One output row per input row: "
-            "id, status (scored/unscored), one field per dimension, reason. The API key is read "
+            "id, status (scored/unscored), one field per dimension, reason, and the judge's signature (model, "
+            "rubric, ...: `judgekit leaderboard --judge` names the judge from it). The API key is read "
             "from $OPENAI_API_KEY (or --api-key-env); it is never written anywhere."
         ),
     )
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             row["reason"] = reason
         if args.raw or rec["status"] != "scored":
             row["raw"] = raw
+        row["signature"] = str(result.signature)  # model, rubric, ...: read back by judgekit.judge.load_results
         lines.append(row)
     write_jsonl(args.output, lines)
     s = result.summary

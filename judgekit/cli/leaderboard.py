@@ -54,19 +54,46 @@ def add_parser(sub) -> None:
                    help="bootstrap resamples, for CIs and the paired test (default 1000; --bootstrap is the old spelling)")
     p.add_argument("--n-randomization", "--randomization", dest="n_randomization", type=int, default=10000,
                    help="approximate randomization trials (default 10000; --randomization is the old spelling)")
-    p.add_argument("--seed", type=int, default=12345)
-    p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--columns", help="comma-separated metrics to show (default: bleu-1..4, rouge-1/2/l, distinct-1/2, judge dims)")
+    p.add_argument("--seed", type=int, default=12345,
+                   help="seed of the bootstrap and randomization draws: the same seed, the same intervals and "
+                        "p-values (default 12345)")
+    p.add_argument("--alpha", type=float, default=0.05,
+                   help="significance level: a system is marked * when every test gives p < alpha (default 0.05)")
+    p.add_argument("--columns", help="comma-separated metrics to show (default: bleu-1..4, rouge-1/2/l, distinct-1/2, len-ratio, judge dims)")
     p.add_argument("--examples", type=int, default=5,
                    help="the items where the systems differ most (first judge dimension, else ROUGE-L), shown with "
                         "every system's output, per-item scores and judge's words (default 5)")
-    p.add_argument("--title", default="judgekit leaderboard")
-    p.add_argument("--preset", help="score with a preset (chatglm, llamafactory, glm4, sacrebleu, rouge-score)")
-    p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"])
+    p.add_argument("--title", default="judgekit leaderboard", help="title of the HTML page (default: judgekit "
+                   "leaderboard)")
+    p.add_argument("--preset", help=LazyHelp(lambda: "score with a preset, as `judgekit evaluate --preset`: "
+                                                     + ", ".join(_preset_names())))
+    p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"],
+                   help="language of the texts: zh (Chinese, segmented) or en; auto (default) decides once, on the "
+                        "first system and the references, so that every system shares one signature")
     p.add_argument("--tokenizer", "--tokenize", dest="tokenizer",
                    help="default suite: jieba, char, zh, 13a, intl, whitespace; or a preset's own choice "
                         "(sacrebleu: zh, char, 13a, intl; rouge-score: jieba, default)")
     p.set_defaults(func=run)
+
+
+class LazyHelp(str):
+    """A help text built only when shown (argparse formats every help with
+    %), so that building the parser for another command imports nothing."""
+
+    def __new__(cls, build: Any) -> "LazyHelp":
+        self = super().__new__(cls, "(built when shown)")
+        self._build = build
+        return self
+
+    def __mod__(self, params: Any) -> str:
+        return self._build() % params
+
+
+def _preset_names() -> list[str]:
+    """The preset table's names (judgekit.ngram.presets.PRESETS), so that a new preset shows here."""
+    from ..ngram.presets import PRESETS
+
+    return list(PRESETS)
 
 
 _SYSTEM_SUFFIXES = tuple(f".{k}{gz}" for k in ("jsonl", "csv", "tsv", "txt") for gz in ("", ".gz"))
@@ -151,7 +178,15 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..report import leaderboard
+    from ._paths import check_out_dir
 
+    check_out_dir(args.out, "--out")
+    for option, value, least in (("--n-bootstrap", args.n_bootstrap, 1), ("--n-randomization", args.n_randomization, 1),
+                                 ("--examples", args.examples, 0)):
+        if value < least:
+            raise InputError(f"{option} must be {'at least 1' if least else '0 or more'}, got {value}")
+    if not 0 < args.alpha < 1:
+        raise InputError(f"--alpha must be between 0 and 1, got {args.alpha}")
     sources = sum(bool(x) for x in (args.system, args.systems_dir, args.table))
     if sources != 1:
         raise InputError("give the systems one way: --system NAME=PATH (repeated), --systems-dir DIR or --table PATH")

@@ -52,7 +52,9 @@ def _spec(text: str) -> Any:
 def run(args: argparse.Namespace) -> int:
     from .. import meta_eval
     from ..judge import Judge
+    from ._paths import check_out_dir
 
+    check_out_dir(args.out, "--out")
     base_url = args.base_url[0] if args.base_url and len(args.base_url) == 1 else args.base_url
     judges = [Judge(model=m, base_url=base_url, api_key_env=args.api_key_env, cache=args.cache,
                   samples=args.samples, aggregate=args.aggregate, temperature=args.temperature,

@@ -46,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..human import study
-    from ._paths import check_out_paths
+    from ._paths import check_out_dir, check_out_paths
 
     check_out_paths(args, "--json")
+    check_out_dir(getattr(args, "save_responses", None), "--save-responses")
     systems = [s.strip() for s in args.systems.split(",")] if args.systems else None
     by = [b.strip() for b in args.by.split(",") if b.strip()]
     if args.judge_model:

@@ -121,6 +121,9 @@ def _check_one(d: ReleasedData, root: Path) -> DataCheck:
             table = load_ratings(d.name, data_dir=root)
     except InputError as exc:
         return DataCheck(d, "malformed", str(exc))
+    except FileNotFoundError as exc:
+        missing = os.path.relpath(exc.filename, root) if exc.filename else "a file"
+        return DataCheck(d, "malformed", f"missing file {missing} (expected: {'; '.join(d.files)})")
     except (OSError, ValueError, KeyError) as exc:
         return DataCheck(d, "malformed", f"{type(exc).__name__}: {exc}")
     return DataCheck(d, "found", f"{len(table):,} ratings of {table['item'].nunique():,} items")

@@ -88,7 +88,8 @@ class JudgeResult:
 # Columns of a judge's per-item table that describe an item, not a
 # dimension; "<dim>_sd" (several samples) and "<dim>_expected" (logprobs)
 # describe a dimension.  The one place that tells dimensions apart.
-META_COLUMNS = ("id", "status", "reason", "raw", "prompt_tokens", "completion_tokens", "cached", "samples_scored")
+META_COLUMNS = ("id", "status", "reason", "raw", "prompt_tokens", "completion_tokens", "cached", "samples_scored",
+                "signature")
 
 
 def dimension_columns(columns: Any) -> list[str]:
@@ -141,18 +142,38 @@ def load_results(source: Any, *, rubric: Any = None) -> JudgeResult:
     dup = frame["id"][frame["id"].duplicated()].tolist()
     if dup:
         raise InputError(f"{path}: repeat id(s) {', '.join(map(repr, dup[:10]))}")
+    recorded = _recorded_signature(frame, path)
+    frame = frame.drop(columns=["signature"], errors="ignore")
     dims = dimension_columns(frame.columns)
     levels: dict[str, tuple] = {}
-    signature: Any = ()
+    signature: Any = recorded or ()
     if rubric is not None:
         r = load_rubric(rubric)
         levels = {d.name: d.values for d in r.dimensions if d.name in dims}
-        signature = [("rubric", r.ref)]
+        signature = recorded or [("rubric", r.ref)]
     n_scored = int((frame["status"] == "scored").sum())
     summary = {"n_items": len(frame), "n_scored": n_scored, "n_unscored": len(frame) - n_scored,
                "means": {d: float(pd.to_numeric(frame.loc[frame["status"] == "scored", d], errors="coerce").mean())
                          for d in dims}}
     return JudgeResult(frame, summary, Signature(signature), dims, levels)
+
+
+def _recorded_signature(frame: Any, path: Any) -> Signature | None:
+    """The judge signature that ``judgekit judge --output`` writes on each
+    row (model, rubric, ...), or None for files written without one; rows
+    of different judge runs in one file are an error, not a mixed score."""
+    if "signature" not in frame.columns:
+        return None
+    seen = [v for v in dict.fromkeys(frame["signature"].tolist()) if isinstance(v, str) and v]
+    if not seen:
+        return None
+    if len(seen) > 1:
+        raise InputError(f"{path}: rows carry {len(seen)} different judge signatures (e.g. {seen[0]!r} and "
+                         f"{seen[1]!r}); give one judge run per file")
+    try:
+        return Signature(seen[0])
+    except ValueError as exc:
+        raise InputError(f"{path}: unreadable judge signature {seen[0]!r}: {exc}") from None
 
 
 def _looks_like_json(text: Any) -> bool:

@@ -14,7 +14,7 @@ import math
 from html import escape
 from typing import Any
 
-from ._render import cell, delta_cell, example_cells, examples_title, fmt_for, judge_summary
+from ._render import cell, delta_cell, example_cells, examples_title, fmt_for, judge_summary, scale_of
 
 # Click a header to sort by that column (numbers by data-v, text otherwise);
 # sets data-sortable="ready" so a test can see that this script ran; a
@@ -94,7 +94,7 @@ def _num(v: float, fmt: str, extra: str = "") -> str:
 
 def html_page(lb: Any, *, plots: bool | None = None, title: str = "judgekit leaderboard") -> str:
     cols = lb.columns
-    fmts = {c: fmt_for(lb.scores[c].tolist(), c) for c in cols}
+    fmts = {c: fmt_for(lb.scores[c].tolist(), c, scale_of(lb)) for c in cols}
     rows, row_cls = [], []
     for s in lb.systems:
         r = [f'<td class="name">{_e(s)}{" (baseline)" if s == lb.baseline else ""}</td>']
@@ -139,7 +139,7 @@ def html_page(lb: Any, *, plots: bool | None = None, title: str = "judgekit lead
                           for s, row in table.iterrows()])]
     if lb.emotions is not None:
         t = lb.emotions
-        f = fmt_for(t.to_numpy().ravel().tolist(), lb.emotion_metric)
+        f = fmt_for(t.to_numpy().ravel().tolist(), lb.emotion_metric, scale_of(lb))
         parts += [f"<h2>{_e(lb.emotion_metric)} per emotion</h2>",
                   _table(["system"] + [str(c) for c in t.columns],
                          [[f'<td class="name">{_e(s)}</td>'] + [_num(v, f) for v in row] for s, row in t.iterrows()])]

@@ -3,7 +3,11 @@ multi-system ``-f latex`` (booktabs rules; one row per system, the baseline
 first and named so; each score with its 95% CI as "± half width", as
 sacreBLEU prints its bootstrap CI) plus what papers add: the best score of
 each column in bold and a dagger where every paired test finds the system
-different from the baseline.  Needs ``\\usepackage{booktabs}``.
+different from the baseline.  Paper-ready at any column count: more than
+``WIDE`` columns make a ``table*`` (the full text width of a two-column
+paper), and a table wider than the line is scaled down to it
+(``\\resizebox``, never up).  Needs ``\\usepackage{booktabs}`` and
+``\\usepackage{graphicx}``.
 
 Every piece of user text (system names, metric names, notes, the judge's
 model and rubric) is escaped: LaTeX's ten special characters become
@@ -15,7 +19,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._render import fmt_for, judge_summary
+from ._render import fmt_for, judge_summary, scale_of
+
+WIDE = 5  # columns beyond which the table spans the page (table*)
 
 _SPECIAL = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
@@ -41,12 +47,15 @@ def _best(lb: Any, c: str) -> float | None:
 
 def latex_table(lb: Any, *, caption: str | None = None, label: str = "tab:leaderboard") -> str:
     cols = lb.columns
-    fmts = {c: fmt_for(lb.scores[c].tolist(), c) for c in cols}
+    fmts = {c: fmt_for(lb.scores[c].tolist(), c, scale_of(lb)) for c in cols}
     best = {c: _best(lb, c) for c in cols}
-    lines = ["% judgekit leaderboard; needs \\usepackage{booktabs}",
+    env = "table*" if len(cols) > WIDE else "table"
+    lines = ["% judgekit leaderboard; needs \\usepackage{booktabs} and \\usepackage{graphicx} (\\resizebox)",
              *[f"% {escape(k)}: {escape(v)}" for k, v in lb.signatures.items()],
-             "\\begin{table}[t]", "\\centering", "\\small",
-             "\\begin{tabular}{l" + "r" * len(cols) + "}", "\\toprule",
+             f"\\begin{{{env}}}[t]", "\\centering", "\\small", "\\setlength{\\tabcolsep}{4pt}",
+             # scaled down to the line width when wider, never up
+             "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%",
+             "\\begin{tabular}{@{}l" + "r" * len(cols) + "@{}}", "\\toprule",
              "System & " + " & ".join(escape(c) for c in cols) + " \\\\", "\\midrule"]
     order = [lb.baseline] + [s for s in lb.systems if s != lb.baseline]
     for s in order:
@@ -69,7 +78,7 @@ def latex_table(lb: Any, *, caption: str | None = None, label: str = "tab:leader
         lines.append(f"{name} & " + " & ".join(cells) + " \\\\")
         if s == lb.baseline and len(order) > 1:
             lines.append("\\midrule")
-    lines += ["\\bottomrule", "\\end{tabular}"]
+    lines += ["\\bottomrule", "\\end{tabular}}"]
     if caption is None:
         tests = lb.signatures.get("tests")
         parts = tests.parts if tests is not None and hasattr(tests, "parts") else {}
@@ -82,5 +91,5 @@ def latex_table(lb: Any, *, caption: str | None = None, label: str = "tab:leader
                    "over random halves of the items), absent where none was computed.")
         for line in judge_summary(lb):
             caption += f" {escape(line[0].upper() + line[1:])}."
-    lines += [f"\\caption{{{caption}}}", f"\\label{{{escape(label)}}}", "\\end{table}"]
+    lines += [f"\\caption{{{caption}}}", f"\\label{{{escape(label)}}}", f"\\end{{{env}}}"]
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ has one they lack) is an error naming the ids; nothing is dropped.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -147,10 +148,10 @@ class Leaderboard:
         from pathlib import Path
 
         out = Path(outdir)
-        out.mkdir(parents=True, exist_ok=True)
         unknown = set(formats) - set(ALL_FORMATS)
         if unknown:
             raise InputError(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(ALL_FORMATS)}")
+        out_folder(out)
         written = []
         if "md" in formats:
             (out / "leaderboard.md").write_text(self.to_markdown(), encoding="utf-8")
@@ -170,6 +171,20 @@ class Leaderboard:
         if figures:
             written += self.plot(out, formats=figures)
         return written
+
+
+def out_folder(out: Any) -> None:
+    """Create the output folder ``out``; its parent must exist (the CLI's
+    rule for every output folder: a typo in the parent is an error, not a
+    new tree)."""
+    from pathlib import Path
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file, not a folder")
+    if not out.absolute().parent.is_dir():
+        raise InputError(f"{out}: the folder {out.absolute().parent} does not exist; create it first")
+    out.mkdir(exist_ok=True)
 
 
 # --- input alignment ---
@@ -337,8 +352,7 @@ def leaderboard(
     if bad_tests:
         raise InputError(f"unknown test(s) {sorted(bad_tests)}; choose bs (paired bootstrap) and/or ar "
                          "(approximate randomization)")
-    if not 0 < alpha < 1:
-        raise InputError("alpha must be between 0 and 1")
+    _check_settings(n_bootstrap=n_bootstrap, n_randomization=n_randomization, n_examples=n_examples, alpha=alpha)
     given = [isinstance(v, Scores) for v in systems.values()]
     if all(given):
         if refs is not None or evaluate_options:
@@ -389,6 +403,7 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
     words)."""
     import pandas as pd
 
+    _check_settings(n_bootstrap=n_bootstrap, n_randomization=n_randomization, n_examples=n_examples, alpha=alpha)
     names = list(systems)
     systems = _same_items(systems, baseline)
     base = systems[baseline]
@@ -455,12 +470,24 @@ def compare(systems: Mapping[str, Scores], *, baseline: str, judges: Mapping[str
         if len(f.signature.parts):
             signatures[f"judge:{s}"] = f.signature
     notes.insert(0, f"* p < {alpha} versus {baseline} in every test ({'; '.join(test_desc) or 'none'}; seed {seed})."
-                 " Judge dimensions: mean over scored items, tested on the items scored for both systems.")
+                 + (" Judge dimensions: mean over scored items, tested on the items scored for both systems."
+                    if dims else ""))
     return Leaderboard(systems=names, baseline=baseline, columns=show, scores=scores, ci=ci, tests=test_map,
                        signatures=signatures, n_items=n, alpha=alpha, judge_dims=dims, judge_counts=judge_counts,
                        levels=levels_out, emotions=emo_table, emotion_metric=emotion_metric, examples=examples,
                        example_metrics=ex_metrics, reasons={str(k): dict(v) for k, v in (reasons or {}).items()},
                        per_item=per_item, notes=notes)
+
+
+def _check_settings(*, n_bootstrap: Any, n_randomization: Any, n_examples: Any, alpha: Any) -> None:
+    """Settings checked before any scoring: a zero resample count would
+    fail deep in the bootstrap, a negative example count would show all."""
+    for name, value, least in (("n_bootstrap", n_bootstrap, 1), ("n_randomization", n_randomization, 1),
+                               ("n_examples", n_examples, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+            raise InputError(f"{name} must be {'at least 1' if least else 'zero or more'}, got {value!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
 
 
 def _same_items(systems: Mapping[str, Scores], baseline: str) -> dict[str, Scores]:

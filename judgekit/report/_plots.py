@@ -83,6 +83,11 @@ def _metrics_figure(plt: Any, lb: Any) -> Any:
                 y = top if math.isfinite(top) else v
                 ax.annotate("*", (b.get_x() + b.get_width() / 2, y), ha="center", va="bottom", fontsize=12,
                             color="#b00000")
+        # headroom above the highest whisker for the "*" and "no CI" marks, so they stay under the title
+        tops = [t for t in (*vals, *hi) if math.isfinite(t)]
+        bottom, _ = ax.get_ylim()
+        if tops and max(tops) > bottom:
+            ax.set_ylim(bottom, max(tops) + 0.18 * (max(tops) - bottom))
         ax.set_title(c, fontsize=9)
         ax.set_xticks(x)
         ax.set_xticklabels([_short(s) for s in lb.systems], rotation=30, ha="right", fontsize=8)
@@ -172,8 +177,10 @@ def render_pngs(lb: Any) -> list[tuple[str, bytes]]:
 
 
 def write_plots(lb: Any, outdir: Any, formats: Any = ("png",)) -> list[str]:
+    from ._leaderboard import out_folder
+
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
+    out_folder(out)
     written = []
     for name, fmt, data in render(lb, tuple(formats), dpi=PRINT_DPI):
         path = out / (re.sub(r"[^\w.-]+", "_", name) + "." + fmt)

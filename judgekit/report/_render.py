@@ -6,13 +6,30 @@ import re
 from typing import Any
 
 
-def fmt_for(values: Any, name: str = "") -> str:
-    """Judge means: three decimals; metrics on a 0-100 scale: two; on 0-1
-    (every value at most 1): four."""
-    if str(name).startswith("judge:"):
+RATIOS = ("len-ratio", "pairwise:win_rate")  # ratios whatever the metrics' scale
+
+
+def fmt_for(values: Any, name: str = "", scale: Any = None) -> str:
+    """Decimals per column, from what it holds, never from the board's
+    other columns or systems: judge means three; ratios (``len-ratio``, a
+    win rate) four; metrics on the signature's ``scale`` 100 two, on 1
+    four; without a scale (or a length total), two when a value passes 1,
+    else four."""
+    name = str(name)
+    if name.startswith("judge:"):
         return "{:.3f}"
+    if name in RATIOS:
+        return "{:.4f}"
+    if str(scale) in ("1", "100") and not name.startswith("len-"):
+        return "{:.2f}" if str(scale) == "100" else "{:.4f}"
     finite = [abs(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
     return "{:.2f}" if finite and max(finite) > 1.0 else "{:.4f}"
+
+
+def scale_of(lb: Any) -> Any:
+    """The metrics' scale (1 or 100) in the board's n-gram signature, or None."""
+    sig = lb.signatures.get("ngram") if hasattr(lb, "signatures") else None
+    return sig.get("scale") if sig is not None and hasattr(sig, "get") else None
 
 
 def cell(v: float, fmt: str) -> str:
@@ -28,17 +45,17 @@ def delta_cell(tests: dict | None, fmt: str) -> tuple[float, str, str] | None:
     return d, f"{d:+.{int(fmt[3])}f}", ps  # as many decimals as the column
 
 
+# every Markdown character that could start markup gets one backslash (CommonMark's escape for any ASCII
+# punctuation), "<" and ">" too: no HTML tag, autolink or quote, and one visible style (\<\|im_start\|\>)
 _MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`", "*": "\\*",
-                             ">": "&gt;", "\n": " ", "\r": " ", "\t": " "})
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # what could open an HTML tag or comment ("p < 0.05" cannot)
+                             "<": "\\<", ">": "\\>", "\n": " ", "\r": " ", "\t": " "})
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")  # what would be read as a character reference
 
 
 def _md_escape(text: str) -> str:
     """Text (a system name, a note) as inert Markdown: no HTML, no link, no
     code span, no emphasis, no table cell break, one line."""
-    text = _ENTITY.sub("&amp;", str(text)).translate(_MD_ESCAPES)
-    return _TAG_START.sub("&lt;", text)
+    return _ENTITY.sub("&amp;", str(text)).translate(_MD_ESCAPES)
 
 
 def _code(text: str) -> str:
@@ -52,7 +69,7 @@ def _code(text: str) -> str:
 
 def markdown(lb: Any) -> str:
     cols = lb.columns
-    fmts = {c: fmt_for(lb.scores[c].tolist(), c) for c in cols}
+    fmts = {c: fmt_for(lb.scores[c].tolist(), c, scale_of(lb)) for c in cols}
     lines = [f"# Leaderboard ({lb.n_items} items, baseline: {_md_escape(lb.baseline)})", ""]
     judges = judge_summary(lb)
     if judges:
@@ -103,7 +120,7 @@ def markdown(lb: Any) -> str:
             lines.append(f"| {_md_escape(s)} | " + " | ".join(cell(100 * v, "{:.1f}%") for v in row) + " |")
     if lb.emotions is not None:
         t = lb.emotions
-        f = fmt_for(t.to_numpy().ravel().tolist(), lb.emotion_metric)
+        f = fmt_for(t.to_numpy().ravel().tolist(), lb.emotion_metric, scale_of(lb))
         lines += ["", f"## {_md_escape(lb.emotion_metric)} per emotion", "",
                   "| system | " + " | ".join(_md_escape(c) for c in t.columns) + " |", "|---|" + "---:|" * len(t.columns)]
         for s, row in t.iterrows():
