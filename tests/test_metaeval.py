@@ -15,7 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from tests._openai_server import OpenAIServer
@@ -211,7 +210,6 @@ def test_the_readme_card_is_what_the_command_prints(kumar, tmp_path):
 
 def test_several_judges_side_by_side_in_one_leaderboard(kumar, tmp_path, monkeypatch):
     import judgekit
-    from judgekit.human import agreement
     from judgekit.judge import Judge
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-metaeval-test")
