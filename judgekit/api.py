@@ -470,13 +470,16 @@ def _unsegmented(sample: str, preset: str, tokenizer: str | None) -> list[str]:
             "--tokenizer jieba, or segment the texts first)"]
 
 
-def _plan(*, preset, detected, lang, metrics, scale, strict, tokenizer, suite_options, rouge_options=None):
+def _plan(*, preset, detected, lang, metrics, scale, strict, tokenizer, suite_options, rouge_options=None,
+          explicit=()):
+    """``explicit``: the suite options the caller named (evaluate_file, the
+    CLI), refused with a preset even at their default value."""
     from .ngram.engine import Plan
 
     if preset is None:
         return Plan(preset=None, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
                     suite_options=dict(suite_options, tokenizer=tokenizer), rouge_options=rouge_options)
-    given = [k for k, v in suite_options.items() if v != _SUITE_DEFAULTS[k]]
+    given = [k for k, v in suite_options.items() if v != _SUITE_DEFAULTS[k] or k in explicit]
     if given:
         raise InputError(f"preset {preset!r} re-enacts its pipeline exactly; {', '.join(given)} appl"
                          f"{'ies' if len(given) == 1 else 'y'} to the default suite only")
@@ -551,6 +554,7 @@ def evaluate_file(
     if unknown:
         raise InputError(f"evaluate_file got unknown option(s): {', '.join(sorted(unknown))}")
     rouge_options = {k: suite_options.pop(k) for k in list(suite_options) if k in ROUGE_OPTIONS}
+    explicit = tuple(suite_options)
     options = {**_SUITE_DEFAULTS, **suite_options}
     rows = iter_pairs(pairs, preds=preds, refs=refs, pred_field=pred_field, ref_field=ref_field, id_field=id_field)
     ids = _IdIndex()  # the Result's index as it is (no copy)
@@ -582,7 +586,7 @@ def evaluate_file(
     def make_plan(p, r):
         detected = detect_language(itertools.chain(p, flat_refs(r))) if lang == "auto" else lang
         plan = _plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
-                     tokenizer=tokenizer, suite_options=options, rouge_options=rouge_options)
+                     tokenizer=tokenizer, suite_options=options, rouge_options=rouge_options, explicit=explicit)
         # the settings that score Chinese near 0, as evaluate warns of them (on the first chunk)
         traps.extend(_language_traps(itertools.chain(p, flat_refs(r)), lang=lang, preset=preset,
                                      tokenizer=tokenizer))
