@@ -76,6 +76,10 @@ class Result(Scores):
         import numpy as np
 
         if "bleu:matches" not in self._stats:
+            if any(k.startswith("bleu-") for k in self.scores):
+                raise InputError("this result's BLEU is nltk sentence_bleu per item, averaged (presets chatglm, "
+                                 "llamafactory, glm4): it has no corpus statistics; BLEU statistics come with the "
+                                 "default suite and preset sacrebleu")
             raise InputError("this result holds no BLEU statistics (no BLEU family was computed)")
         out = {"counts": self._stats["bleu:matches"], "totals": self._stats["bleu:totals"],
                "sys_len": self._stats["bleu:hyp_len"], "ref_len": self._stats["bleu:ref_len"]}
