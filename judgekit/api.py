@@ -533,7 +533,9 @@ def evaluate_file(
     by name (``pred`` / ``ref``, else one of other pipelines' names such as
     LLaMA-Factory's ``predict`` / ``label``: ``judgekit.io.FIELD_NAMES``).
     Items are keyed by ``id_field`` when the first record has it, else
-    numbered from 0.  ``lang="auto"`` is decided on the first chunk.  Other
+    numbered from 0.  ``lang="auto"`` is decided on the first chunk, and
+    the settings that score Chinese near 0 are warned about from it (as
+    ``evaluate`` warns, ``strict=True``: an error).  Other
     options are those of ``evaluate``.
 
     The per-item values go to disk as each chunk finishes (a temporary

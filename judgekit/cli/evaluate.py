@@ -28,8 +28,8 @@ def add_parser(sub) -> None:
                                      "rouge-N for any n and rouge-lsum, with -p/-r, when named)")
     p.add_argument("--tokenizer", "--tokenize", dest="tokenizer",
                    help="default suite: jieba, char, zh, 13a, intl, whitespace; preset sacrebleu: zh, char, 13a, "
-                        "intl; preset rouge-score: jieba, default; presets rouge-chinese: jieba (default), "
-                        "whitespace; pltrdy-rouge: whitespace (default), jieba (--tokenize: its old name)")
+                        "intl; preset rouge-score: jieba, default; preset rouge-chinese: jieba (default), "
+                        "whitespace; preset pltrdy-rouge: whitespace (default), jieba (--tokenize: its old name)")
     p.add_argument("--whitespace", choices=["drop", "keep"], help="jieba/char: whitespace tokens dropped or kept")
     p.add_argument("--user-dict", action="append", default=[], help="jieba user dictionary (repeatable)")
     p.add_argument("--no-hmm", action="store_true", help="jieba without the HMM for unknown words")
