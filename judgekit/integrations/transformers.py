@@ -54,7 +54,9 @@ def compute_metrics(tokenizer: Any, *, preset: str | None = None, metrics: Seque
 
     ``preset`` / ``metrics`` / ``options`` go to ``judgekit.evaluate``
     (``preset="chatglm"`` reproduces ChatGLM's ``compute_metrics`` numbers,
-    ``"llamafactory"`` LLaMA-Factory's; none: the default suite).
+    ``"llamafactory"`` LLaMA-Factory's; none: the default suite); they are
+    checked here (an unknown option, preset or smoothing is an
+    ``InputError`` now, not after the first training epoch).
     ``ignore_index`` (``-100``) is dropped from predictions and labels;
     special tokens are skipped.  ``join_cjk``: ``"auto"`` joins Chinese back
     when the tokenizer decodes it space-separated (a probe of common
