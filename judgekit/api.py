@@ -76,6 +76,10 @@ class Result(Scores):
         import numpy as np
 
         if "bleu:matches" not in self._stats:
+            if any(k.startswith("bleu-") for k in self.scores):
+                raise InputError("this result's BLEU is nltk sentence_bleu per item, averaged (presets chatglm, "
+                                 "llamafactory, glm4): it has no corpus statistics; BLEU statistics come with the "
+                                 "default suite and preset sacrebleu")
             raise InputError("this result holds no BLEU statistics (no BLEU family was computed)")
         out = {"counts": self._stats["bleu:matches"], "totals": self._stats["bleu:totals"],
                "sys_len": self._stats["bleu:hyp_len"], "ref_len": self._stats["bleu:ref_len"]}
@@ -414,8 +418,6 @@ def _language_traps(texts: Any, *, lang: str, preset: str | None, tokenizer: str
 
     from .text.lang import SAMPLE_CHARS, han_and_words
 
-    if preset in ("rouge-chinese", "pltrdy-rouge"):
-        return []  # space-separated words are their input (tokenizer 'whitespace')
     parts, seen = [], 0
     for t in texts:
         parts.append(t)
@@ -423,6 +425,8 @@ def _language_traps(texts: Any, *, lang: str, preset: str | None, tokenizer: str
         if seen >= SAMPLE_CHARS:
             break
     sample = "\n".join(parts)
+    if preset in ("rouge-chinese", "pltrdy-rouge"):
+        return _unsegmented(sample, preset, tokenizer)
     out = []
     why = "lang='en'" if lang == "en" else (f"tokenizer={tokenizer!r}" if tokenizer in _LATIN_TOKENIZERS else None)
     if why:
@@ -446,13 +450,40 @@ def _language_traps(texts: Any, *, lang: str, preset: str | None, tokenizer: str
     return out
 
 
-def _plan(*, preset, detected, lang, metrics, scale, strict, tokenizer, suite_options, rouge_options=None):
+def _unsegmented(sample: str, preset: str, tokenizer: str | None) -> list[str]:
+    """Presets rouge-chinese / pltrdy-rouge with tokenizer 'whitespace' (the
+    text as given; pltrdy-rouge's default) take space-separated words:
+    Chinese that arrives unsegmented is one 'word' per phrase, and scores
+    near 0."""
+    import re
+
+    from .text.lang import han_and_words
+
+    tok = tokenizer or ("whitespace" if preset == "pltrdy-rouge" else "jieba")
+    if tok != "whitespace":
+        return []
+    han, words = han_and_words(sample)
+    if not han or han < words:
+        return []
+    han_tokens = len(re.findall(r"\S*[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]\S*", sample))
+    if han < 4 * han_tokens:  # jieba's words: under 2 Han characters each on average
+        return []
+    return [f"the texts are Chinese not split into words ({han} Han characters in {han_tokens} space-separated "
+            f"tokens in the first {len(sample)} characters) but preset {preset!r} with tokenizer 'whitespace' "
+            "takes the text as space-separated words: its scores are near 0 (use tokenizer='jieba', CLI "
+            "--tokenizer jieba, or segment the texts first)"]
+
+
+def _plan(*, preset, detected, lang, metrics, scale, strict, tokenizer, suite_options, rouge_options=None,
+          explicit=()):
+    """``explicit``: the suite options the caller named (evaluate_file, the
+    CLI), refused with a preset even at their default value."""
     from .ngram.engine import Plan
 
     if preset is None:
         return Plan(preset=None, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
                     suite_options=dict(suite_options, tokenizer=tokenizer), rouge_options=rouge_options)
-    given = [k for k, v in suite_options.items() if v != _SUITE_DEFAULTS[k]]
+    given = [k for k, v in suite_options.items() if v != _SUITE_DEFAULTS[k] or k in explicit]
     if given:
         raise InputError(f"preset {preset!r} re-enacts its pipeline exactly; {', '.join(given)} appl"
                          f"{'ies' if len(given) == 1 else 'y'} to the default suite only")
@@ -502,7 +533,9 @@ def evaluate_file(
     by name (``pred`` / ``ref``, else one of other pipelines' names such as
     LLaMA-Factory's ``predict`` / ``label``: ``judgekit.io.FIELD_NAMES``).
     Items are keyed by ``id_field`` when the first record has it, else
-    numbered from 0.  ``lang="auto"`` is decided on the first chunk.  Other
+    numbered from 0.  ``lang="auto"`` is decided on the first chunk, and
+    the settings that score Chinese near 0 are warned about from it (as
+    ``evaluate`` warns, ``strict=True``: an error).  Other
     options are those of ``evaluate``.
 
     The per-item values go to disk as each chunk finishes (a temporary
@@ -518,12 +551,16 @@ def evaluate_file(
     from .text.tokenize import SHOW_PROGRESS
 
     _check_common(lang, scale)
+    if per_item_path is not None and not str(per_item_path).endswith((".csv", ".jsonl")):
+        raise InputError(f"per_item_path (--per-item) {per_item_path!r}: unknown extension; write the per-item rows "
+                         "to a .csv or .jsonl file")
     if chunk_size < 1:
         raise InputError("chunk_size must be at least 1")
     unknown = set(suite_options) - set(_SUITE_DEFAULTS) - set(ROUGE_OPTIONS)
     if unknown:
         raise InputError(f"evaluate_file got unknown option(s): {', '.join(sorted(unknown))}")
     rouge_options = {k: suite_options.pop(k) for k in list(suite_options) if k in ROUGE_OPTIONS}
+    explicit = tuple(suite_options)
     options = {**_SUITE_DEFAULTS, **suite_options}
     rows = iter_pairs(pairs, preds=preds, refs=refs, pred_field=pred_field, ref_field=ref_field, id_field=id_field)
     ids = _IdIndex()  # the Result's index as it is (no copy)
@@ -550,10 +587,18 @@ def evaluate_file(
             empty_ref.extend(er)
             yield p, r
 
+    traps: list[str] = []
+
     def make_plan(p, r):
         detected = detect_language(itertools.chain(p, flat_refs(r))) if lang == "auto" else lang
-        return _plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
-                     tokenizer=tokenizer, suite_options=options, rouge_options=rouge_options)
+        plan = _plan(preset=preset, detected=detected, lang=lang, metrics=metrics, scale=scale, strict=strict,
+                     tokenizer=tokenizer, suite_options=options, rouge_options=rouge_options, explicit=explicit)
+        # the settings that score Chinese near 0, as evaluate warns of them (on the first chunk)
+        traps.extend(_language_traps(itertools.chain(p, flat_refs(r)), lang=lang, preset=preset,
+                                     tokenizer=tokenizer))
+        if traps and strict:
+            raise InputError("strict: " + "; ".join(traps))
+        return plan
 
     bar = None
     token = SHOW_PROGRESS.set(False)
@@ -576,6 +621,7 @@ def evaluate_file(
 
     result = _result(plan, part, np.frombuffer(empty_pred, dtype=bool), np.frombuffer(empty_ref, dtype=bool),
                      ids)
+    result.warnings.extend(traps)
     for v in [*result._columns.values(), *result._stats.values()]:
         release(v)  # what scoring read of the mapped per-item values
     if per_item_path is not None:
@@ -585,8 +631,9 @@ def evaluate_file(
 
 def _write_per_item(result: Result, path: str, rows: int = 20_000) -> None:
     """The per-item rows, a slice at a time, as one DataFrame of every item
-    would write them (.jsonl: pandas' records; .csv: an ``item`` column,
-    floats in their shortest repr, NaN empty, written without pandas), the
+    would write them (.jsonl: pandas' records, each with its ``id`` first;
+    .csv: an ``id`` column, floats in their shortest repr, NaN empty,
+    written without pandas), the
     mapped pages handed back as it goes."""
     import csv
     import os
@@ -601,14 +648,14 @@ def _write_per_item(result: Result, path: str, rows: int = 20_000) -> None:
         with open(path, "w", encoding="utf-8", newline="") as fh:
             writer = None if jsonl else csv.writer(fh, lineterminator=os.linesep)
             if writer is not None:
-                writer.writerow(["item", *names])
+                writer.writerow(["id", *names])
             for lo in range(0, len(ids), rows):
                 hi = min(len(ids), lo + rows)
                 cols = {k: np.asarray(result.column(k)[lo:hi]) for k in names}
                 if jsonl:
                     import pandas as pd
 
-                    frame = pd.DataFrame(cols, index=pd.Index(ids[lo:hi], name="id"))
+                    frame = pd.DataFrame({"id": ids[lo:hi], **cols})
                     fh.write(frame.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n") + "\n")
                 else:
                     text = []

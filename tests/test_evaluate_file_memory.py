@@ -71,11 +71,13 @@ def test_streamed_results_equal_the_in_memory_run(tmp_path):
         assert np.array_equal(np.asarray(streamed.column(k)), np.asarray(whole.column(k))), k
     frame = whole.per_item.copy()
     frame.index = [r["id"] for r in rows]
-    assert (tmp_path / "i.csv").read_text(encoding="utf-8") == frame.to_csv(index_label="item")
+    assert (tmp_path / "i.csv").read_text(encoding="utf-8") == frame.to_csv(index_label="id")
     # significance and resampling read the mapped values
     idx = np.arange(0, 12_000, 7)
     assert streamed.resample(idx) == whole.resample(idx)
     jl = tmp_path / "i.jsonl"
     judgekit.evaluate_file(str(pairs), lang="zh", per_item_path=str(jl))
-    assert jl.read_text(encoding="utf-8") == whole.per_item.to_json(orient="records", lines=True,
-                                                                     force_ascii=False).rstrip("\n") + "\n"
+    records = whole.per_item.copy()
+    records.insert(0, "id", [str(r["id"]) for r in rows])  # each row carries its id
+    assert jl.read_text(encoding="utf-8") == records.to_json(orient="records", lines=True,
+                                                             force_ascii=False).rstrip("\n") + "\n"

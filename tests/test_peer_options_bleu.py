@@ -389,10 +389,12 @@ def test_nltk_corpus_property(path, pairs, smoothing, weights, reweigh):
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.function_scoped_fixture])
 @given(nltk_pairs, st.sampled_from(["floor", "add-k", "none", "exp"]),
-       st.sampled_from([None, 0, 1, 2, 0.01, 0.5, 3.5]), st.integers(1, 7), st.booleans())
+       st.sampled_from([None, 1, 2, 0.01, 0.5, 3.5]), st.integers(1, 7), st.booleans())
 def test_sacrebleu_value_and_order_property(path, pairs, method, value, order, eff):
     """Random short texts: any smoothing value and any order, corpus and
-    sentence, equal sacreBLEU's (tokenize='none': whitespace tokens)."""
+    sentence, equal sacreBLEU's (tokenize='none': whitespace tokens).  A
+    value of 0 or less is refused (sacreBLEU crashes or scores 0 on it:
+    tests/test_walkthrough_options.py)."""
     if value is not None and method in ("none", "exp"):
         value = None
     preds = [" ".join(h) for h, _ in pairs]

@@ -20,15 +20,21 @@ def add_parser(sub) -> None:
     p.add_argument("--ref-field", help=field_help("ref"))
     p.add_argument("--preset", help="re-enact a pipeline: chatglm, llamafactory, glm4, sacrebleu, rouge-score, "
                                     "rouge-chinese, pltrdy-rouge")
-    p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"])
+    p.add_argument("--lang", default="auto", choices=["auto", "zh", "en"],
+                   help="the texts' language (default auto: detected once for the corpus); picks the default "
+                        "suite's tokenizer (zh: jieba, en: 13a) and presets sacrebleu's and rouge-score's; "
+                        "presets chatglm, llamafactory, glm4 take zh only")
     p.add_argument("--metrics", help="comma-separated families (bleu,rouge,distinct,length) or names (bleu-4,rouge-l; "
                                      "rouge-N for any n and rouge-lsum, with -p/-r, when named)")
     p.add_argument("--tokenizer", "--tokenize", dest="tokenizer",
                    help="default suite: jieba, char, zh, 13a, intl, whitespace; preset sacrebleu: zh, char, 13a, "
-                        "intl; preset rouge-score: jieba, default (--tokenize: its old name)")
+                        "intl; preset rouge-score: jieba, default; preset rouge-chinese: jieba (default), "
+                        "whitespace; preset pltrdy-rouge: whitespace (default), jieba (--tokenize: its old name)")
     p.add_argument("--whitespace", choices=["drop", "keep"], help="jieba/char: whitespace tokens dropped or kept")
     p.add_argument("--user-dict", action="append", default=[], help="jieba user dictionary (repeatable)")
     p.add_argument("--no-hmm", action="store_true", help="jieba without the HMM for unknown words")
+    p.add_argument("--normalize", choices=["none", "nfkc", "lower", "nfkc+lower"],
+                   help="default suite: text normalization before tokenizing (default none; lower: sacreBLEU's -lc)")
     p.add_argument("--smoothing", help="default suite BLEU: sacreBLEU's none, exp (default), floor, add-k; nltk's "
                    "method0..method7; a value after a colon: floor:0.5, add-k:2, method1:0.2 (epsilon), "
                    "method4:3 / method7:3 (k), method6:2 (alpha)")
@@ -52,9 +58,11 @@ def add_parser(sub) -> None:
                    help="presets rouge-chinese, pltrdy-rouge: n-grams as a multiset (their exclusive=False)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (-1: one per core); same numbers")
     p.add_argument("--chunk-size", type=int, default=5_000, help="items read and scored at a time (memory stays flat)")
-    p.add_argument("--scale", type=int, choices=[1, 100])
+    p.add_argument("--scale", type=int, choices=[1, 100],
+                   help="scores on 0-1 or 0-100 (default: the default suite 100, a preset its pipeline's own)")
     p.add_argument("--strict", action="store_true", help="error on empty predictions or references instead of flagging")
-    p.add_argument("--format", default="table", choices=["table", "json", "csv"])
+    p.add_argument("--format", default="table", choices=["table", "json", "csv"],
+                   help="output on stdout: table (default), json (scores, signature, warnings), csv (metric,value)")
     p.add_argument("--per-item", metavar="PATH", help="also write per-item scores (.csv or .jsonl)")
     p.set_defaults(func=run)
 
@@ -70,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     check_out_paths(args, "--per-item", "--bleu-stats")
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
     suite = {}
-    for name in ("whitespace", "smoothing", "aggregate", "rouge_counting"):
+    for name in ("whitespace", "normalize", "smoothing", "aggregate", "rouge_counting"):
         value = getattr(args, name)
         if value is not None:
             suite[name] = value

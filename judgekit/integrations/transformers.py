@@ -54,7 +54,9 @@ def compute_metrics(tokenizer: Any, *, preset: str | None = None, metrics: Seque
 
     ``preset`` / ``metrics`` / ``options`` go to ``judgekit.evaluate``
     (``preset="chatglm"`` reproduces ChatGLM's ``compute_metrics`` numbers,
-    ``"llamafactory"`` LLaMA-Factory's; none: the default suite).
+    ``"llamafactory"`` LLaMA-Factory's; none: the default suite); they are
+    checked here (an unknown option, preset or smoothing is an
+    ``InputError`` now, not after the first training epoch).
     ``ignore_index`` (``-100``) is dropped from predictions and labels;
     special tokens are skipped.  ``join_cjk``: ``"auto"`` joins Chinese back
     when the tokenizer decodes it space-separated (a probe of common
@@ -69,8 +71,30 @@ def compute_metrics(tokenizer: Any, *, preset: str | None = None, metrics: Seque
         raise InputError(f"join_cjk must be 'auto', True or False, not {join_cjk!r}")
     if not hasattr(tokenizer, "batch_decode"):
         raise InputError(f"compute_metrics needs a tokenizer with batch_decode, not {type(tokenizer).__name__}")
+    _check_options(preset, metrics, options)
     return ComputeMetrics(tokenizer, preset=preset, metrics=metrics, join_cjk=join_cjk, ignore_index=ignore_index,
                           log=_to_stderr if log is None or log is True else (log or None), options=options)
+
+
+# a pair every metric and smoothing can score (n-grams of every order match)
+_DUMMY = "the cat sat on the mat and looked at the small dog for a long time"
+_NOT_DRY = ("judge", "contexts", "ids", "n_jobs", "progress")  # not run on the dry pair (a judge calls a server)
+
+
+def _check_options(preset: str | None, metrics: Sequence[str] | None, options: dict[str, Any]) -> None:
+    """The options checked now, through ``evaluate`` on one dummy pair, not
+    at the first evaluation after a training epoch."""
+    import inspect
+
+    from .. import evaluate
+
+    known = set(inspect.signature(evaluate).parameters) - {"preds", "refs", "preset", "metrics"}
+    unknown = sorted(set(options) - known - {"tokenize", "aggregation"})  # (evaluate's old names)
+    if unknown:
+        raise InputError(f"compute_metrics got unknown option(s) {', '.join(unknown)}; it takes judgekit.evaluate's: "
+                         f"{', '.join(sorted(known))}")
+    dry = {k: v for k, v in options.items() if k not in _NOT_DRY}
+    evaluate([_DUMMY], [_DUMMY], preset=preset, metrics=metrics, **dry)
 
 
 class ComputeMetrics:

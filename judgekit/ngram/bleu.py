@@ -51,9 +51,38 @@ def parse_smoothing(spec: str) -> tuple[str, float | None]:
         value: float = int(raw) if raw.strip().lstrip("+-").isdigit() else float(raw)
     except ValueError:
         raise InputError(f"smoothing {spec!r}: the value after ':' must be a number") from None
+    check_smooth_value(name, value, spec)
+    return name, value
+
+
+def check_smooth_value(name: str, value: float, spec: str) -> None:
+    """A smoothing value the peers give a meaning to: finite and above 0."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise InputError(f"smoothing {spec!r}: the value must be a number, not {value!r}")
     if not math.isfinite(value):
         raise InputError(f"smoothing {spec!r}: the value must be finite")
-    return name, value
+    if value <= 0:
+        raise InputError(f"smoothing {spec!r}: {VALUE_NAMES[name]} must be greater than 0, not {value!r} "
+                         f"({VALUE_HARM[name]})")
+
+
+# what each smoothing's value is, and what the peers do with 0 or less (so
+# judgekit refuses it): sacreBLEU's floor takes log(value / total) of a
+# precision (0: log(0) -> -9999999999, BLEU 0; below 0: ValueError math
+# domain error), add-k adds it to counts and totals (below 0: negative or
+# zero precisions, the same error or a division by zero); nltk's method1
+# adds epsilon to zero counts (0 or less: the order drops out of the sum),
+# methods 4/7 divide by k (0: ZeroDivisionError), method6 divides by
+# n-grams + alpha (0: ZeroDivisionError on a short hypothesis)
+VALUE_NAMES = {"floor": "the floor value", "add-k": "k", "method1": "epsilon", "method4": "k", "method7": "k",
+               "method6": "alpha"}
+VALUE_HARM = {"floor": "sacreBLEU takes the log of it: a math domain error, or precision 0",
+              "add-k": "negative counts give a math domain error or a division by zero; 0 is no smoothing",
+              "method1": "nltk's precision for an order without a match would be 0 or less, and the order would "
+                         "silently drop out",
+              "method4": "nltk divides by it: ZeroDivisionError at 0, meaningless below",
+              "method7": "nltk divides by it: ZeroDivisionError at 0, meaningless below",
+              "method6": "nltk divides by n-grams + alpha: ZeroDivisionError or negative precisions"}
 AGGREGATIONS = ("corpus", "mean")
 
 # Cumulative weights exactly as nltk users write them.
@@ -251,6 +280,8 @@ class BLEU:
             raise InputError(f"BLEU max_order must be a positive integer, not {self.max_order!r}")
         if self.smooth_value is not None and self.smoothing not in VALUED:
             raise InputError(f"smoothing {self.smoothing!r} takes no value; these do: {', '.join(VALUED)}")
+        if self.smooth_value is not None:
+            check_smooth_value(self.smoothing, self.smooth_value, f"{self.smoothing}:{self.smooth_value!r}")
         if (self.weights or self.auto_reweigh) and self.family != "nltk":
             raise InputError("bleu_weights and auto_reweigh are nltk options: use an nltk smoothing "
                              f"({', '.join(NLTK_SMOOTHINGS)}), not {self.smoothing!r}")
@@ -423,7 +454,7 @@ class BLEU:
         """Corpus scores on the native scale (per ``aggregation``)."""
         if self.aggregation == "mean":
             per_item = self.sentence_scores(stats)
-            check_defined(per_item)
+            check_defined(per_item, self.smoothing)
             return {k: float(np.mean(v)) if len(v) else 0.0 for k, v in per_item.items()}
         if self.family == "nltk":
             # nltk sums max(1, .) denominators per segment: short hypotheses
@@ -454,10 +485,11 @@ def undefined_items(per_item: dict[str, np.ndarray]) -> list[int]:
     return np.flatnonzero(np.isnan(np.vstack(cols)).any(axis=0)).tolist()
 
 
-def check_defined(per_item: dict[str, np.ndarray]) -> None:
+def check_defined(per_item: dict[str, np.ndarray], smoothing: str = "method6") -> None:
     """A mean of sentence BLEU needs every item's value."""
     bad = undefined_items(per_item)
     if bad:
         shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
-        raise InputError(f"smoothing method6 is undefined for {len(bad)} item(s) without a trigram match (nltk "
-                         f"asserts a nonzero trigram precision): {shown}; aggregate='corpus' scores the corpus")
+        why = " without a trigram match (nltk asserts a nonzero trigram precision)" if smoothing == "method6" else ""
+        raise InputError(f"smoothing {smoothing} is undefined for {len(bad)} item(s){why}: {shown}; "
+                         "aggregate='corpus' scores the corpus")

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import InputError
 from ._parallel import Pool, _mergeable_factory, in_call_threads, mergeable, resolve_jobs, run_partials, split
 from ._parallel import partial as run_partial
+from .presets import PRESETS
 from .presets import preset as preset_row
 from .presets import rescale
 from ._spill import release  # mapped per-item pages handed back (evaluate_file)
@@ -124,6 +125,13 @@ class Plan:
             self.keep = None
         else:
             row = preset_row(preset)
+            if preset_tokenizer is not None and not row.tokenizers:
+                raise InputError(f"preset {preset!r} re-enacts its pipeline exactly and has no tokenizer choice "
+                                 f"(tokenizer={preset_tokenizer!r} given); tokenizer applies to the default suite "
+                                 "and presets " + ", ".join(n for n, r in PRESETS.items() if r.tokenizers))
+            if lang not in ("auto", *row.langs):
+                raise InputError(f"preset {preset!r} re-enacts a pipeline for {'/'.join(row.langs)} text only, "
+                                 f"with no setting for lang={lang!r}; leave lang unset (or use the default suite)")
             wrong = [k for k in given if k not in row.accepts]
             takes = [k for k in row.accepts if k in ROUGE_OPTIONS]
             if wrong:

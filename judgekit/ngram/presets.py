@@ -407,6 +407,8 @@ class Preset:
     runner: type
     options: tuple = ()
     accepts: tuple = ()  # evaluate's ROUGE options it takes: stemmer, split_summaries, exclusive, rouge_types
+    tokenizers: tuple = ()  # its tokenizer choices (the runner checks them); () : none, tokenizer= is an error
+    langs: tuple = ("zh", "en")  # the languages its pipeline has a setting for; another lang= is an error
 
     @property
     def names(self) -> list[str]:
@@ -433,13 +435,16 @@ class Preset:
 
 # The one preset table.  A new preset: a runner class above, one line here.
 PRESETS: dict[str, Preset] = {
-    "chatglm": Preset(ChatGLM, (("name", "chatglm"),)),
-    "llamafactory": Preset(ChatGLM, (("name", "llamafactory"), ("guard", True))),
-    "glm4": Preset(GLM4),
-    "sacrebleu": Preset(SacreBLEU),
-    "rouge-score": Preset(RougeScore, accepts=("stemmer", "split_summaries", "rouge_types")),
-    "rouge-chinese": Preset(RougeChinese, accepts=("exclusive", "rouge_types", "raw_results")),
-    "pltrdy-rouge": Preset(PltrdyRouge, accepts=("exclusive", "rouge_types", "raw_results")),
+    "chatglm": Preset(ChatGLM, (("name", "chatglm"),), langs=("zh",)),
+    "llamafactory": Preset(ChatGLM, (("name", "llamafactory"), ("guard", True)), langs=("zh",)),
+    "glm4": Preset(GLM4, langs=("zh",)),
+    "sacrebleu": Preset(SacreBLEU, tokenizers=("zh", "char", "13a", "intl")),
+    "rouge-score": Preset(RougeScore, accepts=("stemmer", "split_summaries", "rouge_types"),
+                          tokenizers=("jieba", "default")),
+    "rouge-chinese": Preset(RougeChinese, accepts=("exclusive", "rouge_types", "raw_results"),
+                            tokenizers=("jieba", "whitespace")),
+    "pltrdy-rouge": Preset(PltrdyRouge, accepts=("exclusive", "rouge_types", "raw_results"),
+                           tokenizers=("whitespace", "jieba")),
 }
 
 

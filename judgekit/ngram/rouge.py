@@ -73,6 +73,25 @@ def _prf(ov, hyp, ref, counting: str):
     return p, r, f
 
 
+def check_sentence_splitter() -> None:
+    """split_summaries runs ``nltk.sent_tokenize``, which needs nltk's punkt
+    data (a separate download): missing, an error now, before any scoring,
+    naming the resource nltk asks for."""
+    import re
+
+    try:
+        import nltk
+
+        nltk.sent_tokenize("A first sentence. A second one.")
+    except ImportError:
+        raise InputError("split_summaries needs nltk (pip install nltk) and its punkt data") from None
+    except LookupError as exc:
+        m = re.search(r"Resource '?([\w.]+)'? not found", str(exc))
+        name = m.group(1) if m else "punkt_tab"
+        raise InputError(f"split_summaries splits sentences with nltk.sent_tokenize, which needs nltk's {name!r} "
+                         f"data, not installed here: python -m nltk.downloader {name}") from None
+
+
 @dataclass(frozen=True)
 class ROUGE:
     """ROUGE-1, ROUGE-2 and ROUGE-L with an explicit counting convention."""
@@ -88,6 +107,8 @@ class ROUGE:
             raise InputError("split_summaries= splits rouge-lsum's sentences; name rouge-lsum in metrics=")
         if "lsum" in self.types and self.counting != "counts":
             raise InputError("rouge-lsum is rouge-score's (clipped counts); it has no rouge_counting='sets' form")
+        if self.split_summaries:
+            check_sentence_splitter()
 
     @property
     def orders(self) -> tuple[int, ...]:

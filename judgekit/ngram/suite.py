@@ -168,8 +168,20 @@ def select_families(metrics: Sequence[str] | None, valid: Sequence[str]) -> tupl
             fams.add(fam)
             keep.append(m)
         else:
-            raise InputError(f"unknown metric {m!r}; choose families {', '.join(families)} or names {', '.join(valid)}")
+            raise InputError(f"unknown metric {m!r}{_order_hint(m)}; choose families {', '.join(families)} "
+                             f"or names {', '.join(valid)}")
     return fams, keep
+
+
+def _order_hint(name: str) -> str:
+    """``bleu-5`` is not unknown, only beyond the order asked for."""
+    import re
+
+    m = re.fullmatch(r"bleu-([1-9][0-9]*)(-ind)?", str(name))
+    if m is None:
+        return ""
+    n = m.group(1)
+    return f" ({name} needs bleu_order={n}, CLI --bleu-order {n}: the default suite computes BLEU-1..bleu_order)"
 
 
 class OneRefEach(list):
@@ -302,7 +314,7 @@ class Suite(Runner):
         if "bleu" in fams:
             f = scale / self.bleu.native_scale
             if self.bleu.aggregation == "mean":
-                check_defined({k: per_item[k] for k in self.bleu.names()})
+                check_defined({k: per_item[k] for k in self.bleu.names()}, self.bleu.smoothing)
                 scores.update({k: float(np.mean(per_item[k])) for k in self.bleu.names()})
             else:
                 scores.update({k: v * f if f != 1 else v for k, v in self.bleu.corpus_score(bs).items()})
