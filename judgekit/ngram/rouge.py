@@ -84,7 +84,7 @@ def check_sentence_splitter() -> None:
 
         nltk.sent_tokenize("A first sentence. A second one.")
     except ImportError:
-        raise InputError("split_summaries needs nltk (pip install nltk) and its punkt data") from None
+        raise InputError("split_summaries needs nltk and its punkt data: pip install 'judgekit-empathy[nltk]'") from None
     except LookupError as exc:
         m = re.search(r"Resource '?([\w.]+)'? not found", str(exc))
         name = m.group(1) if m else "punkt_tab"
