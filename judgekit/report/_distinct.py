@@ -82,28 +82,41 @@ def distinct_resamples(tokens: list[list[str]], orders: Sequence[int], idxs: Any
                        budget: int = 20_000_000, incidences: dict | None = None) -> dict[int, np.ndarray]:
     """order -> Distinct-n of every resample (row of ``idxs``, or of each
     array in a list of them), each from its own union of n-gram sets;
-    ``budget`` bounds the booleans held at once (resamples per chunk x
-    (n-gram, item) pairs).  The n-grams are numbered once per order
-    (``incidences``: order -> ``_incidence``, when already built)."""
+    ``budget`` bounds the values held at once.  The n-grams are numbered
+    once per order (``incidences``: order -> ``_incidence``, when already
+    built).
+
+    Why a sparse product: with the incidence matrix M (n-grams x items, 1
+    where the item holds the n-gram) and C (items x resamples, how often
+    each item is drawn), (M @ C)[g, b] counts the drawn items holding g, so
+    resample b's union is the number of its nonzero rows: one product in
+    compiled code for every resample instead of a gather over every
+    (n-gram, item) pair per resample.  The counts are float32: a sum of
+    nonnegative numbers is 0 only when every term is, so "nonzero" is exact
+    at any size; the totals are a float64 product of integers (exact below
+    2**53)."""
+    import scipy.sparse as sp
+
     n = len(tokens)
     blocks = [np.asarray(b) for b in (idxs if isinstance(idxs, list) else [idxs])]
     out = {}
     for order in orders:
-        items, starts, totals, _v = (incidences or {}).get(order) or _incidence(tokens, order)
+        items, starts, totals, v = (incidences or {}).get(order) or _incidence(tokens, order)
         ftotals = totals.astype(float)  # a float product of integers below 2**53 is exact
+        m = sp.csr_matrix((np.ones(len(items), np.float32), items, np.r_[starts, len(items)]), shape=(v, n))
         vals = []
         for block in blocks:
-            chunk = max(1, min(len(block), budget // max(1, len(items), n)))
+            chunk = max(1, min(len(block), budget // max(1, n)))
             for a in range(0, len(block), chunk):
                 rows = block[a:a + chunk].astype(np.int64)
                 flat = (np.arange(len(rows))[:, None] * n + rows).ravel()
-                counts = np.bincount(flat, minlength=len(rows) * n).reshape(len(rows), n).astype(float)
-                total = counts @ ftotals
-                present = counts > 0
-                if len(items):
-                    covered = np.logical_or.reduceat(present[:, items], starts, axis=1).sum(axis=1)
-                else:
-                    covered = np.zeros(len(rows), dtype=np.int64)
+                counts = np.bincount(flat, minlength=len(rows) * n).reshape(len(rows), n)
+                total = counts.astype(float) @ ftotals
+                drawn = np.ascontiguousarray(counts.T, dtype=np.float32)  # items x resamples
+                covered = np.zeros(len(rows), dtype=np.int64)
+                step = max(1, budget // (4 * len(rows)))  # n-grams per product
+                for g in range(0, v, step):
+                    covered += np.count_nonzero(m[g:g + step] @ drawn, axis=0)
                 vals.append(np.where(total > 0, covered / np.where(total > 0, total, 1), 0.0) * scale)
         out[order] = np.concatenate(vals) if vals else np.zeros(0)
     return out
