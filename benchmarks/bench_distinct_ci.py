@@ -15,10 +15,12 @@ alone are checked for covering the true mean:
   +- 1.96 sd), what the leaderboard reports: covered it in 97-100%.
 
 Last, the time of the leaderboard's interval (``n_samples=1000``, capped
-at ``HALVES`` = 200 halves) on 240, 2,000 and 20,000 replies: 0.07-0.14,
-0.45-1.4 and 3.7-6.3 s on the shared 2-core machine (runs of 2026-11-25;
-coverage in that run: bootstrap 0/60 in all four cases, halves 60, 58, 58
-and 58 of 60).
+at ``HALVES`` = 200 halves) on 240, 2,000 and 20,000 replies: 0.01, 0.05
+and 1.1 s on the shared 2-core machine (run of 2026-11-25 23:36 UTC, with
+the halves' unions as bitwise ORs of packed draw bits and the segmenter's
+ids; the same intervals to the last digit as the earlier runs' 0.07-0.14,
+0.45-1.4 and 3.7-6.3 s; coverage: bootstrap 0/60 in all four cases, halves
+60, 58, 58 and 58 of 60, as before).
 """
 from __future__ import annotations
 
@@ -26,13 +28,15 @@ import argparse
 import gzip
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-import judgekit
-from judgekit.report._distinct import distinct_intervals, distinct_resamples, half_samples
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's judgekit, not an installed one
+import judgekit  # noqa: E402
+from judgekit.report._distinct import distinct_intervals, distinct_resamples, half_samples  # noqa: E402
 
 
 def main() -> None:

@@ -13,7 +13,9 @@ starts:
 * judgekit: ``judgekit.report.leaderboard(systems, refs, baseline="s00",
   tests=("bs", "ar"), n_bootstrap=1000, n_randomization=10000)`` with the
   default suite: every column of the default suite (BLEU-1..4 cumulative and
-  individual, ROUGE-1/2/L P/R/F, Distinct-1/2, lengths) tested both ways.
+  individual, ROUGE-1/2/L P/R/F, Distinct-1/2, len-ratio, lengths) tested
+  both ways, and Distinct's interval rebuilt from 200 random halves
+  (``judgekit/report/_distinct.py``).
   The same call with ``preset="sacrebleu"`` gives the BLEU that sacreBLEU
   computes (corpus BLEU, tokenize zh) for the identity check.
 * sacreBLEU: what a user runs instead, on BLEU alone:
@@ -28,7 +30,8 @@ so read them as orders of magnitude.  A cProfile of one judgekit comparison
 (baseline vs one system, default suite) lists where the leaderboard spends
 its time.  ``--quick``: 1,000 pairs, 5 and 8 systems, fewer trials;
 ``--pairs`` and ``--systems 5,20`` choose the sizes.  On a 2-core machine the
-full run (5 and 20 systems x 10,000 pairs) takes about half an hour.
+full run (5 and 20 systems x 10,000 pairs) takes 12-15 minutes (runs of
+2026-11-25, load average 3-4), mostly sacreBLEU.
 """
 from __future__ import annotations
 

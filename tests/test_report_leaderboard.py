@@ -332,6 +332,24 @@ def test_distinct_interval_rebuilds_the_ngram_sets(smile, board):
     assert any(n.startswith("distinct-n: 95% interval") for n in board.notes)
 
 
+def test_distinct_interval_from_segmenter_ids_equals_the_token_path(smile, monkeypatch):
+    """The interval rebuilt from the compiled segmenter's ids (no str per
+    token) is the one rebuilt from the token lists, bit for bit."""
+    from judgekit.ngram.engine import NgramReducer
+    from judgekit.report._distinct import _encoded_ids, distinct_intervals
+
+    refs = [smile["refs"][i] for i in smile["ids"]]
+    preds = [smile["B"][i] for i in smile["ids"]]
+    res = judgekit.evaluate(preds, refs)
+    if _encoded_ids(res, preds) is None:
+        pytest.skip("the compiled segmenter is not in use: there are no ids")
+    fast = distinct_intervals(res, preds, n_samples=200, seed=7)
+    monkeypatch.setattr(NgramReducer, "hyp_ids", lambda self, texts: None)
+    assert _encoded_ids(res, preds) is None
+    slow = distinct_intervals(res, preds, n_samples=200, seed=7)
+    assert fast == slow and set(fast[0]) == {"distinct-1", "distinct-2"}
+
+
 def test_distinct_without_texts_is_marked(smile, tmp_path):
     refs = [smile["refs"][i] for i in smile["ids"][:50]]
     sc = {s: judgekit.evaluate([smile[s][i] for i in smile["ids"][:50]], refs) for s in "AB"}

@@ -199,6 +199,15 @@ class NgramReducer:
             return None
         return runner.tokenizer.tokenize_many(list(texts))
 
+    def hyp_ids(self, texts: Sequence[str]) -> tuple[bytes, bytes, list[str]] | None:
+        """``hyp_tokens`` as the compiled segmenter's ids (``ids_many``: the
+        very ids the suite counted Distinct on), without a str per token;
+        None where the suite has no id path."""
+        runner = self.plan.runner
+        if not isinstance(runner, Suite) or not runner.id_path:
+            return None
+        return runner.tokenizer.ids_many(list(texts))
+
     def columns(self, stats: Mapping[str, np.ndarray]) -> np.ndarray | None:
         """The per-item statistics whose sums give every score, as one
         float matrix (items x columns): the sentence-score columns, then

@@ -15,9 +15,10 @@ value +- z * the standard deviation of Distinct over random halves of the
 items (without replacement; at d = n/2 the finite-population factor is 1),
 which covered it in 97-100% of the samples at the nominal 95%.
 
-The tokens are the default suite's own (``NgramReducer.hyp_tokens``); the
-whole-corpus value rebuilt from them must equal the reported score bit for
-bit, else no interval is given (and the report says why).
+The tokens are the default suite's own (``NgramReducer.hyp_ids``, the
+compiled segmenter's ids, else ``hyp_tokens``); the whole-corpus value
+rebuilt from them must equal the reported score bit for bit, else no
+interval is given (and the report says why).
 """
 from __future__ import annotations
 
@@ -51,6 +52,22 @@ def _encode(tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray, int]:
     return ids, np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens)), len(vocab)
 
 
+def _encoded_ids(scores: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """``_encode`` of the suite's tokens straight from the compiled
+    segmenter's ids (``NgramReducer.hyp_ids``), renumbered 0..v-1; None
+    without an id path.  Why: no str per token and no dict lookup per token."""
+    red = getattr(scores, "_reducer", None)
+    for r in [red, *getattr(red, "parts", ())]:
+        fn = getattr(r, "hyp_ids", None)
+        got = fn(texts) if fn is not None else None
+        if got is not None:
+            ids, offsets, _vocab = got
+            lengths = np.diff(np.frombuffer(offsets, dtype=np.int64))
+            uniq, ids = np.unique(np.frombuffer(ids, dtype=np.uint32), return_inverse=True)
+            return ids.astype(np.int64).reshape(-1), lengths.astype(np.int64), len(uniq)
+    return None
+
+
 def _incidence(tokens: list[list[str]], order: int, encoded: tuple | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(items of each distinct (n-gram, item) pair, sorted by n-gram; start
@@ -82,9 +99,16 @@ def distinct_resamples(tokens: list[list[str]], orders: Sequence[int], idxs: Any
                        budget: int = 20_000_000, incidences: dict | None = None) -> dict[int, np.ndarray]:
     """order -> Distinct-n of every resample (row of ``idxs``, or of each
     array in a list of them), each from its own union of n-gram sets;
-    ``budget`` bounds the booleans held at once (resamples per chunk x
-    (n-gram, item) pairs).  The n-grams are numbered once per order
-    (``incidences``: order -> ``_incidence``, when already built)."""
+    ``budget`` bounds the values held at once (resamples per chunk x
+    items, and x (n-gram, item) pairs / 8).  The n-grams are numbered once
+    per order (``incidences``: order -> ``_incidence``, when already built).
+
+    Why bits: which resamples draw an item is one bit per resample, packed
+    64 to a word, so an n-gram's "drawn in resample b" for every b of a
+    chunk is the bitwise OR of its items' words (one ``reduceat`` over the
+    (n-gram, item) pairs), and resample b's union is the number of n-grams
+    with bit b set: integer operations, exact, 64 resamples per operation
+    instead of one."""
     n = len(tokens)
     blocks = [np.asarray(b) for b in (idxs if isinstance(idxs, list) else [idxs])]
     out = {}
@@ -93,15 +117,19 @@ def distinct_resamples(tokens: list[list[str]], orders: Sequence[int], idxs: Any
         ftotals = totals.astype(float)  # a float product of integers below 2**53 is exact
         vals = []
         for block in blocks:
-            chunk = max(1, min(len(block), budget // max(1, len(items), n)))
+            chunk = max(1, min(len(block), budget // max(1, len(items) // 8, n)))
             for a in range(0, len(block), chunk):
                 rows = block[a:a + chunk].astype(np.int64)
                 flat = (np.arange(len(rows))[:, None] * n + rows).ravel()
-                counts = np.bincount(flat, minlength=len(rows) * n).reshape(len(rows), n).astype(float)
-                total = counts @ ftotals
-                present = counts > 0
+                counts = np.bincount(flat, minlength=len(rows) * n).reshape(len(rows), n)
+                total = counts.astype(float) @ ftotals
                 if len(items):
-                    covered = np.logical_or.reduceat(present[:, items], starts, axis=1).sum(axis=1)
+                    packed = np.packbits(counts.T > 0, axis=1, bitorder="little")  # items x bytes
+                    words = np.zeros((n, -(-len(rows) // 64) * 8), dtype=np.uint8)
+                    words[:, :packed.shape[1]] = packed
+                    drawn = np.bitwise_or.reduceat(words.view(np.uint64)[items], starts, axis=0)  # n-grams x words
+                    covered = np.unpackbits(drawn.view(np.uint8), axis=1, count=len(rows),
+                                            bitorder="little").sum(axis=0, dtype=np.int64)
                 else:
                     covered = np.zeros(len(rows), dtype=np.int64)
                 vals.append(np.where(total > 0, covered / np.where(total > 0, total, 1), 0.0) * scale)
@@ -130,12 +158,16 @@ def distinct_intervals(scores: Any, texts: Sequence[str] | None, *, n_samples: i
         raise InputError(f"texts for Distinct's interval: {len(texts)} given for {scores.n_items} scored items")
     if len(texts) < 4:
         return {}, "fewer than 4 items"
-    tokens = _tokens_of(scores, texts)
-    if tokens is None:
-        return {}, "no tokens to rebuild the n-gram sets from (a preset, or Scores read from a file)"
+    enc = _encoded_ids(scores, texts)
+    if enc is not None:
+        tokens = [[]] * len(enc[1])  # only their number is read below: the ids stand for them
+    else:
+        tokens = _tokens_of(scores, texts)
+        if tokens is None:
+            return {}, "no tokens to rebuild the n-gram sets from (a preset, or Scores read from a file)"
+        enc = _encode(tokens)
     scale = float(scores.signature.parts.get("scale", 100))
     orders = sorted(wanted)
-    enc = _encode(tokens)
     inc = {o: _incidence(tokens, o, enc) for o in orders}
     for o, k in wanted.items():  # the whole corpus: every n-gram once over all n-grams, as the suite's finish
         total = int(inc[o][2].sum())
