@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "meta-eval": "judgekit.cli.metaeval",
     "rubrics": "judgekit.cli.rubrics",
     "leaderboard": "judgekit.cli.leaderboard",
+    "cache": "judgekit.cli.cache",
 }
 
 
