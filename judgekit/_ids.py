@@ -34,6 +34,7 @@ _BLOCK = 65_536  # ids decoded per read
 _BUCKET_BITS = 6  # 64 bucket files for the repeat check
 _RECORD = np.dtype([("h", "<i8"), ("i", "<i8")])
 _SHOWN = 10  # repeats named in an error
+_PENDING = 1 << 16  # hashes held before they go to their bucket files (1 MiB)
 _hash = hash  # 64-bit (SipHash) on 64-bit Pythons; a collision is rechecked, never taken for a repeat
 
 
@@ -227,7 +228,7 @@ class IdWriter:
         rec["i"] = np.arange(first, first + len(ids))
         self._pending.append(rec)
         self._pending_n += len(rec)
-        if self._pending_n >= 1 << 18:
+        if self._pending_n >= _PENDING:
             self._flush()
 
     def _bucket(self, k: int) -> str:
