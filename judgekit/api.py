@@ -474,14 +474,14 @@ def evaluate_file(
     The per-item values and the ids go to disk as each chunk finishes (a
     temporary file, mapped back read-only: ``per_item``, significance and
     resampling read them from there; ids that are record numbers are a
-    range), so memory holds Distinct's n-gram sets, two bytes an item
-    (the empty flags) and one chunk.  A repeated id is an error naming it
+    range), so memory holds Distinct's n-gram sets and one chunk.  A repeated id is an error naming it
     and its file lines.  ``per_item_path`` (.csv or
     .jsonl) writes the per-item rows there too, a slice at a time.
     """
     from ._ids import IdWriter, RepeatedIds
     from .io import iter_pairs
     from .ngram import engine
+    from .ngram._spill import Spilled, release
     from .ngram.suite import flat_refs
     from .text.lang import detect_language
     from .text.tokenize import SHOW_PROGRESS
@@ -496,8 +496,9 @@ def evaluate_file(
     options = {**_SUITE_DEFAULTS, **suite_options}
     rows = iter_pairs(pairs, preds=preds, refs=refs, pred_field=pred_field, ref_field=ref_field, id_field=id_field)
     ids = IdWriter()  # on disk, or a range of record numbers
-    empty_pred = bytearray()  # one byte an item
-    empty_ref = bytearray()
+    import tempfile
+
+    flags = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # empty pred / ref: a byte an item, on disk
 
     def chunks():
         done = False
@@ -516,8 +517,8 @@ def evaluate_file(
             ids.add(chunk_i)
             p, r, _ = validate(chunk_p, chunk_r)
             ep, er = _empties(p, r)
-            empty_pred.extend(ep)
-            empty_ref.extend(er)
+            flags[0].write(bytes(ep))
+            flags[1].write(bytes(er))
             yield p, r
 
     def make_plan(p, r):
@@ -534,26 +535,22 @@ def evaluate_file(
             bar = progress_bar(None, "evaluating", "item", show=True)  # a stream: no total known
         plan, part = engine.stream(chunks(), make_plan, n_jobs, bar.update if bar is not None else None,
                                      spill=True)
-    except BaseException:
-        ids.discard()
-        raise
+        if plan is None:
+            raise InputError("no items to evaluate: the input has no rows")
+        index = ids.finish()
+        for fh in flags:
+            fh.flush()
+        empty_pred, empty_ref = (Spilled(fh, dtype=bool, mode="r", shape=(part.n,)) for fh in flags)
+    except RepeatedIds as exc:
+        raise InputError(f"item ids repeat: {_repeat_lines(exc, pairs, id_field)}") from None
     finally:
+        ids.discard()
+        for fh in flags:
+            fh.close()  # a mapping keeps its bytes
         SHOW_PROGRESS.reset(token)
         if bar is not None:
             bar.close()
-    if plan is None:
-        ids.discard()
-        raise InputError("no items to evaluate: the input has no rows")
-    try:
-        index = ids.finish()
-    except RepeatedIds as exc:
-        raise InputError(f"item ids repeat: {_repeat_lines(exc, pairs, id_field)}") from None
-    import numpy as np
-
-    from .ngram._spill import release
-
-    result = _result(plan, part, np.frombuffer(empty_pred, dtype=bool), np.frombuffer(empty_ref, dtype=bool),
-                     index)
+    result = _result(plan, part, empty_pred, empty_ref, index)
     for v in [*result._columns.values(), *result._stats.values()]:
         release(v)  # what scoring read of the mapped per-item values
     if per_item_path is not None:
