@@ -103,6 +103,10 @@ def test_blockwise_reductions_equal_numpy_in_memory(tmp_path, monkeypatch, n):
     assert float(got) == float(np.mean(floats))
     assert np.array_equal(mapped["i"].sum(axis=0), ints.sum(axis=0))
     assert mapped["i"].sum() == ints.sum() and mapped["j"].sum() == ints[:, 1].sum()
+    lengths = rng.integers(0, 300, size=n)
+    lengths.tofile(tmp_path / "n")
+    got = np.mean(_spill.Spilled(tmp_path / "n", dtype=lengths.dtype, mode="r", shape=lengths.shape))
+    assert float(got) == float(np.mean(lengths))
     # the whole evaluation with small blocks: scores equal the in-memory run
     if n == 12_345:
         pairs = _pairs(tmp_path / "p.jsonl", 3_001)

@@ -9,8 +9,9 @@ resident, so every whole-array reduction on a ``Spilled`` array (``np.mean``,
 ``.sum()``, what corpus scores are made of) hands its pages back to the OS
 when done: the same numpy operations on the same bytes (scores identical to
 an in-memory run), one array resident at a time; an integer sum over the
-items (BLEU's counts, four columns an order) and the mean of a float
-column (numpy's pairwise summation replayed) run a block at a time.
+items (BLEU's counts, four columns an order) and the mean of a column
+(numpy's pairwise summation replayed for floats; an exact sum for
+integers) run a block at a time.
 """
 from __future__ import annotations
 
@@ -44,8 +45,13 @@ class Spilled(np.memmap):
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func is np.mean and not kwargs and len(args) == 1 and args[0] is self and self.ndim == 1 \
-                and self.dtype == np.float64 and len(self) > _BLOCK:
-            return np.float64(_pairwise(self, 0, len(self)) / len(self))
+                and len(self) > _BLOCK:
+            if self.dtype == np.float64:
+                return np.float64(_pairwise(self, 0, len(self)) / len(self))
+            if self.dtype.kind in "iu" and int(_sum_blocks(self, None, np.abs)) < 2**53:
+                # integers whose sum of magnitudes float64 holds exactly: every order of additions gives
+                # numpy's float sum, which is the exact integer sum
+                return np.float64(float(int(_sum_blocks(self, None))) / len(self))
         try:
             return super().__array_function__(func, types, args, kwargs)
         finally:
@@ -85,10 +91,11 @@ def _pairwise(arr: np.ndarray, lo: int, n: int) -> Any:
     return _pairwise(arr, lo, half) + _pairwise(arr, lo + half, n - half)
 
 
-def _sum_blocks(arr: np.ndarray, axis: Any) -> Any:
+def _sum_blocks(arr: np.ndarray, axis: Any, each: Any = None) -> Any:
     total = None
     for a in range(0, len(arr), _BLOCK):
-        part = np.asarray(arr[a:a + _BLOCK]).sum(axis=axis)
+        block = np.asarray(arr[a:a + _BLOCK])
+        part = (each(block) if each is not None else block).sum(axis=axis)
         release(arr)
         total = part if total is None else total + part
     return total
