@@ -474,10 +474,13 @@ def evaluate_file(
     The per-item values and the ids go to disk as each chunk finishes (a
     temporary file, mapped back read-only: ``per_item``, significance and
     resampling read them from there; ids that are record numbers are a
-    range), so memory holds Distinct's n-gram sets and one chunk.  A repeated id is an error naming it
-    and its file lines.  ``per_item_path`` (.csv or
-    .jsonl) writes the per-item rows there too, a slice at a time.
+    range), so memory holds Distinct's n-gram sets and one chunk, whatever
+    the item count.  A repeated id is an error naming it and its file
+    lines.  ``per_item_path`` (.csv or .jsonl) writes the per-item rows
+    there too, a slice at a time.
     """
+    import tempfile
+
     from ._ids import IdWriter, RepeatedIds
     from .io import iter_pairs
     from .ngram import engine
@@ -496,8 +499,6 @@ def evaluate_file(
     options = {**_SUITE_DEFAULTS, **suite_options}
     rows = iter_pairs(pairs, preds=preds, refs=refs, pred_field=pred_field, ref_field=ref_field, id_field=id_field)
     ids = IdWriter()  # on disk, or a range of record numbers
-    import tempfile
-
     flags = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # empty pred / ref: a byte an item, on disk
 
     def chunks():
