@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from ._version import __version__
 from ._compat import renamed
+from ._ids import Ids, RangeIds
 from .errors import InputError
 from .ngram.engine import ROUGE_OPTIONS, SUITE_DEFAULTS
 from .scores import Scores
@@ -52,8 +53,8 @@ class Result(Scores):
             import pandas as pd
 
             index = self._index
-            if isinstance(index, list):
-                index = pd.Index(index, name="id")
+            if isinstance(index, Ids):
+                index = pd.Index(index.labels(), name="id")
             self._frame = pd.DataFrame(dict(self._columns), index=index)
         return self._frame
 
@@ -495,7 +496,7 @@ def _result(plan, part, empty_pred, empty_ref, index) -> Result:
     ev = plan.finish(part, empty_pred, empty_ref)
     sig = Signature([("judgekit", __version__), ("preset", plan.preset or "default"),
                      ("lang", f"{plan.detected}{'(auto)' if plan.lang == 'auto' else ''}"), *ev.signature])
-    ids = [str(i) for i in index] if index is not None else [str(i) for i in range(part.n)]
+    ids = index if isinstance(index, Ids) else [str(i) for i in index] if index is not None else RangeIds(part.n)
     return Result(ev.scores, ev.per_item, sig, ev.warnings, ids=ids, index=index, stats=ev.stats, reducer=ev.reducer)
 
 
@@ -538,14 +539,20 @@ def evaluate_file(
     ``evaluate`` warns, ``strict=True``: an error).  Other
     options are those of ``evaluate``.
 
-    The per-item values go to disk as each chunk finishes (a temporary
-    file, mapped back read-only: ``per_item``, significance and resampling
-    read them from there), so memory holds the ids, Distinct's n-gram sets
-    and one chunk, not the per-item columns.  ``per_item_path`` (.csv or
-    .jsonl) writes the per-item rows there too, a slice at a time.
+    The per-item values and the ids go to disk as each chunk finishes (a
+    temporary file, mapped back read-only: ``per_item``, significance and
+    resampling read them from there; ids that are record numbers are a
+    range), so memory holds Distinct's n-gram sets and one chunk, whatever
+    the item count.  A repeated id is an error naming it and its file
+    lines.  ``per_item_path`` (.csv or .jsonl) writes the per-item rows
+    there too, a slice at a time.
     """
+    import tempfile
+
+    from ._ids import IdWriter, RepeatedIds
     from .io import iter_pairs
     from .ngram import engine
+    from .ngram.engine import Spilled, release
     from .ngram.suite import flat_refs
     from .text.lang import detect_language
     from .text.tokenize import SHOW_PROGRESS
@@ -563,16 +570,15 @@ def evaluate_file(
     explicit = tuple(suite_options)
     options = {**_SUITE_DEFAULTS, **suite_options}
     rows = iter_pairs(pairs, preds=preds, refs=refs, pred_field=pred_field, ref_field=ref_field, id_field=id_field)
-    ids = _IdIndex()  # the Result's index as it is (no copy)
-    empty_pred = bytearray()  # one byte an item
-    empty_ref = bytearray()
+    ids = IdWriter()  # on disk, or a range of record numbers
+    flags = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # empty pred / ref: a byte an item, on disk
 
     def chunks():
         done = False
         while not done:
-            chunk_p, chunk_r = [], []
+            chunk_i, chunk_p, chunk_r = [], [], []
             for pid, pr, rf in rows:
-                ids.append(pid)
+                chunk_i.append(pid)
                 chunk_p.append(pr)
                 chunk_r.append(rf)
                 if len(chunk_p) >= chunk_size:
@@ -581,10 +587,11 @@ def evaluate_file(
                 done = True
             if not chunk_p:
                 return
+            ids.add(chunk_i)
             p, r, _ = validate(chunk_p, chunk_r)
             ep, er = _empties(p, r)
-            empty_pred.extend(ep)
-            empty_ref.extend(er)
+            flags[0].write(bytes(ep))
+            flags[1].write(bytes(er))
             yield p, r
 
     traps: list[str] = []
@@ -609,18 +616,22 @@ def evaluate_file(
             bar = progress_bar(None, "evaluating", "item", show=True)  # a stream: no total known
         plan, part = engine.stream(chunks(), make_plan, n_jobs, bar.update if bar is not None else None,
                                      spill=True)
+        if plan is None:
+            raise InputError("no items to evaluate: the input has no rows")
+        index = ids.finish()
+        for fh in flags:
+            fh.flush()
+        empty_pred, empty_ref = (Spilled(fh, dtype=bool, mode="r", shape=(part.n,)) for fh in flags)
+    except RepeatedIds as exc:
+        raise InputError(f"item ids repeat: {_repeat_lines(exc, pairs, id_field)}") from None
     finally:
+        ids.discard()
+        for fh in flags:
+            fh.close()  # a mapping keeps its bytes
         SHOW_PROGRESS.reset(token)
         if bar is not None:
             bar.close()
-    if plan is None:
-        raise InputError("no items to evaluate: the input has no rows")
-    import numpy as np
-
-    from .ngram.engine import release
-
-    result = _result(plan, part, np.frombuffer(empty_pred, dtype=bool), np.frombuffer(empty_ref, dtype=bool),
-                     ids)
+    result = _result(plan, part, empty_pred, empty_ref, index)
     result.warnings.extend(traps)
     for v in [*result._columns.values(), *result._stats.values()]:
         release(v)  # what scoring read of the mapped per-item values
@@ -642,7 +653,7 @@ def _write_per_item(result: Result, path: str, rows: int = 20_000) -> None:
 
     from .ngram.engine import release
 
-    ids, names = result.ids, result.column_names
+    ids, names = result._ids, result.column_names  # a slice at a time too
     jsonl = path.endswith(".jsonl")
     try:
         with open(path, "w", encoding="utf-8", newline="") as fh:
@@ -671,5 +682,20 @@ def _write_per_item(result: Result, path: str, rows: int = 20_000) -> None:
         raise InputError(f"per_item_path {path}: cannot write the file ({exc})") from None
 
 
-class _IdIndex(list):
-    """Item ids, turned into a pandas index only when ``per_item`` is built."""
+def _repeat_lines(exc: Any, pairs: Any, id_field: Any) -> str:
+    """The repeated ids with the file lines of their first and repeated
+    records (the file read again up to the last one named)."""
+    from ._ids import listing
+    from .io import read_records
+
+    want = {k for _, a, b in exc.repeats for k in (a, b)}
+    where: dict[int, str] = {}
+    if pairs is not None and want:
+        for n, (loc, _) in enumerate(read_records(pairs, id_fields=(id_field,) if id_field else ())):
+            if n in want:
+                where[n] = loc
+                if len(where) == len(want):
+                    break
+    shown = [f"{i!r} at {where.get(b, f'item {b}')} (first at {where.get(a, f'item {a}')})"
+             for i, a, b in exc.repeats]
+    return listing(shown, exc.count)

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence, runtime
 
 import numpy as np
 
+from ._ids import Ids
 from .errors import InputError, show_ids
 from .signature import Signature
 
@@ -143,9 +144,13 @@ class Scores:
     def __init__(self, ids: Sequence[Any], columns: Mapping[str, Any], *, scores: Mapping[str, float] | None = None,
                  signature: Any = None, stats: Mapping[str, Any] | None = None, reducer: Reducer | None = None,
                  levels: Mapping[str, Sequence[float]] | None = None, warnings: Sequence[str] = ()) -> None:
-        self._ids = [str(i) for i in ids]
-        n = len(self._ids)
-        if len(set(self._ids)) != n:
+        if isinstance(ids, Ids):
+            self._ids: Sequence[str] = ids  # unique when made: record numbers, or checked as they were written
+            n = len(ids)
+        else:
+            self._ids = [str(i) for i in ids]
+            n = len(self._ids)
+        if not isinstance(ids, Ids) and len(set(self._ids)) != n:
             seen: set[str] = set()
             dup = [i for i in self._ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
             raise InputError(f"item ids repeat: {show_ids(dup)}")
@@ -194,7 +199,7 @@ class Scores:
         """A pandas DataFrame indexed by id, one column per per-item column."""
         import pandas as pd
 
-        return pd.DataFrame(dict(self._columns), index=pd.Index(self._ids, name="id"))
+        return pd.DataFrame(dict(self._columns), index=pd.Index(list(self._ids), name="id"))
 
     # -- resampling --------------------------------------------------------
     def _reducer_stats(self) -> dict[str, np.ndarray]:

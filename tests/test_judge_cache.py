@@ -132,7 +132,7 @@ def test_a_damaged_cache_names_the_file_and_its_readable_rows_are_recovered(tmp_
             c.get_many(keys)
     assert isinstance(info.value, InputError)  # the CLI exits 2 with the message
     msg = str(info.value)
-    assert str(path) in msg and "damaged" in msg and "recover(" in msg
+    assert str(path) in msg and "damaged" in msg and "judgekit cache recover " in msg
     with JudgeCache(path) as c, pytest.raises(CacheDamaged, match="is damaged"):  # a write too
         c.put_many([(k, {"text": "again"}, "m", "r") for k in keys])
     # the way out the message gives: every readable row into a new file
@@ -142,3 +142,58 @@ def test_a_damaged_cache_names_the_file_and_its_readable_rows_are_recovered(tmp_
     assert report["copied"] == len(got)
     assert len(keys) * 0.9 < len(got) < len(keys)  # one damaged page loses a few rows, not the file
     assert all(got[k]["text"] == "reply " * 40 + k for k in got)
+
+
+def test_cli_cache_recover_is_the_way_out_the_error_gives(tmp_path, capsys):
+    """The command in CacheDamaged's message, run as written: 0 with the
+    readable rows in the new file; 2 for a missing or non-cache DAMAGED and
+    an existing NEW (nothing overwritten)."""
+    import shlex
+
+    from judgekit.cli import main
+    from judgekit.judge import recover_cache
+    from judgekit.judge.cache import CacheDamaged
+
+    path = tmp_path / "my cache.sqlite"  # a space: the command quotes it
+    keys = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(2000)]
+    with JudgeCache(path) as c:
+        c.put_many([(k, {"text": "reply " * 40 + k}, "m", "r") for k in keys])
+    _damage_a_data_page(path)
+    with JudgeCache(path) as c, pytest.raises(CacheDamaged) as info:
+        c.get_many(keys)
+    msg = str(info.value)
+    command = msg[msg.index("judgekit cache recover"):msg.index(" (in Python")]
+    argv = shlex.split(command)
+    new = tmp_path / "my cache-recovered.sqlite"
+    assert argv[1:] == ["cache", "recover", str(path), str(new)]
+    assert main(argv[1:]) == 0
+    out = capsys.readouterr().out
+    with JudgeCache(new) as c:
+        got = c.get_many(keys)
+    assert len(keys) * 0.9 < len(got) < len(keys)
+    assert all(got[k]["text"] == "reply " * 40 + k for k in got)
+    assert out.startswith(f"copied {len(got)} replies into {new}; ") and "key range(s)" in out
+    # NEW exists: refused, untouched
+    before = new.read_bytes()
+    assert main(["cache", "recover", str(path), str(new)]) == 2
+    assert "exists already" in capsys.readouterr().err and new.read_bytes() == before
+    # DAMAGED missing, or not a cache
+    assert main(["cache", "recover", str(tmp_path / "nope.sqlite"), str(tmp_path / "a.sqlite")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database " * 100)
+    assert main(["cache", "recover", str(text), str(tmp_path / "b.sqlite")]) == 2
+    assert "nothing can be recovered" in capsys.readouterr().err
+    other = tmp_path / "other.sqlite"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    assert main(["cache", "recover", str(other), str(tmp_path / "c.sqlite")]) == 2
+    assert "holds no judgekit replies (tables: t)" in capsys.readouterr().err
+    assert not any((tmp_path / n).exists() for n in ("a.sqlite", "b.sqlite", "c.sqlite"))
+    # an intact cache recovers whole
+    whole = tmp_path / "whole.sqlite"
+    with JudgeCache(whole) as c:
+        c.put_many([(k, {"text": k}, "m", "r") for k in keys[:50]])
+    assert recover_cache(whole, tmp_path / "whole2.sqlite") == {"copied": 50, "lost_key_ranges": 0}
+    assert main(["cache", "recover", str(whole), str(tmp_path / "whole3.sqlite")]) == 0
+    assert capsys.readouterr().out.endswith("copied 50 replies into " + str(tmp_path / "whole3.sqlite")
+                                            + "; nothing lost\n")

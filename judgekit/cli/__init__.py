@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "rubrics": "judgekit.cli.rubrics",
     "leaderboard": "judgekit.cli.leaderboard",
     "data": "judgekit.cli.data",
+    "cache": "judgekit.cli.cache",
 }
 
 

@@ -27,12 +27,13 @@ from .dialect import Dialect
 from .doctor import ProbeReport, probe
 from ._pairwise import PairwiseResult, load_pairwise, pairwise
 from .generation import GenerateResult, Generator, generate
+from .cache import recover as recover_cache
 
 __all__ = [
     "judge", "Judge", "JudgeResult", "load_results", "ReplayMissError", "JudgeAbort", "Rubric", "load_rubric", "load_rubric_file",
     "list_rubrics", "rubric_yaml", "json_schema", "system_message", "export_batch", "import_batch", "PARSER_VERSION",
     "Dialect", "probe", "ProbeReport", "generate", "Generator", "GenerateResult", "pairwise", "PairwiseResult",
-    "load_pairwise",
+    "load_pairwise", "recover_cache",
 ]
 
 

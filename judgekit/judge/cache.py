@@ -83,12 +83,14 @@ class CacheDamaged(InputError):
     get back what is still readable."""
 
     def __init__(self, path: Path, detail: str) -> None:
+        import shlex
+
         new = path.with_name(path.stem + "-recovered" + path.suffix)
         super().__init__(
             f"cache {str(path)!r} is damaged ({detail}). Its readable replies can be copied into a new file: "
-            f"python -c \"from judgekit.judge.cache import recover; print(recover({str(path)!r}, {str(new)!r}))\" "
-            f"then use {str(new)!r} as the cache (replies on the damaged pages are asked again); "
-            "or start a new cache file")
+            f"judgekit cache recover {shlex.quote(str(path))} {shlex.quote(str(new))} "
+            f"(in Python: judgekit.judge.recover_cache), then use {str(new)!r} as the cache (replies on the "
+            "damaged pages are asked again); or start a new cache file")
         self.path = path
 
 
@@ -102,11 +104,18 @@ def _damaged(exc: BaseException) -> bool:
 
 def recover(damaged: str | os.PathLike[str], new: str | os.PathLike[str]) -> dict[str, int]:
     """Copy every reply still readable in a damaged cache file into a new
-    cache file: key ranges (by their leading hex digits, narrowed down to
-    four) whose pages cannot be read are skipped.  Returns the counts of
-    copied replies and of the key ranges lost."""
-    src = sqlite3.connect(f"file:{Path(damaged).expanduser()}?mode=ro", uri=True)
-    src.text_factory = lambda b: b.decode("utf-8", "replace")
+    cache file (``judgekit cache recover DAMAGED NEW``): key ranges (by
+    their leading hex digits, narrowed down to four) whose pages cannot be
+    read are skipped.  Returns the counts of copied replies and of the key
+    ranges lost.  ``new`` must not exist yet; a ``damaged`` file that is
+    missing, not SQLite, or without a readable table of replies is an
+    ``InputError``."""
+    src = _open_damaged(Path(damaged).expanduser())
+    new = Path(new).expanduser()
+    if new.exists() or new.with_name(new.name + "-wal").exists():
+        src.close()
+        raise InputError(f"{str(new)!r} exists already; recover into a new file (the damaged cache is "
+                         "only read)")
     out = JudgeCache(new)
     copied = lost = 0
     cols = "key, text, refusal, finish_reason, prompt_tokens, completion_tokens, extra, model, rubric, created"
@@ -143,6 +152,27 @@ def recover(damaged: str | os.PathLike[str], new: str | os.PathLike[str]) -> dic
         src.close()
         out.close()
     return {"copied": copied, "lost_key_ranges": lost}
+
+
+def _open_damaged(path: Path) -> sqlite3.Connection:
+    """A read-only connection to a damaged cache whose table of replies can
+    still be found; an ``InputError`` saying why not otherwise."""
+    if not path.is_file():
+        raise InputError(f"cache {str(path)!r}: no such file" if not path.exists() else
+                         f"cache {str(path)!r}: not a file")
+    src = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    src.text_factory = lambda b: b.decode("utf-8", "replace")
+    try:
+        tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        src.close()
+        raise InputError(f"cache {str(path)!r}: nothing can be recovered, its list of tables is unreadable "
+                         f"({exc}); start a new cache file") from None
+    if "judgments" not in tables:
+        src.close()
+        raise InputError(f"cache {str(path)!r} holds no judgekit replies (tables: "
+                         f"{', '.join(sorted(tables)) or 'none'})")
+    return src
 
 
 def _row(reply: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -8,7 +8,10 @@ exit).  A mapped page counts in the process's memory only while it is
 resident, so every whole-array reduction on a ``Spilled`` array (``np.mean``,
 ``.sum()``, what corpus scores are made of) hands its pages back to the OS
 when done: the same numpy operations on the same bytes (scores identical to
-an in-memory run), one array resident at a time.
+an in-memory run), one array resident at a time; an integer sum over the
+items (BLEU's counts, four columns an order) and the mean of a column
+(numpy's pairwise summation replayed for floats; an exact sum for
+integers) run a block at a time.
 """
 from __future__ import annotations
 
@@ -41,16 +44,61 @@ class Spilled(np.memmap):
     its pages afterwards."""
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func is np.mean and not kwargs and len(args) == 1 and args[0] is self and self.ndim == 1 \
+                and len(self) > _BLOCK:
+            if self.dtype == np.float64:
+                return np.float64(_pairwise(self, 0, len(self)) / len(self))
+            if self.dtype.kind in "iu" and int(_sum_blocks(self, None, np.abs)) < 2**53:
+                # integers whose sum of magnitudes float64 holds exactly: every order of additions gives
+                # numpy's float sum, which is the exact integer sum
+                return np.float64(float(int(_sum_blocks(self, None))) / len(self))
         try:
             return super().__array_function__(func, types, args, kwargs)
         finally:
             release(self)
 
     def sum(self, *args: Any, **kwargs: Any) -> Any:
+        if _blockwise(self, args, kwargs):
+            return _sum_blocks(self, kwargs.get("axis", args[0] if args else None))
         try:
             return super().sum(*args, **kwargs)
         finally:
             release(self)
+
+
+_BLOCK = 1 << 16  # items summed at a time
+
+
+def _blockwise(arr: np.ndarray, args: tuple, kwargs: dict) -> bool:
+    """An integer sum over the items (BLEU's counts: 32 bytes an item), which
+    is exact a block at a time, so that only a block is resident."""
+    axis = kwargs.get("axis", args[0] if args else None)
+    return arr.dtype.kind in "iu" and arr.ndim >= 1 and len(arr) > _BLOCK and axis in (0, None) \
+        and len(args) <= 1 and set(kwargs) <= {"axis"}
+
+
+def _pairwise(arr: np.ndarray, lo: int, n: int) -> Any:
+    """numpy's pairwise sum of ``arr[lo:lo + n]`` (halves split at a
+    multiple of 8 down to a block, which numpy sums as one call), a block
+    resident at a time: the same additions in the same order, so the mean
+    of a per-item column equals ``np.mean`` of it in memory bit for bit."""
+    if n <= _BLOCK:
+        got = np.add.reduce(np.asarray(arr[lo:lo + n]))
+        release(arr)
+        return got
+    half = n // 2
+    half -= half % 8
+    return _pairwise(arr, lo, half) + _pairwise(arr, lo + half, n - half)
+
+
+def _sum_blocks(arr: np.ndarray, axis: Any, each: Any = None) -> Any:
+    total = None
+    for a in range(0, len(arr), _BLOCK):
+        block = np.asarray(arr[a:a + _BLOCK])
+        part = (each(block) if each is not None else block).sum(axis=axis)
+        release(arr)
+        total = part if total is None else total + part
+    return total
 
 
 def _open(path: str, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:

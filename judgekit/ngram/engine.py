@@ -23,10 +23,10 @@ from ._parallel import partial as run_partial
 from .presets import PRESETS
 from .presets import preset as preset_row
 from .presets import rescale
-from ._spill import release  # mapped per-item pages handed back (evaluate_file)
+from ._spill import Spilled, release  # mapped per-item values (evaluate_file)
 from .suite import Accumulator, Output, Partial, Suite, select_families
 
-__all__ = ["Plan", "Evaluation", "NgramReducer", "run", "stream", "resolve_jobs", "release"]
+__all__ = ["Plan", "Evaluation", "NgramReducer", "run", "stream", "resolve_jobs", "release", "Spilled"]
 
 SUITE_DEFAULTS = dict(tokenizer=None, whitespace=None, user_dicts=(), hmm=True, normalize="none", smoothing="exp",
                       aggregate="corpus", effective_order=True, rouge_counting="counts", bleu_order=4,
@@ -160,18 +160,18 @@ class Plan:
     def finish(self, part: Partial, empty_pred: Sequence[bool], empty_ref: Sequence[bool]) -> Evaluation:
         out = self.output(part)
         # After the preset ran: a preset whose pipeline crashes names that itself.
-        if self.strict and (any(empty_pred) or any(empty_ref)):
+        if self.strict and (np.any(empty_pred) or np.any(empty_ref)):
             bad = [i for i in range(len(empty_pred)) if empty_pred[i] or empty_ref[i]]
             shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
             raise InputError(f"strict: {len(bad)} item(s) have an empty or whitespace-only prediction or reference: "
                              f"{shown}")
         warnings = list(out.warnings)
-        if any(empty_pred) or any(empty_ref):
-            warnings.append(f"{sum(empty_pred)} empty prediction(s) and {sum(empty_ref)} item(s) with an empty "
-                            "reference were scored and flagged in per_item")
+        if np.any(empty_pred) or np.any(empty_ref):
+            warnings.append(f"{int(np.sum(empty_pred))} empty prediction(s) and {int(np.sum(empty_ref))} item(s) "
+                            "with an empty reference were scored and flagged in per_item")
         per_item = dict(out.per_item)
-        per_item["empty_pred"] = np.asarray(empty_pred, dtype=bool)
-        per_item["empty_ref"] = np.asarray(empty_ref, dtype=bool)
+        per_item["empty_pred"] = np.asanyarray(empty_pred, dtype=bool)  # a mapped array stays one (evaluate_file)
+        per_item["empty_ref"] = np.asanyarray(empty_ref, dtype=bool)
         skip = set(out.not_resampled)
         reducer = NgramReducer(self, [k for k in out.scores if k not in skip])
         return Evaluation(dict(out.scores), per_item, list(out.signature.items()), warnings, part.to_stats(), reducer)
