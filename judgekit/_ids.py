@@ -18,7 +18,6 @@ Both are read-only sequences of ``str`` equal to the list they stand for.
 """
 from __future__ import annotations
 
-import atexit
 import heapq
 import mmap
 import os
@@ -28,6 +27,7 @@ from typing import Any, Iterator, Sequence, overload
 
 import numpy as np
 
+from ._tempdirs import remove_at_exit
 from .errors import InputError
 
 _BLOCK = 65_536  # ids decoded per read
@@ -175,15 +175,6 @@ def listing(shown: Sequence[str], count: int) -> str:
     return ", ".join(shown) + (f" and {count - len(shown)} more" if count > len(shown) else "")
 
 
-_LEFT: list[str] = []  # folders whose files could not be unlinked while mapped
-
-
-@atexit.register
-def _cleanup() -> None:
-    for folder in _LEFT:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 class IdWriter:
     """Collects the ids of a stream, a chunk at a time; ``finish()`` gives
     the ``Ids`` (or raises ``RepeatedIds``).  Integers equal to their
@@ -309,7 +300,7 @@ class IdWriter:
                 os.unlink(os.path.join(folder, name))  # type: ignore[arg-type]
             os.rmdir(folder)  # type: ignore[arg-type]
         except OSError:  # a mapped file on Windows
-            _LEFT.append(folder)  # type: ignore[arg-type]
+            remove_at_exit(folder)  # type: ignore[arg-type]
 
     def discard(self) -> None:
         """After an error: close and remove the files."""

@@ -15,7 +15,6 @@ integers) run a block at a time.
 """
 from __future__ import annotations
 
-import atexit
 import mmap
 import os
 import shutil
@@ -24,8 +23,9 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .._tempdirs import remove_at_exit
 from ._stats import BleuStats
-from .suite import _BLEU_FIELDS, Partial
+from .suite import _BLEU_FIELDS, Partial, add_sets_and_flags
 
 
 def release(arr: Any) -> None:
@@ -107,15 +107,6 @@ def _open(path: str, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
     return Spilled(path, dtype=dtype, mode="r", shape=shape)
 
 
-_LEFT: list[str] = []  # folders whose files could not be unlinked while mapped
-
-
-@atexit.register
-def _cleanup() -> None:
-    for folder in _LEFT:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 class SpillAccumulator:
     """``suite.Accumulator`` with the per-item arrays written to disk:
     Distinct's n-gram sets and the flagged items stay in memory (they grow
@@ -148,15 +139,7 @@ class SpillAccumulator:
             self.has_bleu = True
             for f in _BLEU_FIELDS:
                 self._write("bleu:" + f, getattr(p.bleu, f))
-        if p.distinct is not None:
-            if self.distinct is None:
-                self.distinct = {order: (set(), 0) for order in p.distinct}
-            for order, (seen, total) in p.distinct.items():
-                acc, acc_total = self.distinct[order]
-                acc |= seen
-                self.distinct[order] = (acc, acc_total + total)
-        self.flagged += [self.n + i for i in p.flagged]
-        self.n += p.n
+        add_sets_and_flags(self, p)
 
     def result(self) -> Partial:
         arrays: dict[str, np.ndarray] = {}
@@ -171,7 +154,7 @@ class SpillAccumulator:
         if unlinked:
             shutil.rmtree(self.folder, ignore_errors=True)
         else:
-            _LEFT.append(self.folder)
+            remove_at_exit(self.folder)
         per_item = {k[5:]: v for k, v in arrays.items() if k.startswith("item:")}
         extra = {k[2:]: v for k, v in arrays.items() if k.startswith("x:")}
         bleu = BleuStats(*(arrays["bleu:" + f] for f in _BLEU_FIELDS)) if self.has_bleu else None

@@ -72,6 +72,21 @@ class Partial:
         return cls(n, per_item, bleu, None, [], extra)
 
 
+def add_sets_and_flags(acc: Any, p: Partial) -> None:
+    """Into an accumulator (in memory or spilled): Distinct's n-gram sets
+    and totals, the flagged items and the item count, which every
+    accumulator keeps in memory."""
+    if p.distinct is not None:
+        if acc.distinct is None:
+            acc.distinct = {order: (set(), 0) for order in p.distinct}
+        for order, (seen, total) in p.distinct.items():
+            have, have_total = acc.distinct[order]
+            have |= seen
+            acc.distinct[order] = (have, have_total + total)
+    acc.flagged += [acc.n + i for i in p.flagged]
+    acc.n += p.n
+
+
 class Accumulator:
     """Merges chunk partials in order as they arrive: per-item arrays are
     concatenated once at the end, Distinct's n-gram sets are unioned as
@@ -95,15 +110,7 @@ class Accumulator:
                 self.bleu = {f: [] for f in ("hyp_len", "ref_len", "matches", "totals")}
             for f, parts in self.bleu.items():
                 parts.append(getattr(p.bleu, f))
-        if p.distinct is not None:
-            if self.distinct is None:
-                self.distinct = {order: (set(), 0) for order in p.distinct}
-            for order, (seen, total) in p.distinct.items():
-                acc, acc_total = self.distinct[order]
-                acc |= seen
-                self.distinct[order] = (acc, acc_total + total)
-        self.flagged += [self.n + i for i in p.flagged]
-        self.n += p.n
+        add_sets_and_flags(self, p)
 
     def result(self) -> Partial:
         per_item = {}
