@@ -48,6 +48,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench_metrics import data_file  # noqa: E402  (the SmileChat pairs, found the one way)
+
 SEED = 12345
 _CPU = [0.0]  # CPU seconds (all threads) of the timed section of the job
 
@@ -64,16 +66,6 @@ def _since(start: tuple[float, float]) -> float:
 # ---------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------
-def data_file() -> Path:
-    d = os.environ.get("JUDGEKIT_DATA_DIR")
-    if not d:
-        sys.exit("set JUDGEKIT_DATA_DIR to the folder holding smilechat-zh/pairs.jsonl.gz")
-    p = Path(d) / "smilechat-zh" / "pairs.jsonl.gz"
-    if not p.is_file():
-        sys.exit(f"{p} not found")
-    return p
-
-
 def _near(preds: list[str], refs: list[str], every: int, cut: int = 3) -> list[str]:
     """The baseline with ``cut`` characters dropped from every reply longer
     than 6 and one item in ``every`` given half its reference: every item
