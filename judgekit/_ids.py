@@ -28,7 +28,7 @@ from typing import Any, Iterator, Sequence, overload
 import numpy as np
 
 from ._tempdirs import remove_at_exit
-from .errors import InputError
+from .errors import InputError, listing
 
 _BLOCK = 65_536  # ids decoded per read
 _BUCKET_BITS = 6  # 64 bucket files for the repeat check
@@ -168,11 +168,6 @@ class RepeatedIds(InputError):
         self.count = count
         shown = [f"{i!r} (items {a} and {b})" for i, a, b in repeats]
         super().__init__(f"item ids repeat: {listing(shown, count)}")
-
-
-def listing(shown: Sequence[str], count: int) -> str:
-    """``shown`` joined by commas, and how many more of ``count`` there are."""
-    return ", ".join(shown) + (f" and {count - len(shown)} more" if count > len(shown) else "")
 
 
 class IdWriter:

@@ -685,7 +685,7 @@ def _write_per_item(result: Result, path: str, rows: int = 20_000) -> None:
 def _repeat_lines(exc: Any, pairs: Any, id_field: Any) -> str:
     """The repeated ids with the file lines of their first and repeated
     records (the file read again up to the last one named)."""
-    from ._ids import listing
+    from .errors import listing
     from .io import read_records
 
     want = {k for _, a, b in exc.repeats for k in (a, b)}

@@ -23,7 +23,13 @@ __all__ = ["JudgekitError", "InputError", "JudgeAbort", "ReplayMissError", "Miss
 def show_ids(ids: Sequence[object], limit: int = 10) -> str:
     """The first ``limit`` ids of an error message, and how many more."""
     ids = list(ids)
-    return ", ".join(repr(i) for i in ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+    return listing([repr(i) for i in ids[:limit]], len(ids))
+
+
+def listing(shown: Sequence[str], count: int) -> str:
+    """``shown`` (already formatted) joined by commas, and how many more of
+    ``count`` there are: the one way errors name the first few of many."""
+    return ", ".join(shown) + (f" and {count - len(shown)} more" if count > len(shown) else "")
 
 
 class JudgekitError(Exception):
