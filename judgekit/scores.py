@@ -173,6 +173,12 @@ class Scores:
     def n_items(self) -> int:
         return len(self._ids)
 
+    @property
+    def reducer(self) -> Reducer | None:
+        """The producer's reducer (None for plain per-item values): what
+        knows how these scores were computed, e.g. the n-gram suite's tokens."""
+        return self._reducer
+
     def __len__(self) -> int:
         return len(self._ids)
 

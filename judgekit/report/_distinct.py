@@ -34,14 +34,18 @@ DISTINCT = re.compile(r"^distinct-(\d+)$")
 HALVES = 200  # random halves per interval at most: the sd to about 5% (1 / sqrt(2 * 200)), a bounded cost
 
 
+def _reducer_methods(scores: Any, name: str) -> list[Any]:
+    """The methods ``name`` of the reducer that made ``scores`` and, for a
+    joined reducer, of its parts (the n-gram part knows the suite's tokens)."""
+    red = getattr(scores, "reducer", None)
+    return [fn for r in [red, *getattr(red, "parts", ())] if (fn := getattr(r, name, None)) is not None]
+
+
 def _tokens_of(scores: Any, texts: Sequence[str]) -> list[list[str]] | None:
     """The suite's tokens of ``texts``, through the reducer that made
-    ``scores`` (a joined reducer: its n-gram part); None when there is none."""
-    red = getattr(scores, "_reducer", None)
-    for r in [red, *getattr(red, "parts", ())]:
-        fn = getattr(r, "hyp_tokens", None)
-        if fn is not None:
-            return fn(texts)
+    ``scores``; None when there is none."""
+    for fn in _reducer_methods(scores, "hyp_tokens"):
+        return fn(texts)
     return None
 
 
@@ -56,10 +60,8 @@ def _encoded_ids(scores: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndar
     """``_encode`` of the suite's tokens straight from the compiled
     segmenter's ids (``NgramReducer.hyp_ids``), renumbered 0..v-1; None
     without an id path.  Why: no str per token and no dict lookup per token."""
-    red = getattr(scores, "_reducer", None)
-    for r in [red, *getattr(red, "parts", ())]:
-        fn = getattr(r, "hyp_ids", None)
-        got = fn(texts) if fn is not None else None
+    for fn in _reducer_methods(scores, "hyp_ids"):
+        got = fn(texts)
         if got is not None:
             ids, offsets, _vocab = got
             lengths = np.diff(np.frombuffer(offsets, dtype=np.int64))
